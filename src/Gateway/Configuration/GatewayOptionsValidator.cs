@@ -1,0 +1,351 @@
+using System.Net;
+
+namespace Gateway.Configuration;
+
+/// <summary>
+/// Checks a bound <see cref="GatewayOptions"/> against every rule the gateway relies on, and returns all problems
+/// found, each naming its key. Checks that touch the file system (SAN directories, links, token file) look at the
+/// real paths: a configuration is only valid on the machine where it will run.
+/// </summary>
+public static class GatewayOptionsValidator
+{
+    private const string Root = GatewayOptions.SectionName;
+
+    public static IReadOnlyList<ConfigurationError> Validate(GatewayOptions options, bool adminTokenFromEnvironment)
+    {
+        var errors = new List<ConfigurationError>();
+        ValidateSites(options, errors);
+        ValidateActiveSite(options, errors);
+        ValidateFilestore(options, errors);
+        ValidateHealthCheck(options.Routing, errors);
+        ValidateListeners(options.Listeners, errors);
+        ValidateAdmin(options.Admin, adminTokenFromEnvironment, errors);
+        ValidateLimits(options, errors);
+        return errors;
+    }
+
+    private static void ValidateSites(GatewayOptions options, List<ConfigurationError> errors)
+    {
+        if (options.Sites.Count != 2)
+        {
+            errors.Add(new($"{Root}:Sites", $"exactly two sites are required (A and B of a dual-datacenter pair), found {options.Sites.Count}"));
+        }
+
+        var siteIds = new Dictionary<string, string>(StringComparer.Ordinal);
+        var instanceIds = new Dictionary<string, string>(StringComparer.Ordinal);
+        var instanceUrls = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        var sanPaths = new Dictionary<string, string>(StringComparer.Ordinal);
+
+        for (var s = 0; s < options.Sites.Count; s++)
+        {
+            var site = options.Sites[s];
+            var siteKey = $"{Root}:Sites:{s}";
+            RequireUnique(site.Id, $"{siteKey}:Id", "site id", siteIds, errors);
+
+            if (site.Instances.Count == 0)
+            {
+                errors.Add(new($"{siteKey}:Instances", "at least one service instance is required"));
+            }
+
+            for (var i = 0; i < site.Instances.Count; i++)
+            {
+                var instance = site.Instances[i];
+                var instanceKey = $"{siteKey}:Instances:{i}";
+                RequireUnique(instance.Id, $"{instanceKey}:Id", "instance id", instanceIds, errors);
+                if (ValidateHttpUrl(instance.Url, $"{instanceKey}:Url", errors) is { } url)
+                {
+                    RequireUnique(url.GetLeftPart(UriPartial.Path).TrimEnd('/'), $"{instanceKey}:Url", "instance URL", instanceUrls, errors);
+                }
+            }
+
+            ValidateDatabaseNode(site.Database, $"{siteKey}:Database", errors);
+            if (ValidateSanDirectory(site.SanPath, $"{siteKey}:SanPath", errors) is { } sanPath)
+            {
+                RequireUnique(sanPath, $"{siteKey}:SanPath", "SAN directory (each site needs its own replica)", sanPaths, errors);
+            }
+        }
+    }
+
+    private static void RequireUnique(string value, string key, string what, Dictionary<string, string> seen, List<ConfigurationError> errors)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            errors.Add(new(key, "is required"));
+        }
+        else if (seen.TryGetValue(value, out var firstKey))
+        {
+            errors.Add(new(key, $"duplicate {what} '{value}' (already used at {firstKey})"));
+        }
+        else
+        {
+            seen[value] = key;
+        }
+    }
+
+    private static Uri? ValidateHttpUrl(string value, string key, List<ConfigurationError> errors)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            errors.Add(new(key, "is required"));
+            return null;
+        }
+
+        if (!Uri.TryCreate(value, UriKind.Absolute, out var url)
+            || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps)
+            || string.IsNullOrEmpty(url.Host))
+        {
+            errors.Add(new(key, $"'{value}' is not an absolute http:// or https:// URL"));
+            return null;
+        }
+
+        if (url.Query.Length > 0 || url.Fragment.Length > 0 || url.UserInfo.Length > 0)
+        {
+            errors.Add(new(key, $"'{value}' must not contain a query, fragment or user info"));
+            return null;
+        }
+
+        return url;
+    }
+
+    private static void ValidateDatabaseNode(DatabaseNodeOptions node, string key, List<ConfigurationError> errors)
+    {
+        if (string.IsNullOrWhiteSpace(node.Host))
+        {
+            errors.Add(new($"{key}:Host", "is required"));
+        }
+
+        ValidatePort(node.Port, $"{key}:Port", errors);
+    }
+
+    private static void ValidatePort(int port, string key, List<ConfigurationError> errors)
+    {
+        if (port is < 1 or > 65535)
+        {
+            errors.Add(new(key, $"{port} is not a TCP port (1-65535)"));
+        }
+    }
+
+    /// <summary>Returns the SAN directory's canonical path (links resolved) when it is usable, so two names for one directory are caught.</summary>
+    private static string? ValidateSanDirectory(string path, string key, List<ConfigurationError> errors)
+    {
+        if (ValidateAbsolutePath(path, key, errors) is not { } fullPath)
+        {
+            return null;
+        }
+
+        if (!Directory.Exists(fullPath))
+        {
+            errors.Add(new(key, File.Exists(fullPath) ? $"'{path}' is a file, not a directory" : $"directory '{path}' does not exist"));
+            return null;
+        }
+
+        try
+        {
+            using var entries = Directory.EnumerateFileSystemEntries(fullPath).GetEnumerator();
+            entries.MoveNext();
+        }
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+        {
+            errors.Add(new(key, $"directory '{path}' is not readable: {e.Message}"));
+            return null;
+        }
+
+        return CanonicalDirectory(fullPath);
+    }
+
+    private static string CanonicalDirectory(string fullPath)
+    {
+        var info = new DirectoryInfo(fullPath);
+        var resolved = info.ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? info.FullName;
+        return Path.TrimEndingDirectorySeparator(resolved);
+    }
+
+    private static string? ValidateAbsolutePath(string path, string key, List<ConfigurationError> errors)
+    {
+        if (string.IsNullOrWhiteSpace(path))
+        {
+            errors.Add(new(key, "is required"));
+            return null;
+        }
+
+        if (!Path.IsPathFullyQualified(path))
+        {
+            errors.Add(new(key, $"'{path}' must be an absolute path"));
+            return null;
+        }
+
+        return Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
+    }
+
+    private static void ValidateActiveSite(GatewayOptions options, List<ConfigurationError> errors)
+    {
+        var key = $"{Root}:ActiveSite";
+        if (string.IsNullOrWhiteSpace(options.ActiveSite))
+        {
+            errors.Add(new(key, "is required"));
+        }
+        else if (!options.Sites.Any(site => site.Id == options.ActiveSite))
+        {
+            var defined = string.Join(", ", options.Sites.Select(site => $"'{site.Id}'"));
+            errors.Add(new(key, $"unknown site id '{options.ActiveSite}'; the sites defined are {defined}"));
+        }
+    }
+
+    private static void ValidateFilestore(GatewayOptions options, List<ConfigurationError> errors)
+    {
+        var linksKey = $"{Root}:Filestore:Links";
+        if (options.Filestore.Links.Count == 0)
+        {
+            errors.Add(new(linksKey, "at least one filestore link is required"));
+        }
+
+        var sanDirectories = options.Sites
+            .Where(site => Path.IsPathFullyQualified(site.SanPath) && Directory.Exists(site.SanPath))
+            .Select(site => CanonicalDirectory(Path.GetFullPath(site.SanPath)))
+            .ToHashSet(StringComparer.Ordinal);
+        var seen = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var l = 0; l < options.Filestore.Links.Count; l++)
+        {
+            var key = $"{linksKey}:{l}";
+            if (ValidateAbsolutePath(options.Filestore.Links[l], key, errors) is not { } link)
+            {
+                continue;
+            }
+
+            RequireUnique(link, key, "filestore link", seen, errors);
+            ValidateLink(link, key, sanDirectories, errors);
+        }
+    }
+
+    private static void ValidateLink(string link, string key, HashSet<string> sanDirectories, List<ConfigurationError> errors)
+    {
+        var info = new FileInfo(link);
+        if (!info.Exists && !Directory.Exists(link) && info.LinkTarget is null)
+        {
+            errors.Add(new(key, $"'{link}' does not exist; create it as a symlink to the active site's SanPath (ln -s <SanPath> {link})"));
+            return;
+        }
+
+        if (info.LinkTarget is null)
+        {
+            errors.Add(new(key, $"'{link}' is not a symlink; the gateway flips the filestore by replacing a symlink atomically"));
+            return;
+        }
+
+        var target = Path.GetFullPath(info.LinkTarget, Path.GetDirectoryName(link)!);
+        if (!Directory.Exists(target))
+        {
+            errors.Add(new(key, $"'{link}' points at '{info.LinkTarget}', which is not a directory"));
+        }
+        else if (sanDirectories.Count > 0 && !sanDirectories.Contains(CanonicalDirectory(target)))
+        {
+            errors.Add(new(key, $"'{link}' points at '{info.LinkTarget}', which is neither site's SanPath"));
+        }
+    }
+
+    private static void ValidateHealthCheck(RoutingOptions routing, List<ConfigurationError> errors)
+    {
+        var key = $"{Root}:Routing:HealthCheck";
+        var health = routing.HealthCheck;
+        RequirePositive(health.Interval, $"{key}:Interval", errors);
+        RequirePositive(health.Timeout, $"{key}:Timeout", errors);
+        RequirePositive(health.PassiveReactivationPeriod, $"{key}:PassiveReactivationPeriod", errors);
+        RequireAtLeastOne(health.UnhealthyAfterProbeFailures, $"{key}:UnhealthyAfterProbeFailures", errors);
+        RequireAtLeastOne(health.UnhealthyAfterRequestFailures, $"{key}:UnhealthyAfterRequestFailures", errors);
+        if (!health.Path.StartsWith('/'))
+        {
+            errors.Add(new($"{key}:Path", $"'{health.Path}' must start with '/'"));
+        }
+
+        if (routing.AllowedHosts.Count == 0 || routing.AllowedHosts.Any(string.IsNullOrWhiteSpace))
+        {
+            errors.Add(new($"{Root}:Routing:AllowedHosts", "must list at least one host name (or \"*\"), and no empty entries"));
+        }
+    }
+
+    private static void RequirePositive(TimeSpan value, string key, List<ConfigurationError> errors)
+    {
+        if (value <= TimeSpan.Zero)
+        {
+            errors.Add(new(key, $"{value} must be greater than zero"));
+        }
+    }
+
+    private static void RequireAtLeastOne(long value, string key, List<ConfigurationError> errors)
+    {
+        if (value < 1)
+        {
+            errors.Add(new(key, $"{value} must be at least 1"));
+        }
+    }
+
+    private static void ValidateListeners(ListenerOptions listeners, List<ConfigurationError> errors)
+    {
+        var key = $"{Root}:Listeners";
+        var ports = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (name, url) in new[] { ("PublicUrl", listeners.PublicUrl), ("AdminUrl", listeners.AdminUrl) })
+        {
+            if (ValidateHttpUrl(url, $"{key}:{name}", errors) is not { } parsed)
+            {
+                continue;
+            }
+
+            if (parsed.Scheme != Uri.UriSchemeHttp || !(parsed.IsLoopback || IPAddress.TryParse(parsed.Host.Trim('[', ']'), out _)))
+            {
+                errors.Add(new($"{key}:{name}", $"'{url}' must be http:// on an IP address or localhost (TLS is terminated in front of the gateway for now)"));
+                continue;
+            }
+
+            RequireUnique(parsed.Port.ToString(), $"{key}:{name}", "listening port", ports, errors);
+        }
+
+        foreach (var (name, endpoint) in new[] { ("PgWriteEndpoint", listeners.PgWriteEndpoint), ("PgReadEndpoint", listeners.PgReadEndpoint) })
+        {
+            if (IPEndPoint.TryParse(endpoint, out var parsed) && parsed.Port != 0)
+            {
+                RequireUnique(parsed.Port.ToString(), $"{key}:{name}", "listening port", ports, errors);
+            }
+            else
+            {
+                errors.Add(new($"{key}:{name}", $"'{endpoint}' is not an IP address and port such as 127.0.0.1:6432"));
+            }
+        }
+    }
+
+    private static void ValidateAdmin(AdminOptions admin, bool tokenFromEnvironment, List<ConfigurationError> errors)
+    {
+        if (tokenFromEnvironment)
+        {
+            return;
+        }
+
+        var key = $"{Root}:Admin:TokenFile";
+        if (ValidateAbsolutePath(admin.TokenFile, key, errors) is not { } path)
+        {
+            return;
+        }
+
+        if (!File.Exists(path))
+        {
+            errors.Add(new(key, $"token file '{path}' does not exist (or set GATEWAY_ADMIN_TOKEN)"));
+        }
+        else if (new FileInfo(path).Length == 0)
+        {
+            errors.Add(new(key, $"token file '{path}' is empty"));
+        }
+    }
+
+    private static void ValidateLimits(GatewayOptions options, List<ConfigurationError> errors)
+    {
+        var key = $"{Root}:Limits";
+        var limits = options.Limits;
+        RequireAtLeastOne(limits.MaxRequestHeaderCount, $"{key}:MaxRequestHeaderCount", errors);
+        RequireAtLeastOne(limits.MaxRequestHeadersTotalSize, $"{key}:MaxRequestHeadersTotalSize", errors);
+        RequireAtLeastOne(limits.MaxRequestLineSize, $"{key}:MaxRequestLineSize", errors);
+        RequireAtLeastOne(limits.MaxRequestBodySize, $"{key}:MaxRequestBodySize", errors);
+        RequireAtLeastOne(limits.MaxConcurrentConnections, $"{key}:MaxConcurrentConnections", errors);
+        RequirePositive(limits.RequestHeadersTimeout, $"{key}:RequestHeadersTimeout", errors);
+        RequirePositive(limits.KeepAliveTimeout, $"{key}:KeepAliveTimeout", errors);
+        RequirePositive(options.Database.ConnectTimeout, $"{Root}:Database:ConnectTimeout", errors);
+    }
+}

@@ -1,0 +1,169 @@
+using System.Net;
+using Gateway.Configuration;
+using Gateway.Coordinator;
+using Gateway.Coordinator.Admin;
+using Gateway.Database;
+using Gateway.Routing;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
+using Yarp.ReverseProxy;
+using Yarp.ReverseProxy.Health;
+using Yarp.ReverseProxy.LoadBalancing;
+
+namespace Gateway;
+
+/// <summary>
+/// The gateway process: a public host (the YARP proxy and the PostgreSQL endpoints) and an admin host on its own
+/// listener, so no proxy route can ever answer on the admin port and no admin route on the public one. Both share
+/// one set of state objects (active site, database targets, routing health).
+/// </summary>
+public sealed class GatewayHost : IAsyncDisposable
+{
+    private GatewayHost(WebApplication publicApp, WebApplication adminApp)
+    {
+        Public = publicApp;
+        Admin = adminApp;
+    }
+
+    public WebApplication Public { get; }
+
+    public WebApplication Admin { get; }
+
+    public static GatewayHost Create(GatewayOptions options, IConfiguration configuration)
+    {
+        var publicApp = BuildPublic(options, configuration);
+        var adminApp = BuildAdmin(options, configuration, publicApp.Services);
+        return new GatewayHost(publicApp, adminApp);
+    }
+
+    public async Task StartAsync(CancellationToken cancellation = default)
+    {
+        await Public.StartAsync(cancellation);
+        await Admin.StartAsync(cancellation);
+    }
+
+    public async Task StopAsync()
+    {
+        await Admin.StopAsync();
+        await Public.StopAsync();
+    }
+
+    public Task WaitForShutdownAsync() => Task.WhenAny(Public.WaitForShutdownAsync(), Admin.WaitForShutdownAsync());
+
+    public async ValueTask DisposeAsync()
+    {
+        await Admin.DisposeAsync();
+        await Public.DisposeAsync();
+    }
+
+    private static WebApplicationBuilder NewBuilder(IConfiguration configuration)
+    {
+        // No appsettings.json from the working directory, no ASPNETCORE_URLS: the gateway listens only where its own configuration says.
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
+        builder.Configuration.AddConfiguration(configuration);
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+        builder.Services.AddRoutingCore();
+        builder.Logging.AddConfiguration(configuration.GetSection("Logging"));
+        builder.Logging.AddSimpleConsole(console =>
+        {
+            console.SingleLine = true;
+            console.TimestampFormat = "HH:mm:ss.fff ";
+        });
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Yarp", LogLevel.Warning);
+        // A failing probe is logged with its stack trace every interval; the health *transitions* are what an operator needs.
+        builder.Logging.AddFilter("Yarp.ReverseProxy.Health.ActiveHealthCheckMonitor", LogLevel.Error);
+        builder.Logging.AddFilter("Yarp.ReverseProxy.Health.DestinationHealthUpdater", LogLevel.Information);
+        // YARP registers data protection for session-affinity cookies, which the gateway does not use.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
+        return builder;
+    }
+
+    private static WebApplication BuildPublic(GatewayOptions options, IConfiguration configuration)
+    {
+        var builder = NewBuilder(configuration);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            ApplyLimits(kestrel.Limits, options.Limits);
+            Listen(kestrel, options.Listeners.PublicUrl, _ => { });
+            ListenDatabase(kestrel, options.Listeners.PgWriteEndpoint, DatabaseEndpointRole.Write);
+            ListenDatabase(kestrel, options.Listeners.PgReadEndpoint, DatabaseEndpointRole.Read);
+        });
+
+        var services = builder.Services;
+        services.AddSingleton(Options.Create(options));
+        services.AddSingleton(new SiteTopology(options.Sites));
+        services.AddSingleton(new ActiveSiteState(options.ActiveSite));
+        services.AddSingleton<DatabaseTargets>();
+        services.AddSingleton<PgEndpointForwarder>();
+        services.AddHostFiltering(filter => filter.AllowedHosts = options.Routing.AllowedHosts);
+        services.AddSingleton<ILoadBalancingPolicy, LeastLoadedPolicy>();
+        services.AddSingleton<IPassiveHealthCheckPolicy, ConsecutiveFailuresPassivePolicy>();
+        services.AddReverseProxy().LoadFromMemory([ProxyConfigFactory.Route()], [ProxyConfigFactory.Cluster(options)]);
+
+        var app = builder.Build();
+        app.UseHostFiltering();
+        app.MapReverseProxy(proxy =>
+        {
+            proxy.UseMiddleware<SiteSelectionMiddleware>();
+            proxy.UseMiddleware<IdempotentRetryMiddleware>();
+            proxy.UseLoadBalancing();
+            proxy.UsePassiveHealthChecks();
+        });
+        return app;
+    }
+
+    private static WebApplication BuildAdmin(GatewayOptions options, IConfiguration configuration, IServiceProvider shared)
+    {
+        var builder = NewBuilder(configuration);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            // Admin requests are small JSON documents; anything bigger is refused before it is read.
+            kestrel.Limits.MaxRequestBodySize = 64 * 1024;
+            Listen(kestrel, options.Listeners.AdminUrl, _ => { });
+        });
+
+        var services = builder.Services;
+        services.AddSingleton(AdminToken.Load(options.Admin));
+        services.AddSingleton(shared.GetRequiredService<IProxyStateLookup>());
+        services.AddSingleton(shared.GetRequiredService<ActiveSiteState>());
+        services.AddSingleton(shared.GetRequiredService<DatabaseTargets>());
+        services.AddSingleton<GatewayStatusReader>();
+
+        var app = builder.Build();
+        AdminEndpoints.Map(app);
+        return app;
+    }
+
+    private static void ApplyLimits(KestrelServerLimits kestrel, LimitsOptions limits)
+    {
+        kestrel.MaxRequestHeaderCount = limits.MaxRequestHeaderCount;
+        kestrel.MaxRequestHeadersTotalSize = limits.MaxRequestHeadersTotalSize;
+        kestrel.MaxRequestLineSize = limits.MaxRequestLineSize;
+        kestrel.MaxRequestBodySize = limits.MaxRequestBodySize;
+        kestrel.RequestHeadersTimeout = limits.RequestHeadersTimeout;
+        kestrel.KeepAliveTimeout = limits.KeepAliveTimeout;
+        kestrel.MaxConcurrentConnections = limits.MaxConcurrentConnections;
+    }
+
+    private static void Listen(KestrelServerOptions kestrel, string url, Action<ListenOptions> configure)
+    {
+        var uri = new Uri(url);
+        if (uri.IsLoopback && !IPAddress.TryParse(uri.Host, out _))
+        {
+            kestrel.ListenLocalhost(uri.Port, configure);
+        }
+        else
+        {
+            kestrel.Listen(IPAddress.Parse(uri.Host.Trim('[', ']')), uri.Port, configure);
+        }
+    }
+
+    private static void ListenDatabase(KestrelServerOptions kestrel, string endpoint, DatabaseEndpointRole role) =>
+        kestrel.Listen(IPEndPoint.Parse(endpoint), listen =>
+        {
+            var forwarder = listen.ApplicationServices.GetRequiredService<PgEndpointForwarder>();
+            listen.Run(connection => forwarder.ForwardAsync(connection, role));
+        });
+}

@@ -1,0 +1,51 @@
+using Npgsql;
+
+namespace Gateway.Testing;
+
+/// <summary>One real PostgreSQL server started by a test fixture, running as the postgres user on loopback.</summary>
+public sealed class PostgresNode(string name, string dataDirectory, int port)
+{
+    public string Name { get; } = name;
+    public string DataDirectory { get; } = dataDirectory;
+    public string Host => "127.0.0.1";
+    public int Port { get; } = port;
+    public string LogFile => DataDirectory + ".log";
+
+    public string ConnectionString(string database = "postgres") =>
+        new NpgsqlConnectionStringBuilder
+        {
+            Host = Host,
+            Port = Port,
+            Username = "postgres",
+            Database = database,
+            Pooling = false,
+            Timeout = 5,
+        }.ConnectionString;
+
+    public Task StartAsync() =>
+        ProcessRunner.RunAsPostgresAsync("pg_ctl", "-D", DataDirectory, "-l", LogFile, "-w", "-t", "30", "start");
+
+    public async Task StopAsync(string mode = "fast")
+    {
+        if (File.Exists(Path.Combine(DataDirectory, "postmaster.pid")))
+        {
+            await ProcessRunner.RunAsPostgresAsync("pg_ctl", "-D", DataDirectory, "-m", mode, "-w", "-t", "30", "stop");
+        }
+    }
+
+    public async Task<T> ScalarAsync<T>(string sql, string database = "postgres")
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString(database));
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (T)(await command.ExecuteScalarAsync())!;
+    }
+
+    public async Task ExecuteAsync(string sql, string database = "postgres")
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString(database));
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+}
