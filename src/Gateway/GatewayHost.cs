@@ -97,7 +97,7 @@ public sealed class GatewayHost : IAsyncDisposable
         services.AddSingleton(new ActiveSiteState(options.ActiveSite));
         services.AddSingleton<DatabaseTargets>();
         services.AddSingleton<PgEndpointForwarder>();
-        services.AddHostFiltering(filter => filter.AllowedHosts = options.Routing.AllowedHosts);
+        services.AddHostFiltering(filter => filter.AllowedHosts = options.Routing.AllowedHosts is [] ? ["*"] : options.Routing.AllowedHosts);
         services.AddSingleton<ILoadBalancingPolicy, LeastLoadedPolicy>();
         services.AddSingleton<IPassiveHealthCheckPolicy, ConsecutiveFailuresPassivePolicy>();
         services.AddReverseProxy().LoadFromMemory([ProxyConfigFactory.Route()], [ProxyConfigFactory.Cluster(options)]);

@@ -70,8 +70,11 @@ public sealed class RoutingOptions
 
     public HealthCheckOptions HealthCheck { get; set; } = new();
 
-    /// <summary>Host names the public listener answers to; "*" accepts any.</summary>
-    public List<string> AllowedHosts { get; set; } = ["*"];
+    /// <summary>
+    /// Host names the public listener answers to; empty accepts any. (Empty rather than ["*"] by default because the
+    /// configuration binder appends to a list's initial items instead of replacing them.)
+    /// </summary>
+    public List<string> AllowedHosts { get; set; } = [];
 }
 
 public sealed class HealthCheckOptions

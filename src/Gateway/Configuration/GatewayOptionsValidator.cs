@@ -257,9 +257,9 @@ public static class GatewayOptionsValidator
             errors.Add(new($"{key}:Path", $"'{health.Path}' must start with '/'"));
         }
 
-        if (routing.AllowedHosts.Count == 0 || routing.AllowedHosts.Any(string.IsNullOrWhiteSpace))
+        if (routing.AllowedHosts.Any(string.IsNullOrWhiteSpace))
         {
-            errors.Add(new($"{Root}:Routing:AllowedHosts", "must list at least one host name (or \"*\"), and no empty entries"));
+            errors.Add(new($"{Root}:Routing:AllowedHosts", "must list host names (or \"*\"), no empty entries; leave it out to accept any host"));
         }
     }
 

@@ -35,6 +35,9 @@ public static class ProxyConfigFactory
             LoadBalancingPolicy = LeastLoadedPolicy.PolicyName,
             HealthCheck = new HealthCheckConfig
             {
+                // Not YARP's default "HealthyOrPanic", which sends traffic to every instance once all are unhealthy: a
+                // dead site must get a fast 503 with Retry-After, not requests that hang on dead instances.
+                AvailableDestinationsPolicy = "HealthyAndUnknown",
                 Active = new ActiveHealthCheckConfig
                 {
                     Enabled = true,

@@ -1,0 +1,79 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Gateway.Testing;
+
+/// <summary>What a backend saw of one request.</summary>
+public sealed record ReceivedRequest(string Method, string Path, IReadOnlyDictionary<string, string> Headers);
+
+/// <summary>
+/// A real HTTP server on loopback standing in for a service instance where a test needs to see exactly what the
+/// gateway forwarded, or make the instance misbehave: it records every request, answers with X-Served-By, and can
+/// be told to fail its health probe or drop connections before answering.
+/// </summary>
+public sealed class EchoBackend : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private EchoBackend(string id, int port, WebApplication app)
+    {
+        Id = id;
+        Port = port;
+        _app = app;
+    }
+
+    public string Id { get; }
+    public int Port { get; }
+    public string Url => $"http://127.0.0.1:{Port}";
+    public ConcurrentQueue<ReceivedRequest> Received { get; } = new();
+
+    /// <summary>When false, /healthz answers 503.</summary>
+    public volatile bool Healthy = true;
+
+    /// <summary>When true, every request other than /healthz has its connection aborted before any answer.</summary>
+    public volatile bool DropRequests;
+
+    public static async Task<EchoBackend> StartAsync(string id)
+    {
+        var port = FreePort.Next();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        var backend = new EchoBackend(id, port, app);
+        app.Run(backend.HandleAsync);
+        await app.StartAsync();
+        return backend;
+    }
+
+    private Task HandleAsync(HttpContext context)
+    {
+        context.Response.Headers["X-Served-By"] = Id;
+        if (context.Request.Path == "/healthz")
+        {
+            context.Response.StatusCode = Healthy ? 200 : 503;
+            return Task.CompletedTask;
+        }
+
+        Received.Enqueue(new ReceivedRequest(
+            context.Request.Method,
+            context.Request.Path + context.Request.QueryString,
+            context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase)));
+        if (DropRequests)
+        {
+            context.Abort();
+            return Task.CompletedTask;
+        }
+
+        return context.Response.WriteAsync($"{Id} {context.Request.Method} {context.Request.Path}");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
