@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Runs every test of the solution: unit, and integration against real PostgreSQL and broker processes.
+#
+#   tests/run.sh                         # all tests
+#   tests/run.sh --filter 'FullyQualifiedName~Config'   # extra arguments go to 'dotnet test'
+#
+# Installs what the tests need first (deploy/prereqs.sh). Exits with dotnet test's status.
+# Results: TRX files in $TEST_RESULTS_DIR (default <repo>/TestResults/run, emptied first).
+# Bounded: a test that hangs is killed after $TEST_HANG_TIMEOUT (default 10m), the whole run after
+# $TEST_TIMEOUT (default 45m).
+set -euo pipefail
+
+REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+RESULTS_DIR=${TEST_RESULTS_DIR:-$REPO_ROOT/TestResults/run}
+
+install_prerequisites() {
+    "$REPO_ROOT/deploy/prereqs.sh"
+}
+
+prepare_results_dir() {
+    mkdir -p "$RESULTS_DIR"
+    find "$RESULTS_DIR" -mindepth 1 -maxdepth 1 -name '*.trx' -delete
+}
+
+run_tests() {
+    cd "$REPO_ROOT"
+    local status=0
+    DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 \
+        timeout --kill-after=30s "${TEST_TIMEOUT:-45m}" \
+        dotnet test Gateway.sln -c Release --disable-build-servers \
+        --blame-hang-timeout "${TEST_HANG_TIMEOUT:-10m}" --blame-hang-dump-type none \
+        --logger "console;verbosity=normal" --logger trx --results-directory "$RESULTS_DIR" \
+        "$@" </dev/null || status=$?
+    if ((status == 124)); then
+        echo "tests/run.sh: the test run exceeded ${TEST_TIMEOUT:-45m} and was stopped" >&2
+    fi
+    return "$status"
+}
+
+install_prerequisites
+prepare_results_dir
+run_tests "$@"
