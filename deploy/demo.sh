@@ -216,23 +216,29 @@ gateway_config_json() {
         --arg a1 "http://127.0.0.1:${INSTANCE_PORT[a1]}" --arg a2 "http://127.0.0.1:${INSTANCE_PORT[a2]}" \
         --arg b1 "http://127.0.0.1:${INSTANCE_PORT[b1]}" --arg b2 "http://127.0.0.1:${INSTANCE_PORT[b2]}" \
         --arg public "http://127.0.0.1:$HTTP_PORT" --arg admin "http://127.0.0.1:$ADMIN_PORT" \
-        --arg pgWrite "127.0.0.1:$PG_WRITE_PORT" --arg pgRead "127.0.0.1:$PG_READ_PORT" '
+        --arg pgWrite "127.0.0.1:$PG_WRITE_PORT" --arg pgRead "127.0.0.1:$PG_READ_PORT" \
+        --arg state "$STATE/state" --arg pgPassword "$SECRETS_DIR/pg-password" --arg pgBin "$PG_BIN" \
+        --arg dataA "$(pg_data_dir a)" --arg dataB "$(pg_data_dir b)" \
+        --arg startA "runuser -u postgres -- {pgBin}/pg_ctl -D {dataDir} -o '-p {port}' -l $(pg_log a) -w -t 60 start" \
+        --arg startB "runuser -u postgres -- {pgBin}/pg_ctl -D {dataDir} -o '-p {port}' -l $(pg_log b) -w -t 60 start" '
     {
       Gateway: {
         ActiveSite: "A",
         Sites: [
           { Id: "A", SanPath: $sanA,
-            Database: { Host: "127.0.0.1", Port: $pgA },
+            Database: { Host: "127.0.0.1", Port: $pgA, DataDirectory: $dataA, Commands: { Start: $startA } },
             Instances: [ { Id: "a1", Url: $a1 }, { Id: "a2", Url: $a2 } ] },
           { Id: "B", SanPath: $sanB,
-            Database: { Host: "127.0.0.1", Port: $pgB },
+            Database: { Host: "127.0.0.1", Port: $pgB, DataDirectory: $dataB, Commands: { Start: $startB } },
             Instances: [ { Id: "b1", Url: $b1 }, { Id: "b2", Url: $b2 } ] }
         ],
         Filestore: { Links: [ $link ] },
         Routing: { WritePolicy: "Prefer",
                    HealthCheck: { Interval: "00:00:00.500", Timeout: "00:00:01", Path: "/healthz" } },
         Listeners: { PublicUrl: $public, AdminUrl: $admin, PgWriteEndpoint: $pgWrite, PgReadEndpoint: $pgRead },
-        Admin: { TokenFile: $token }
+        Admin: { TokenFile: $token },
+        Database: { PasswordFile: $pgPassword, BinDirectory: $pgBin },
+        StateDirectory: $state
       }
     }'
 }
@@ -260,7 +266,7 @@ admin_status_json() {
     local token
     token=$(<"$TOKEN_FILE")
     curl -fsS --max-time 3 -H @<(printf 'Authorization: Bearer %s\n' "$token") \
-        "http://127.0.0.1:$ADMIN_PORT/status" 2>/dev/null
+        "http://127.0.0.1:$ADMIN_PORT/admin/status" 2>/dev/null
 }
 
 show_log_tail() {
@@ -349,7 +355,7 @@ wait_until_healthy() {
             pending=$(instances_not_healthy "$json")
             [[ -z $pending ]] && break
         else
-            pending="(no answer from http://127.0.0.1:$ADMIN_PORT/status)"
+            pending="(no answer from http://127.0.0.1:$ADMIN_PORT/admin/status)"
         fi
         if ((SECONDS >= deadline)); then
             local first
@@ -379,7 +385,7 @@ The two-site demo is up (state in $STATE).
 
 Try:
   curl -s -X POST --data-binary @/etc/hostname 'http://127.0.0.1:$HTTP_PORT/deposits?name=hostname'
-  curl -s -H "Authorization: Bearer \$(cat $TOKEN_FILE)" http://127.0.0.1:$ADMIN_PORT/status
+  curl -s -H "Authorization: Bearer \$(cat $TOKEN_FILE)" http://127.0.0.1:$ADMIN_PORT/admin/status
   PGPASSFILE=$PGPASS_FILE psql -h 127.0.0.1 -p $PG_WRITE_PORT -U postgres broker
 
 Stop with: deploy/demo.sh down
@@ -481,7 +487,7 @@ cmd_status() {
         local json
         json=$(admin_status_json || true)
         if [[ -z $json ]]; then
-            say "gateway /status: no answer from http://127.0.0.1:$ADMIN_PORT/status"
+            say "gateway /status: no answer from http://127.0.0.1:$ADMIN_PORT/admin/status"
         elif ! jq -e . >/dev/null 2>&1 <<<"$json"; then
             say "gateway /status (not JSON): $json"
         else

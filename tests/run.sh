@@ -14,7 +14,8 @@ REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 RESULTS_DIR=${TEST_RESULTS_DIR:-$REPO_ROOT/TestResults/run}
 
 install_prerequisites() {
-    "$REPO_ROOT/deploy/prereqs.sh"
+    # prometheus: the observability tests run a real Prometheus and promtool.
+    "$REPO_ROOT/deploy/prereqs.sh" prometheus
 }
 
 prepare_results_dir() {

@@ -2,7 +2,12 @@ using System.Net;
 using Gateway.Configuration;
 using Gateway.Coordinator;
 using Gateway.Coordinator.Admin;
+using Gateway.Coordinator.State;
 using Gateway.Database;
+using Gateway.Database.Failover;
+using Gateway.Database.Nodes;
+using Gateway.Database.Observation;
+using Gateway.Observability;
 using Gateway.Routing;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -92,26 +97,52 @@ public sealed class GatewayHost : IAsyncDisposable
         });
 
         var services = builder.Services;
+        var time = TimeProvider.System;
+        var state = GatewayState.LoadOrCreate(new DurableStateStore(options.StateDirectory), options.ActiveSite, time);
+        services.AddSingleton(time);
         services.AddSingleton(Options.Create(options));
+        services.AddSingleton(state);
         services.AddSingleton(new SiteTopology(options.Sites));
-        services.AddSingleton(new ActiveSiteState(options.ActiveSite));
-        services.AddSingleton<DatabaseTargets>();
-        services.AddSingleton<PgEndpointForwarder>();
+        services.AddSingleton(new ActiveSiteState(state.Current.ActiveSite));
+        services.AddSingleton<Alarms>();
+        AddDatabase(services, state);
         services.AddHostFiltering(filter => filter.AllowedHosts = options.Routing.AllowedHosts is [] ? ["*"] : options.Routing.AllowedHosts);
         services.AddSingleton<ILoadBalancingPolicy, LeastLoadedPolicy>();
         services.AddSingleton<IPassiveHealthCheckPolicy, ConsecutiveFailuresPassivePolicy>();
+        services.AddGatewayObservability();
         services.AddReverseProxy().LoadFromMemory([ProxyConfigFactory.Route()], [ProxyConfigFactory.Cluster(options)]);
 
         var app = builder.Build();
         app.UseHostFiltering();
         app.MapReverseProxy(proxy =>
         {
+            proxy.UseMiddleware<ProxyTelemetryMiddleware>();
             proxy.UseMiddleware<SiteSelectionMiddleware>();
             proxy.UseMiddleware<IdempotentRetryMiddleware>();
+            proxy.UseMiddleware<ProxyAttemptTracingMiddleware>();
             proxy.UseLoadBalancing();
             proxy.UsePassiveHealthChecks();
         });
         return app;
+    }
+
+    private static void AddDatabase(IServiceCollection services, GatewayState state)
+    {
+        // A gateway killed in the middle of a switch starts with writes held; the supervisor finishes the switch.
+        services.AddSingleton(new DatabaseRoutingTable(state.Current.Switching ? null : state.Current.DatabasePrimary, state.Current.Epoch));
+        services.AddSingleton<NodeConnections>();
+        services.AddSingleton<DatabaseObserver>();
+        services.AddHostedService(provider => provider.GetRequiredService<DatabaseObserver>());
+        services.AddSingleton(provider => new DatabaseTargets(
+            provider.GetRequiredService<SiteTopology>(),
+            provider.GetRequiredService<DatabaseRoutingTable>(),
+            () => provider.GetRequiredService<DatabaseObserver>().Current));
+        services.AddSingleton<PgSessions>();
+        services.AddSingleton<PgEndpointForwarder>();
+        services.AddSingleton<NodeCommands>();
+        services.AddSingleton<DatabaseFailover>();
+        services.AddSingleton<RejoinRunner>();
+        services.AddHostedService<DatabaseSupervisor>();
     }
 
     private static WebApplication BuildAdmin(GatewayOptions options, IConfiguration configuration, IServiceProvider shared)
@@ -126,13 +157,22 @@ public sealed class GatewayHost : IAsyncDisposable
 
         var services = builder.Services;
         services.AddSingleton(AdminToken.Load(options.Admin));
-        services.AddSingleton(shared.GetRequiredService<IProxyStateLookup>());
-        services.AddSingleton(shared.GetRequiredService<ActiveSiteState>());
-        services.AddSingleton(shared.GetRequiredService<DatabaseTargets>());
+        // The admin host acts on the public host's live objects, never on copies.
+        foreach (var type in new[]
+                 {
+                     typeof(IProxyStateLookup), typeof(ActiveSiteState), typeof(GatewayState), typeof(Alarms), typeof(SiteTopology), typeof(DatabaseTargets),
+                     typeof(DatabaseRoutingTable), typeof(DatabaseObserver), typeof(DatabaseFailover), typeof(RejoinRunner),
+                 })
+        {
+            services.AddSingleton(type, shared.GetRequiredService(type));
+        }
+
         services.AddSingleton<GatewayStatusReader>();
+        services.AddSharedObservability(shared);
 
         var app = builder.Build();
         AdminEndpoints.Map(app);
+        MetricsEndpoint.Map(app);
         return app;
     }
 

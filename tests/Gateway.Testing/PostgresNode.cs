@@ -25,13 +25,19 @@ public sealed class PostgresNode(string name, string dataDirectory, int port)
     public Task StartAsync() =>
         ProcessRunner.RunAsPostgresAsync("pg_ctl", "-D", DataDirectory, "-l", LogFile, "-w", "-t", "30", "start");
 
+    /// <summary>Stops the server if it runs; a server a test killed (stale postmaster.pid) counts as stopped.</summary>
     public async Task StopAsync(string mode = "fast")
     {
-        if (File.Exists(Path.Combine(DataDirectory, "postmaster.pid")))
+        if (IsRunning)
         {
             await ProcessRunner.RunAsPostgresAsync("pg_ctl", "-D", DataDirectory, "-m", mode, "-w", "-t", "30", "stop");
         }
     }
+
+    public bool IsRunning =>
+        File.Exists(Path.Combine(DataDirectory, "postmaster.pid"))
+        && int.TryParse(File.ReadLines(Path.Combine(DataDirectory, "postmaster.pid")).FirstOrDefault(), out var pid)
+        && Directory.Exists($"/proc/{pid}");
 
     public async Task<T> ScalarAsync<T>(string sql, string database = "postgres")
     {

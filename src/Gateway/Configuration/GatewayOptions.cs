@@ -16,11 +16,16 @@ public sealed class GatewayOptions
 
     public ListenerOptions Listeners { get; set; } = new();
 
-    public DatabaseEndpointOptions Database { get; set; } = new();
+    public DatabaseOptions Database { get; set; } = new();
+
+    /// <summary>Where the gateway keeps its durable state (epoch, which node is primary, history); must survive restarts.</summary>
+    public string StateDirectory { get; set; } = "";
 
     public AdminOptions Admin { get; set; } = new();
 
     public LimitsOptions Limits { get; set; } = new();
+
+    public ObservabilityOptions Observability { get; set; } = new();
 }
 
 public sealed class SiteOptions
@@ -47,6 +52,29 @@ public sealed class DatabaseNodeOptions
     public string Host { get; set; } = "";
 
     public int Port { get; set; } = 5432;
+
+    /// <summary>The node's data directory on this machine; needed only to rejoin it as a standby (pg_rewind or base backup).</summary>
+    public string DataDirectory { get; set; } = "";
+
+    public NodeCommandOptions Commands { get; set; } = new();
+}
+
+/// <summary>
+/// Shell command templates for node-level work the gateway cannot do over SQL. Placeholders: {dataDir}, {host},
+/// {port}, {sourceHost}, {sourcePort}, {user}, {pgBin}. The defaults drive a local PostgreSQL 15 through pg_ctl as
+/// the postgres user, as the demo runs it; another deployment replaces them (ssh, systemctl, ...).
+/// </summary>
+public sealed class NodeCommandOptions
+{
+    public string Stop { get; set; } = "runuser -u postgres -- {pgBin}/pg_ctl -D {dataDir} -m fast -w -t 60 stop";
+
+    public string Start { get; set; } = "runuser -u postgres -- {pgBin}/pg_ctl -D {dataDir} -o '-p {port}' -l {dataDir}.log -w -t 60 start";
+
+    public string Rewind { get; set; } =
+        "runuser -u postgres -- {pgBin}/pg_rewind -D {dataDir} --write-recovery-conf --source-server='host={sourceHost} port={sourcePort} user={user} dbname=postgres'";
+
+    public string BaseBackup { get; set; } =
+        "rm -rf {dataDir} && runuser -u postgres -- {pgBin}/pg_basebackup -h {sourceHost} -p {sourcePort} -U {user} -D {dataDir} -R -X stream -c fast";
 }
 
 public sealed class FilestoreOptions
@@ -106,16 +134,77 @@ public sealed class ListenerOptions
     public string PgReadEndpoint { get; set; } = "127.0.0.1:6433";
 }
 
-public sealed class DatabaseEndpointOptions
+public enum SynchronousMode
+{
+    /// <summary>Commits are acknowledged by the primary alone; a failover may lose what the standby had not received (bounded by the RPO gate).</summary>
+    Off,
+
+    /// <summary>Commits wait for the standby; with the standby down, writes wait until it is back (no acknowledged write can be lost).</summary>
+    Strict,
+
+    /// <summary>Commits wait for the standby while it streams; with it down for DegradeAfter, the primary goes asynchronous and an alarm is raised.</summary>
+    Degrade,
+}
+
+public sealed class DatabaseOptions
 {
     /// <summary>Bound on opening the TCP connection to a database node, so a dead node fails a client fast instead of hanging it.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>The role the gateway itself uses to observe, fence and promote the nodes (a superuser).</summary>
+    public string Username { get; set; } = "postgres";
+
+    /// <summary>File holding that role's password; GATEWAY_DB_PASSWORD takes precedence; neither means no password (trust or peer).</summary>
+    public string PasswordFile { get; set; } = "";
+
+    public TimeSpan ObserveInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    public TimeSpan ObserveTimeout { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Promote the standby by itself when the primary has been unreachable for FailoverAfter.</summary>
+    public bool AutoFailover { get; set; } = true;
+
+    public TimeSpan FailoverAfter { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The RPO gate: an automatic promotion is refused while the standby misses more WAL than this (bytes; Patroni's default).</summary>
+    public long MaxLagOnFailover { get; set; } = 1024 * 1024;
+
+    /// <summary>How long the standby may take to replay what it received before promotion.</summary>
+    public TimeSpan CatchUpTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>New connections on the write endpoint wait this long for a primary during a switch, instead of failing.</summary>
+    public TimeSpan HoldConnectionsFor { get; set; } = TimeSpan.FromSeconds(10);
+
+    public SynchronousMode SynchronousMode { get; set; } = SynchronousMode.Off;
+
+    /// <summary>In Degrade mode: how long the standby may be away before the primary stops waiting for it.</summary>
+    public TimeSpan DegradeAfter { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Directory of the PostgreSQL server binaries, for the {pgBin} placeholder of node commands.</summary>
+    public string BinDirectory { get; set; } = "/usr/lib/postgresql/15/bin";
 }
 
 public sealed class AdminOptions
 {
     /// <summary>File holding the bearer token for the admin API. The environment variable GATEWAY_ADMIN_TOKEN takes precedence.</summary>
     public string TokenFile { get; set; } = "";
+}
+
+public enum OtlpProtocol
+{
+    /// <summary>OTLP over HTTP with protobuf bodies (usually port 4318); traces are posted to the endpoint's /v1/traces.</summary>
+    HttpProtobuf,
+
+    /// <summary>OTLP over gRPC (usually port 4317).</summary>
+    Grpc,
+}
+
+public sealed class ObservabilityOptions
+{
+    /// <summary>Base URL of an OpenTelemetry collector (http://127.0.0.1:4318); traces are exported only when it is set. Metrics are always at the admin listener's /metrics.</summary>
+    public string OtlpEndpoint { get; set; } = "";
+
+    public OtlpProtocol OtlpProtocol { get; set; } = OtlpProtocol.HttpProtobuf;
 }
 
 /// <summary>Explicit limits for the public listener (Kestrel's defaults are generous and implicit).</summary>

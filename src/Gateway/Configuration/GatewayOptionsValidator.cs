@@ -21,6 +21,9 @@ public static class GatewayOptionsValidator
         ValidateListeners(options.Listeners, errors);
         ValidateAdmin(options.Admin, adminTokenFromEnvironment, errors);
         ValidateLimits(options, errors);
+        ValidateObservability(options.Observability, errors);
+        ValidateDatabase(options, errors);
+        ValidateAbsolutePath(options.StateDirectory, $"{Root}:StateDirectory", errors);
         return errors;
     }
 
@@ -335,6 +338,15 @@ public static class GatewayOptionsValidator
         }
     }
 
+    private static void ValidateObservability(ObservabilityOptions observability, List<ConfigurationError> errors)
+    {
+        // Empty means no trace export; anything else must be a collector URL the exporter can post to.
+        if (observability.OtlpEndpoint.Length > 0)
+        {
+            ValidateHttpUrl(observability.OtlpEndpoint, $"{Root}:Observability:OtlpEndpoint", errors);
+        }
+    }
+
     private static void ValidateLimits(GatewayOptions options, List<ConfigurationError> errors)
     {
         var key = $"{Root}:Limits";
@@ -346,6 +358,40 @@ public static class GatewayOptionsValidator
         RequireAtLeastOne(limits.MaxConcurrentConnections, $"{key}:MaxConcurrentConnections", errors);
         RequirePositive(limits.RequestHeadersTimeout, $"{key}:RequestHeadersTimeout", errors);
         RequirePositive(limits.KeepAliveTimeout, $"{key}:KeepAliveTimeout", errors);
-        RequirePositive(options.Database.ConnectTimeout, $"{Root}:Database:ConnectTimeout", errors);
+    }
+
+    private static void ValidateDatabase(GatewayOptions options, List<ConfigurationError> errors)
+    {
+        var key = $"{Root}:Database";
+        var database = options.Database;
+        RequirePositive(database.ConnectTimeout, $"{key}:ConnectTimeout", errors);
+        RequirePositive(database.ObserveInterval, $"{key}:ObserveInterval", errors);
+        RequirePositive(database.ObserveTimeout, $"{key}:ObserveTimeout", errors);
+        RequirePositive(database.FailoverAfter, $"{key}:FailoverAfter", errors);
+        RequirePositive(database.CatchUpTimeout, $"{key}:CatchUpTimeout", errors);
+        RequirePositive(database.HoldConnectionsFor, $"{key}:HoldConnectionsFor", errors);
+        RequirePositive(database.DegradeAfter, $"{key}:DegradeAfter", errors);
+        if (database.MaxLagOnFailover < 0)
+        {
+            errors.Add(new($"{key}:MaxLagOnFailover", $"{database.MaxLagOnFailover} must not be negative (bytes)"));
+        }
+
+        if (string.IsNullOrWhiteSpace(database.Username))
+        {
+            errors.Add(new($"{key}:Username", "is required"));
+        }
+
+        if (database.PasswordFile.Length > 0 && !File.Exists(database.PasswordFile))
+        {
+            errors.Add(new($"{key}:PasswordFile", $"password file '{database.PasswordFile}' does not exist"));
+        }
+
+        for (var s = 0; s < options.Sites.Count; s++)
+        {
+            if (options.Sites[s].Database.DataDirectory is { Length: > 0 } dataDirectory)
+            {
+                ValidateAbsolutePath(dataDirectory, $"{Root}:Sites:{s}:Database:DataDirectory", errors);
+            }
+        }
     }
 }

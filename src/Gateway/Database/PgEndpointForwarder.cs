@@ -1,6 +1,7 @@
 using System.IO.Pipelines;
 using System.Net.Sockets;
 using Gateway.Configuration;
+using Gateway.Observability;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Options;
 
@@ -8,26 +9,42 @@ namespace Gateway.Database;
 
 /// <summary>
 /// The PostgreSQL endpoints: each client connection is forwarded byte for byte to the node the endpoint's role
-/// names at the moment the client connects. The gateway does not parse the protocol, so every client, driver and
-/// authentication method works unchanged; deciding the target per connection is what lets a failover move writes
-/// without reconfiguring any service.
+/// names at the moment the client connects (<see cref="DatabaseTargets"/>). The gateway does not parse the protocol,
+/// so every client, driver and authentication method works unchanged; deciding the target per connection is what
+/// lets a failover move writes without reconfiguring any service. While a switch is in progress, new write
+/// connections wait for the next primary (bounded) instead of failing.
 /// </summary>
 public sealed partial class PgEndpointForwarder(
     DatabaseTargets targets,
+    DatabaseRoutingTable routing,
+    PgSessions sessions,
+    PgEndpointMetrics metrics,
     IOptions<GatewayOptions> options,
+    TimeProvider time,
     ILogger<PgEndpointForwarder> logger)
 {
-    private readonly TimeSpan _connectTimeout = options.Value.Database.ConnectTimeout;
+    private static readonly TimeSpan RefusalTimeout = TimeSpan.FromSeconds(5);
+    private readonly DatabaseOptions _options = options.Value.Database;
 
     public async Task ForwardAsync(ConnectionContext client, DatabaseEndpointRole role)
     {
-        var target = targets.For(role);
+        var decision = await DecideAsync(role, client.ConnectionClosed);
+        if (decision.Target is not { } target)
+        {
+            Log.Refused(logger, role, client.RemoteEndPoint?.ToString(), decision.Reason);
+            metrics.Refused(role);
+            await PgRefusal.RefuseAsync(client.Transport.Input, client.Transport.Output, decision.Reason, RefusalTimeout);
+            return;
+        }
+
         using var server = await ConnectAsync(target, role, client);
         if (server is null)
         {
             return;
         }
 
+        using var registration = sessions.Register(client, target.SiteId);
+        using var session = metrics.Forwarding(role, target.SiteId);
         Log.Forwarding(logger, role, client.RemoteEndPoint?.ToString(), target.ToString());
         await using var serverStream = new NetworkStream(server, ownsSocket: false);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(client.ConnectionClosed);
@@ -41,11 +58,43 @@ public sealed partial class PgEndpointForwarder(
         Log.Closed(logger, role, client.RemoteEndPoint?.ToString(), target.ToString());
     }
 
+    /// <summary>Decides, waiting through "hold" decisions until the routes change or HoldConnectionsFor runs out.</summary>
+    private async Task<EndpointDecision> DecideAsync(DatabaseEndpointRole role, CancellationToken clientClosed)
+    {
+        var giveUpAt = time.GetUtcNow() + _options.HoldConnectionsFor;
+        while (true)
+        {
+            var changed = routing.ChangedAsync();
+            var decision = targets.Decide(role);
+            if (decision.Action != EndpointAction.Hold)
+            {
+                return decision;
+            }
+
+            var left = giveUpAt - time.GetUtcNow();
+            if (left <= TimeSpan.Zero)
+            {
+                return new(EndpointAction.Refuse, null, $"{decision.Reason}; gave up after holding the connection for {_options.HoldConnectionsFor.TotalSeconds:0.#} s");
+            }
+
+            try
+            {
+                // Woken by a change of routes (a promotion) or, at the latest, by the next observation's worth of time
+                // (the primary may simply be back).
+                await changed.WaitAsync(TimeSpan.FromTicks(Math.Min(left.Ticks, _options.ObserveInterval.Ticks)), time, clientClosed);
+            }
+            catch (TimeoutException)
+            {
+                // Decide once more: the loop forwards, keeps holding, or turns the hold into a refusal.
+            }
+        }
+    }
+
     private async Task<Socket?> ConnectAsync(DatabaseTarget target, DatabaseEndpointRole role, ConnectionContext client)
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(client.ConnectionClosed);
-        timeout.CancelAfter(_connectTimeout);
+        timeout.CancelAfter(_options.ConnectTimeout);
         try
         {
             await socket.ConnectAsync(target.Host, target.Port, timeout.Token);
@@ -53,10 +102,11 @@ public sealed partial class PgEndpointForwarder(
         }
         catch (Exception e) when (e is SocketException or OperationCanceledException)
         {
-            var reason = e is OperationCanceledException ? $"no answer within {_connectTimeout.TotalMilliseconds:0} ms" : e.Message;
+            var reason = e is OperationCanceledException ? $"no answer within {_options.ConnectTimeout.TotalMilliseconds:0} ms" : e.Message;
             Log.NodeUnreachable(logger, role, target.ToString(), reason, client.RemoteEndPoint?.ToString());
+            metrics.Unreachable(role, target.SiteId);
             socket.Dispose();
-            client.Abort(new ConnectionAbortedException($"database node {target} unreachable: {reason}"));
+            await PgRefusal.RefuseAsync(client.Transport.Input, client.Transport.Output, $"database node {target} unreachable: {reason}", RefusalTimeout);
             return null;
         }
     }
@@ -80,9 +130,9 @@ public sealed partial class PgEndpointForwarder(
         {
             await pump;
         }
-        catch (Exception e) when (e is OperationCanceledException or IOException or SocketException or ConnectionResetException or ObjectDisposedException)
+        catch (Exception e) when (e is OperationCanceledException or IOException or SocketException or ConnectionResetException or ConnectionAbortedException or ObjectDisposedException)
         {
-            // A pump cut short because the other direction ended: the session is over either way.
+            // A pump cut short because the other direction ended, or a fence aborted the session: it is over either way.
         }
     }
 
@@ -94,7 +144,10 @@ public sealed partial class PgEndpointForwarder(
         [LoggerMessage(EventId = 2, Level = LogLevel.Debug, Message = "PG {Role} endpoint: session of {Client} with {Target} closed")]
         public static partial void Closed(ILogger logger, DatabaseEndpointRole role, string? client, string target);
 
-        [LoggerMessage(EventId = 3, Level = LogLevel.Error, Message = "PG {Role} endpoint: database node {Target} unreachable ({Reason}); closed client {Client}")]
+        [LoggerMessage(EventId = 3, Level = LogLevel.Error, Message = "PG {Role} endpoint: database node {Target} unreachable ({Reason}); refused client {Client}")]
         public static partial void NodeUnreachable(ILogger logger, DatabaseEndpointRole role, string target, string reason, string? client);
+
+        [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "PG {Role} endpoint: refused client {Client}: {Reason}")]
+        public static partial void Refused(ILogger logger, DatabaseEndpointRole role, string? client, string reason);
     }
 }

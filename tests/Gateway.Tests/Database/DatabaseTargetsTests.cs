@@ -1,21 +1,75 @@
 using Gateway.Coordinator;
 using Gateway.Database;
 using Gateway.Tests.Support;
+using static Gateway.Tests.Support.Observations;
 
 namespace Gateway.Tests.Database;
 
-public sealed class DatabaseTargetsTests
+public sealed class DatabaseTargetsTests : IDisposable
 {
-    [Theory]
-    [InlineData("A", DatabaseEndpointRole.Write, "A", 5432)]
-    [InlineData("A", DatabaseEndpointRole.Read, "B", 5433)]
-    [InlineData("B", DatabaseEndpointRole.Write, "B", 5433)]
-    [InlineData("B", DatabaseEndpointRole.Read, "A", 5432)]
-    public void Writes_go_to_the_active_sites_node_and_reads_to_the_other(string active, DatabaseEndpointRole role, string site, int port)
-    {
-        using var settings = GatewaySettings.Placeholder();
-        var targets = new DatabaseTargets(new SiteTopology(settings.Load().Sites), new ActiveSiteState(active));
+    private readonly GatewaySettings _settings = GatewaySettings.Placeholder();
+    private readonly SiteTopology _topology;
 
-        Assert.Equal(new DatabaseTarget(site, "127.0.0.1", port), targets.For(role));
+    public DatabaseTargetsTests() => _topology = new SiteTopology(_settings.Load().Sites);
+
+    public void Dispose() => _settings.Dispose();
+
+    private EndpointDecision Decide(DatabaseEndpointRole role, string? primary, params string[] fenced) =>
+        DatabaseTargets.Decide(role, new DatabaseRoutes(primary, [.. fenced], 3), Snapshot(Primary("A", 100), Standby("B", 100, 100)), _topology);
+
+    [Theory]
+    [InlineData("A", "A", 5432)]
+    [InlineData("B", "B", 5433)]
+    public void Writes_go_to_the_designated_primary(string primary, string site, int port)
+    {
+        var decision = Decide(DatabaseEndpointRole.Write, primary);
+        Assert.Equal((EndpointAction.Forward, site, port), (decision.Action, decision.Target!.SiteId, decision.Target.Port));
+    }
+
+    [Fact]
+    public void Writes_are_held_while_no_primary_is_designated()
+    {
+        var decision = Decide(DatabaseEndpointRole.Write, null);
+        Assert.Equal(EndpointAction.Hold, decision.Action);
+        Assert.Equal("no primary designated: a switch is in progress", decision.Reason);
+    }
+
+    [Fact]
+    public void Writes_are_held_while_the_primary_is_unreachable_so_a_failover_or_its_return_can_take_them()
+    {
+        var decision = DatabaseTargets.Decide(DatabaseEndpointRole.Write, new DatabaseRoutes("A", [], 3), Snapshot(Down("A", TimeSpan.FromSeconds(1)), Standby("B", 1, 1)), _topology);
+        Assert.Equal(EndpointAction.Hold, decision.Action);
+        Assert.Equal("primary A unreachable: waiting for it to return or for a failover", decision.Reason);
+    }
+
+    [Fact]
+    public void Reads_go_to_the_other_node_while_it_is_a_reachable_standby()
+    {
+        var decision = Decide(DatabaseEndpointRole.Read, "A");
+        Assert.Equal((EndpointAction.Forward, "B"), (decision.Action, decision.Target!.SiteId));
+    }
+
+    [Fact]
+    public void Reads_are_refused_while_the_other_node_is_fenced()
+    {
+        var decision = Decide(DatabaseEndpointRole.Read, "B", "A");
+        Assert.Equal(EndpointAction.Refuse, decision.Action);
+        Assert.Equal("the node of site A is fenced until it rejoins as a standby", decision.Reason);
+    }
+
+    [Fact]
+    public void Reads_are_refused_when_the_other_node_is_not_in_recovery()
+    {
+        var decision = DatabaseTargets.Decide(DatabaseEndpointRole.Read, new DatabaseRoutes("A", [], 3), Snapshot(Primary("A", 1), Primary("B", 1)), _topology);
+        Assert.Equal(EndpointAction.Refuse, decision.Action);
+        Assert.Contains("it is no standby", decision.Reason);
+    }
+
+    [Fact]
+    public void Reads_are_refused_when_the_standby_is_unreachable()
+    {
+        var decision = DatabaseTargets.Decide(DatabaseEndpointRole.Read, new DatabaseRoutes("A", [], 3), Snapshot(Primary("A", 1), Down("B", TimeSpan.FromSeconds(1))), _topology);
+        Assert.Equal(EndpointAction.Refuse, decision.Action);
+        Assert.Contains("unreachable: connection refused", decision.Reason);
     }
 }

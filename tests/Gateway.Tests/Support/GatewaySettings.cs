@@ -22,6 +22,7 @@ public sealed class GatewaySettings : IDisposable
         AddSite(1, "B", "b", siteBInstanceUrls, SanB, pgPortB);
         Values["Gateway:Filestore:Links:0"] = FilestoreLink;
         Values["Gateway:Admin:TokenFile"] = TokenFile;
+        Values["Gateway:StateDirectory"] = StateDirectory;
         Values["Gateway:Listeners:PublicUrl"] = $"http://127.0.0.1:{PublicPort}";
         Values["Gateway:Listeners:AdminUrl"] = $"http://127.0.0.1:{AdminPort}";
         Values["Gateway:Listeners:PgWriteEndpoint"] = $"127.0.0.1:{PgWritePort}";
@@ -39,6 +40,7 @@ public sealed class GatewaySettings : IDisposable
     public string SanB => Path.Combine(Root, "san-b");
     public string FilestoreLink => Path.Combine(Root, "filestore");
     public string TokenFile => Path.Combine(Root, "admin-token");
+    public string StateDirectory => Path.Combine(Root, "state");
     public string AdminToken { get; } = Guid.NewGuid().ToString("N");
     public int PublicPort { get; } = FreePort.Next();
     public int AdminPort { get; } = FreePort.Next();

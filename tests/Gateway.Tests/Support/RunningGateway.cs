@@ -12,7 +12,8 @@ public sealed class RunningGateway : IAsyncDisposable
         Settings = settings;
         Host = host;
         Public = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{settings.PublicPort}"), Timeout = TimeSpan.FromSeconds(30) };
-        Admin = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{settings.AdminPort}") };
+        // Rejoining a node (a base backup) can take minutes; the admin call waits for it.
+        Admin = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{settings.AdminPort}"), Timeout = TimeSpan.FromMinutes(5) };
         Admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", settings.AdminToken);
     }
 
@@ -30,7 +31,7 @@ public sealed class RunningGateway : IAsyncDisposable
 
     public async Task<GatewayStatus> StatusAsync()
     {
-        var json = await Admin.GetStringAsync("/status");
+        var json = await Admin.GetStringAsync("/admin/status");
         return JsonSerializer.Deserialize<GatewayStatus>(json, new JsonSerializerOptions(JsonSerializerDefaults.Web))!;
     }
 
@@ -51,7 +52,7 @@ public sealed class RunningGateway : IAsyncDisposable
             await Task.Delay(20);
         }
 
-        throw new TimeoutException($"instance {instanceId} did not become {health} within {limit}; status: {await Admin.GetStringAsync("/status")}");
+        throw new TimeoutException($"instance {instanceId} did not become {health} within {limit}; status: {await Admin.GetStringAsync("/admin/status")}");
     }
 
     public async Task WaitForAllHealthyAsync(TimeSpan limit)
@@ -61,7 +62,7 @@ public sealed class RunningGateway : IAsyncDisposable
         {
             if (DateTime.UtcNow - started > limit)
             {
-                throw new TimeoutException($"not every instance became healthy within {limit}: {await Admin.GetStringAsync("/status")}");
+                throw new TimeoutException($"not every instance became healthy within {limit}: {await Admin.GetStringAsync("/admin/status")}");
             }
 
             await Task.Delay(50);

@@ -1,14 +1,76 @@
+using Gateway.Database.Failover;
+using Gateway.Observability;
+
 namespace Gateway.Coordinator.Admin;
 
-/// <summary>The admin API: liveness without authentication, everything else behind the bearer token.</summary>
+public sealed record PromoteRequest(string To, bool Force = false);
+
+public sealed record RejoinRequest(string Site, RejoinMethod Method = RejoinMethod.Auto);
+
+/// <summary>
+/// The admin API: liveness without authentication, everything else behind the bearer token. Operations run to their
+/// end even if the caller hangs up (a half-done promotion helps nobody); only the gateway's shutdown cancels them.
+/// </summary>
 public static partial class AdminEndpoints
 {
     public static void Map(WebApplication app)
     {
         app.MapGet("/healthz", () => Results.Text("ok\n"));
 
-        var authenticated = app.MapGroup("").AddEndpointFilter(RequireTokenAsync);
-        authenticated.MapGet("/status", (GatewayStatusReader status) => Results.Json(status.Read()));
+        // Counting first, so calls the token check refuses are counted too.
+        var authenticated = app.MapGroup("/admin").AddEndpointFilter(AdminApiMetrics.CountAsync).AddEndpointFilter(RequireTokenAsync);
+        authenticated.MapGet("/status", (GatewayStatusReader status) => Results.Json(status.Read(), AdminRequests.Json));
+        authenticated.MapPost("/database/promote", PromoteAsync);
+        authenticated.MapPost("/database/rejoin", RejoinAsync);
+        authenticated.MapGet("/database/history", (DatabaseFailover failover) => Results.Json(failover.History, AdminRequests.Json));
+    }
+
+    private static async Task<IResult> PromoteAsync(HttpRequest request, DatabaseFailover failover, SiteTopology topology, IHostApplicationLifetime lifetime)
+    {
+        var (body, error) = await AdminRequests.ReadAsync<PromoteRequest>(request);
+        if (body is null)
+        {
+            return error!;
+        }
+
+        if (!topology.Sites.Any(site => site.Id == body.To))
+        {
+            return AdminRequests.Problem(StatusCodes.Status404NotFound, $"unknown site '{body.To}'");
+        }
+
+        try
+        {
+            var report = await failover.PromoteAsync(body.To, body.Force, $"operator{(body.Force ? " (forced)" : "")}", lifetime.ApplicationStopping);
+            return Results.Json(report, AdminRequests.Json, statusCode: report.Succeeded ? StatusCodes.Status200OK : StatusCodes.Status409Conflict);
+        }
+        catch (SwitchInProgressException e)
+        {
+            return AdminRequests.Problem(StatusCodes.Status409Conflict, e.Message);
+        }
+    }
+
+    private static async Task<IResult> RejoinAsync(HttpRequest request, RejoinRunner rejoin, SiteTopology topology, IHostApplicationLifetime lifetime)
+    {
+        var (body, error) = await AdminRequests.ReadAsync<RejoinRequest>(request);
+        if (body is null)
+        {
+            return error!;
+        }
+
+        if (!topology.Sites.Any(site => site.Id == body.Site))
+        {
+            return AdminRequests.Problem(StatusCodes.Status404NotFound, $"unknown site '{body.Site}'");
+        }
+
+        try
+        {
+            var report = await rejoin.RejoinAsync(body.Site, body.Method, lifetime.ApplicationStopping);
+            return Results.Json(report, AdminRequests.Json, statusCode: report.Succeeded ? StatusCodes.Status200OK : StatusCodes.Status409Conflict);
+        }
+        catch (SwitchInProgressException e)
+        {
+            return AdminRequests.Problem(StatusCodes.Status409Conflict, e.Message);
+        }
     }
 
     private static async ValueTask<object?> RequireTokenAsync(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)

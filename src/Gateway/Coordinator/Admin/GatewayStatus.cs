@@ -1,4 +1,6 @@
+using Gateway.Coordinator.State;
 using Gateway.Database;
+using Gateway.Database.Observation;
 using Gateway.Routing;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Model;
@@ -7,24 +9,64 @@ namespace Gateway.Coordinator.Admin;
 
 public sealed record InstanceStatus(string Id, string Site, string Url, string Health, int InFlight);
 
-public sealed record EndpointStatus(string Site, string Host, int Port);
+public sealed record EndpointStatus(string Action, string? Site, string? Host, int? Port, string Reason);
 
-public sealed record DatabaseStatus(EndpointStatus Write, EndpointStatus Read);
+public sealed record NodeStatus(
+    string Site, bool Reachable, string? Error, string Role, int? Timeline, string? FlushLsn, string? ReceivedLsn, string? ReplayedLsn,
+    bool ReplayPaused, bool ReadOnly, bool Fenced, long? ReplayLagBytes, double? ReplayLagSeconds, string SynchronousStandbyNames);
 
-public sealed record GatewayStatus(string ActiveSite, IReadOnlyList<InstanceStatus> Instances, DatabaseStatus Database);
+public sealed record DatabaseStatus(string? Primary, IReadOnlyList<string> Fenced, EndpointStatus Write, EndpointStatus Read, IReadOnlyList<NodeStatus> Nodes);
+
+public sealed record GatewayStatus(long Epoch, string ActiveSite, bool Switching, IReadOnlyList<InstanceStatus> Instances, DatabaseStatus Database, IReadOnlyList<Alarm> Alarms);
 
 /// <summary>Reads the live routing and database state into the admin API's status document.</summary>
-public sealed class GatewayStatusReader(IProxyStateLookup proxyState, ActiveSiteState activeSite, DatabaseTargets databaseTargets)
+public sealed class GatewayStatusReader(
+    IProxyStateLookup proxyState,
+    ActiveSiteState activeSite,
+    GatewayState state,
+    DatabaseTargets databaseTargets,
+    DatabaseRoutingTable databaseRouting,
+    DatabaseObserver databaseObserver,
+    SiteTopology topology,
+    Alarms alarms)
 {
     public GatewayStatus Read()
     {
         var instances = proxyState.TryGetCluster(ProxyConfigFactory.ClusterId, out var cluster)
             ? cluster.Destinations.Values.OrderBy(d => d.DestinationId, StringComparer.Ordinal).Select(Describe).ToList()
             : [];
-        return new GatewayStatus(
-            activeSite.ActiveSite,
-            instances,
-            new DatabaseStatus(Describe(databaseTargets.For(DatabaseEndpointRole.Write)), Describe(databaseTargets.For(DatabaseEndpointRole.Read))));
+        return new GatewayStatus(state.Current.Epoch, activeSite.ActiveSite, state.Current.Switching, instances, ReadDatabase(), alarms.Active);
+    }
+
+    private DatabaseStatus ReadDatabase()
+    {
+        var routes = databaseRouting.Current;
+        var snapshot = databaseObserver.Current;
+        var nodes = topology.Sites.Select(site => Describe(site.Id, snapshot, routes)).ToList();
+        return new DatabaseStatus(
+            routes.Primary, routes.Fenced.Order().ToList(), Describe(databaseTargets.Decide(DatabaseEndpointRole.Write)), Describe(databaseTargets.Decide(DatabaseEndpointRole.Read)), nodes);
+    }
+
+    private NodeStatus Describe(string siteId, DatabaseSnapshot snapshot, DatabaseRoutes routes)
+    {
+        var node = snapshot.Node(siteId);
+        var primary = routes.Primary ?? topology.PeerOf(siteId).Id;
+        var isStandbySide = primary != siteId;
+        return new NodeStatus(
+            siteId,
+            node?.Reachable ?? false,
+            node is null ? "not observed yet" : node.Error,
+            node switch { null or { Reachable: false } => "unknown", { InRecovery: true } => "standby", _ => "primary" },
+            node?.Timeline,
+            node?.FlushLsn?.ToString("X"),
+            node?.ReceivedLsn?.ToString("X"),
+            node?.ReplayedLsn?.ToString("X"),
+            node?.ReplayPaused ?? false,
+            node?.DefaultReadOnly ?? false,
+            routes.IsFenced(siteId),
+            isStandbySide ? snapshot.ReplayLagBytes(primary, siteId) : null,
+            isStandbySide ? snapshot.ReplayLag(primary)?.TotalSeconds : null,
+            node?.SynchronousStandbyNames ?? "");
     }
 
     private static InstanceStatus Describe(DestinationState destination) => new(
@@ -34,7 +76,8 @@ public sealed class GatewayStatusReader(IProxyStateLookup proxyState, ActiveSite
         HealthOf(destination.Health).ToString(),
         destination.ConcurrentRequestCount);
 
-    private static EndpointStatus Describe(DatabaseTarget target) => new(target.SiteId, target.Host, target.Port);
+    private static EndpointStatus Describe(EndpointDecision decision) =>
+        new(decision.Action.ToString(), decision.Target?.SiteId, decision.Target?.Host, decision.Target?.Port, decision.Reason);
 
     /// <summary>An instance is out when either check says so; it is healthy once a probe has said so.</summary>
     public static DestinationHealth HealthOf(DestinationHealthState health) => (health.Active, health.Passive) switch

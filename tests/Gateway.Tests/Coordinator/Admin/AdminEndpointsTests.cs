@@ -32,7 +32,7 @@ public sealed class AdminEndpointsTests : IAsyncLifetime
     public async Task Status_without_a_token_is_401_and_reveals_nothing()
     {
         using var anonymous = new HttpClient { BaseAddress = _gateway.Admin.BaseAddress };
-        using var response = await anonymous.GetAsync("/status");
+        using var response = await anonymous.GetAsync("/admin/status");
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.DoesNotContain("a1", await response.Content.ReadAsStringAsync());
@@ -44,7 +44,7 @@ public sealed class AdminEndpointsTests : IAsyncLifetime
         using var intruder = new HttpClient { BaseAddress = _gateway.Admin.BaseAddress };
         intruder.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", _settings.AdminToken + "x");
 
-        using var response = await intruder.GetAsync("/status");
+        using var response = await intruder.GetAsync("/admin/status");
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
     }
@@ -57,8 +57,23 @@ public sealed class AdminEndpointsTests : IAsyncLifetime
 
         Assert.Equal("A", status.ActiveSite);
         Assert.Equal(["a1:A:Healthy", "b1:B:Healthy"], status.Instances.Select(i => $"{i.Id}:{i.Site}:{i.Health}"));
-        Assert.Equal(("A", 5432), (status.Database.Write.Site, status.Database.Write.Port));
-        Assert.Equal(("B", 5433), (status.Database.Read.Site, status.Database.Read.Port));
+        Assert.Equal(1, status.Epoch);
+        Assert.Equal("A", status.Database.Primary);
+
+        // No PostgreSQL runs behind this gateway: once observed, writes are held for a failover and reads refused.
+        await WaitUntilAsync(async () => (await _gateway.StatusAsync()).Database.Read.Action == "Refuse");
+        var database = (await _gateway.StatusAsync()).Database;
+        Assert.Equal(("Hold", "primary A unreachable: waiting for it to return or for a failover"), (database.Write.Action, database.Write.Reason));
+        Assert.Contains("the standby of site B is unreachable", database.Read.Reason);
+        Assert.All(database.Nodes, node => Assert.False(node.Reachable));
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        for (var attempt = 0; attempt < 100 && !await condition(); attempt++)
+        {
+            await Task.Delay(50);
+        }
     }
 
     [Fact]
@@ -72,10 +87,10 @@ public sealed class AdminEndpointsTests : IAsyncLifetime
     public async Task The_admin_port_never_proxies_and_the_public_port_never_answers_admin_routes()
     {
         using var onAdmin = await _gateway.Admin.GetAsync("/deposits/x");
-        using var onPublic = await _gateway.Public.GetAsync("/status");
+        using var onPublic = await _gateway.Public.GetAsync("/admin/status");
 
         Assert.Equal(HttpStatusCode.NotFound, onAdmin.StatusCode);
-        // The public port forwarded /status to an instance like any other path; the gateway's status never answers there.
-        Assert.Matches("^(a1|b1) GET /status$", await onPublic.Content.ReadAsStringAsync());
+        // The public port forwarded /admin/status to an instance like any other path; the gateway's status never answers there.
+        Assert.Matches("^(a1|b1) GET /admin/status$", await onPublic.Content.ReadAsStringAsync());
     }
 }

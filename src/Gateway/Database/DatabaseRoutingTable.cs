@@ -1,0 +1,44 @@
+using System.Collections.Immutable;
+
+namespace Gateway.Database;
+
+/// <summary>Where database traffic may go right now: the one primary (none while a switch runs) and the fenced nodes.</summary>
+public sealed record DatabaseRoutes(string? Primary, ImmutableHashSet<string> Fenced, long Epoch)
+{
+    public bool IsFenced(string siteId) => Fenced.Contains(siteId);
+}
+
+/// <summary>
+/// The single source of truth for the PG endpoints, changed only by failover actions. Waiters (write connections
+/// held during a switch) are woken on every change.
+/// </summary>
+public sealed class DatabaseRoutingTable(string? primary, long epoch)
+{
+    private volatile DatabaseRoutes _routes = new(primary, [], epoch);
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public DatabaseRoutes Current => _routes;
+
+    /// <summary>Completes at the next change of the routes.</summary>
+    public Task ChangedAsync() => Volatile.Read(ref _changed).Task;
+
+    /// <summary>Writes are held (new connections wait) until a primary is designated again.</summary>
+    public void HoldWrites() => Update(routes => routes with { Primary = null });
+
+    public void Fence(string siteId) => Update(routes => routes with { Fenced = routes.Fenced.Add(siteId) });
+
+    public void Unfence(string siteId) => Update(routes => routes with { Fenced = routes.Fenced.Remove(siteId) });
+
+    public void DesignatePrimary(string siteId, long epoch) =>
+        Update(routes => routes with { Primary = siteId, Fenced = routes.Fenced.Remove(siteId), Epoch = epoch });
+
+    private void Update(Func<DatabaseRoutes, DatabaseRoutes> change)
+    {
+        lock (this)
+        {
+            _routes = change(_routes);
+        }
+
+        Interlocked.Exchange(ref _changed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+    }
+}

@@ -1,0 +1,246 @@
+using Gateway.Configuration;
+using Gateway.Coordinator;
+using Gateway.Coordinator.State;
+using Gateway.Database.Nodes;
+using Gateway.Database.Observation;
+using Microsoft.Extensions.Options;
+using Polly;
+
+namespace Gateway.Database.Failover;
+
+/// <summary>Thrown when a promotion is asked for while another switch runs.</summary>
+public sealed class SwitchInProgressException(string message) : Exception(message);
+
+/// <summary>
+/// Moves the primary role to another node, as a runbook: persist the new epoch, hold writes, fence the old primary,
+/// let the standby catch up, check the RPO gate, promote, verify, switch the endpoints. Planned (old primary
+/// reachable: zero lag required, nothing lost) or unplanned (old primary gone: the gate decides unless forced,
+/// and the report says what may be lost). One switch at a time.
+/// </summary>
+public sealed partial class DatabaseFailover(
+    DatabaseObserver observer,
+    NodeConnections nodes,
+    DatabaseRoutingTable routing,
+    PgSessions sessions,
+    NodeCommands commands,
+    GatewayState state,
+    SiteTopology topology,
+    IOptions<GatewayOptions> options,
+    TimeProvider time,
+    ILogger<DatabaseFailover> logger)
+{
+    private readonly SemaphoreSlim _oneAtATime = new(1, 1);
+    private readonly DatabaseOptions _options = options.Value.Database;
+    private readonly ResiliencePipeline _nodeAction = NodeActionPipeline.Create(time, TimeSpan.FromSeconds(5));
+    private readonly ResiliencePipeline _singleAttempt = new ResiliencePipelineBuilder { TimeProvider = time }.AddTimeout(TimeSpan.FromSeconds(1)).Build();
+    private readonly List<PromotionReport> _history = [];
+
+    public IReadOnlyList<PromotionReport> History
+    {
+        get
+        {
+            lock (_history)
+            {
+                return _history.ToList();
+            }
+        }
+    }
+
+    public async Task<PromotionReport> PromoteAsync(string to, bool force, string why, CancellationToken cancellation)
+    {
+        if (!await _oneAtATime.WaitAsync(TimeSpan.Zero, cancellation))
+        {
+            throw new SwitchInProgressException("a database switch is already running");
+        }
+
+        try
+        {
+            var report = await RunPromotionAsync(to, force, why, cancellation);
+            lock (_history)
+            {
+                _history.Add(report);
+            }
+
+            Log.Finished(logger, report.Summary);
+            return report;
+        }
+        finally
+        {
+            _oneAtATime.Release();
+        }
+    }
+
+    private async Task<PromotionReport> RunPromotionAsync(string to, bool force, string why, CancellationToken cancellation)
+    {
+        var startedAt = time.GetUtcNow();
+        var from = topology.PeerOf(to).Id;
+        var journal = new StepJournal(time, logger, $"promotion of {to}");
+        var snapshot = await observer.ObserveNowAsync(cancellation);
+        var planned = snapshot.Node(from) is { IsPrimary: true };
+
+        if (snapshot.Node(to) is { IsPrimary: true } && routing.Current.Primary == to && !state.Current.Switching)
+        {
+            return Report(startedAt, journal, from, to, planned, force, true, $"site {to} is already the primary of epoch {state.Current.Epoch}: nothing to do", 0, true);
+        }
+
+        if (!planned)
+        {
+            var gate = PromotionGate.Evaluate(snapshot, from, to, _options.MaxLagOnFailover, force);
+            if (!gate.Allowed)
+            {
+                return Report(startedAt, journal, from, to, planned, force, false, $"promotion of {to} refused: {gate.Reason}", gate.UnreceivedBytes, false);
+            }
+        }
+
+        var epoch = await journal.RunAsync("persist new epoch", () =>
+        {
+            var next = state.Change(s => s with { Epoch = s.Epoch + 1, DatabasePrimary = to, Switching = true, ChangedAt = time.GetUtcNow(), Reason = why });
+            return Task.FromResult((next.Epoch, $"epoch {next.Epoch}: primary will be {to} ({why})"));
+        });
+
+        await journal.RunAsync("hold writes", () =>
+        {
+            routing.HoldWrites();
+            return Task.FromResult("new write connections wait for the next primary");
+        });
+
+        await journal.RunAsync($"fence {from}", () => FenceAsync(from, planned ? _nodeAction : _singleAttempt, cancellation));
+
+        var fencedAt = planned ? await journal.RunAsync($"read {from}'s final WAL position", () => FinalPositionAsync(from, cancellation)) : null;
+        if (planned && CanRunNodeCommands(from))
+        {
+            await journal.RunAsync($"demote {from}", () => DemoteAsync(from, cancellation));
+        }
+
+        var caughtUp = await journal.RunAsync($"let {to} catch up", () => CatchUpAsync(to, fencedAt, cancellation));
+        if (planned && !caughtUp && !force)
+        {
+            await journal.RunAsync($"roll back to {from}", () => RollBackAsync(from, epoch, cancellation));
+            return Report(startedAt, journal, from, to, planned, force, false,
+                $"promotion of {to} abandoned: it did not replay {from}'s last WAL within {_options.CatchUpTimeout.TotalSeconds:0} s; {from} is primary again (epoch {epoch + 1})", 0, true);
+        }
+
+        var lost = await journal.RunAsync("account for unreplicated WAL", () => AccountForLossAsync(from, to, fencedAt, cancellation));
+        await journal.RunAsync($"promote {to}", () => PromoteNodeAsync(to, cancellation));
+        await journal.RunAsync("switch endpoints", () =>
+        {
+            routing.DesignatePrimary(to, epoch);
+            state.Change(s => s with { Switching = false, ChangedAt = time.GetUtcNow() });
+            return Task.FromResult($"write endpoint -> {to}; read endpoint refuses until {from} rejoins as a standby");
+        });
+
+        var summary = $"site {to} is primary (epoch {epoch}, {(planned ? "planned" : "unplanned")}{(force ? ", forced" : "")}); " +
+            (lost.Bytes is { } bytes ? $"{bytes} WAL bytes not replicated{(lost.Exact ? "" : " (at least)")}" : "unreplicated WAL unknown");
+        return Report(startedAt, journal, from, to, planned, force, true, summary, lost.Bytes, lost.Exact);
+    }
+
+    /// <summary>Fencing a node already seen unreachable is tried once: retrying a dead node only delays the failover.</summary>
+    private async Task<string> FenceAsync(string site, ResiliencePipeline attempts, CancellationToken cancellation)
+    {
+        routing.Fence(site);
+        var cut = sessions.CloseAll(site, $"site {site} fenced by the gateway");
+        try
+        {
+            var terminated = await attempts.ExecuteAsync(async token => await NodeSql.MakeReadOnlyAsync(nodes.For(site), token), cancellation);
+            return $"routes closed ({cut} gateway session(s) cut); node made read-only, {terminated} backend(s) terminated";
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellation.IsCancellationRequested)
+        {
+            // An unreachable node cannot take writes from anyone: every path to it goes through the gateway, now closed.
+            return $"routes closed ({cut} gateway session(s) cut); node unreachable ({NodeProbe.Describe(e)}), fenced by routing alone";
+        }
+    }
+
+    private bool CanRunNodeCommands(string site) => options.Value.Sites.Single(s => s.Id == site).Database.DataDirectory.Length > 0;
+
+    /// <summary>
+    /// A clean shutdown of the old primary, as Patroni demotes: its last WAL record (the shutdown checkpoint) is sent
+    /// to the standby before it stops, so the new timeline forks after everything the old primary wrote, and the old
+    /// primary can later follow the new one. Left running read-only instead, it would write checkpoints past the
+    /// fork and need a rewind (which pg_rewind may wrongly call unnecessary) or a base backup to come back.
+    /// </summary>
+    private async Task<string> DemoteAsync(string site, CancellationToken cancellation)
+    {
+        var result = await commands.StopAsync(site, cancellation);
+        return result.Succeeded ? "stopped cleanly; its shutdown checkpoint goes to the standby" : $"clean stop failed (exit {result.ExitCode}); it stays fenced and read-only: {result.Output}";
+    }
+
+    private async Task<(ulong? Lsn, string Outcome)> FinalPositionAsync(string site, CancellationToken cancellation)
+    {
+        var snapshot = await observer.ObserveNowAsync(cancellation);
+        var lsn = snapshot.Node(site)?.FlushLsn;
+        return (lsn, lsn is { } position ? $"flushed up to {position}" : "unknown (node stopped answering)");
+    }
+
+    /// <summary>Waits until the standby has replayed the target position (planned) and everything it received.</summary>
+    private async Task<(bool CaughtUp, string Outcome)> CatchUpAsync(string site, ulong? target, CancellationToken cancellation)
+    {
+        await _nodeAction.ExecuteAsync(async token => await NodeSql.ResumeReplayAsync(nodes.For(site), token), cancellation);
+        var giveUpAt = time.GetUtcNow() + _options.CatchUpTimeout;
+        while (true)
+        {
+            var node = (await observer.ObserveNowAsync(cancellation)).Node(site);
+            // Everything the old primary flushed, and everything the standby received (after a demotion that includes
+            // the old primary's shutdown checkpoint, written after the target was read).
+            var goal = target is null && node?.ReceivedLsn is null ? (ulong?)null : Math.Max(target ?? 0, node?.ReceivedLsn ?? 0);
+            if (node is { Reachable: true, ReplayedLsn: { } replayed } && goal is { } g && replayed >= g)
+            {
+                return (true, $"replayed up to {replayed}");
+            }
+
+            if (node is { IsPrimary: true })
+            {
+                return (true, "already out of recovery");
+            }
+
+            if (time.GetUtcNow() >= giveUpAt)
+            {
+                return (false, $"still at {node?.ReplayedLsn} short of {goal} after {_options.CatchUpTimeout.TotalSeconds:0} s");
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(50), time, cancellation);
+        }
+    }
+
+    private async Task<((long? Bytes, bool Exact), string Outcome)> AccountForLossAsync(string from, string to, ulong? fencedAt, CancellationToken cancellation)
+    {
+        var snapshot = await observer.ObserveNowAsync(cancellation);
+        var received = snapshot.Node(to) is { } node ? node.ReceivedLsn ?? node.ReplayedLsn : null;
+        if (fencedAt is { } final && received is { } r)
+        {
+            var bytes = (long)(final - Math.Min(final, r));
+            return ((bytes, true), $"{bytes} bytes of {from}'s WAL not on {to} (exact: {from} was fenced at {final})");
+        }
+
+        var lowerBound = snapshot.UnreceivedBytes(from, to);
+        return ((lowerBound, false), lowerBound is { } b
+            ? $"at least {b} bytes of {from}'s WAL not on {to} ({from} unreachable; measured from its last observed position)"
+            : "unknown: neither position was observed");
+    }
+
+    private async Task<string> PromoteNodeAsync(string site, CancellationToken cancellation)
+    {
+        var node = nodes.For(site);
+        await _nodeAction.ExecuteAsync(async token => await NodeSql.AllowWritesAsync(node, token), cancellation);
+        await NodeSql.PromoteAsync(node, TimeSpan.FromSeconds(30), cancellation);
+        await _nodeAction.ExecuteAsync(async token => await NodeSql.VerifyWritableAsync(node, token), cancellation);
+        return "promoted and verified: it commits a write";
+    }
+
+    private async Task<string> RollBackAsync(string site, long abandonedEpoch, CancellationToken cancellation)
+    {
+        await _nodeAction.ExecuteAsync(async token => await NodeSql.AllowWritesAsync(nodes.For(site), token), cancellation);
+        var next = state.Change(s => s with { Epoch = abandonedEpoch + 1, DatabasePrimary = site, Switching = false, ChangedAt = time.GetUtcNow(), Reason = "promotion abandoned" });
+        routing.DesignatePrimary(site, next.Epoch);
+        return $"{site} takes writes again (epoch {next.Epoch})";
+    }
+
+    private PromotionReport Report(DateTimeOffset startedAt, StepJournal journal, string from, string to, bool planned, bool forced, bool succeeded, string summary, long? lost, bool exact) =>
+        new(state.Current.Epoch, from, to, planned, forced, succeeded, summary, lost, exact, journal.Steps, startedAt, time.GetUtcNow() - startedAt);
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "Database promotion: {Summary}")]
+        public static partial void Finished(ILogger logger, string summary);
+    }
+}

@@ -1,0 +1,167 @@
+using Gateway.Configuration;
+using Gateway.Coordinator;
+using Gateway.Coordinator.State;
+using Gateway.Database.Nodes;
+using Gateway.Database.Observation;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Database.Failover;
+
+/// <summary>
+/// Acts on every snapshot: keeps at most one writable node behind the gateway (startup reconciliation and split-brain
+/// fencing), promotes the standby when the primary is lost and the gate allows it, and keeps synchronous replication
+/// as the policy says. Each cycle's decision is a sentence from a pure function; this class only carries it out.
+/// </summary>
+public sealed partial class DatabaseSupervisor(
+    DatabaseObserver observer,
+    DatabaseFailover failover,
+    DatabaseRoutingTable routing,
+    GatewayState state,
+    PgSessions sessions,
+    NodeConnections nodes,
+    SiteTopology topology,
+    Alarms alarms,
+    IOptions<GatewayOptions> options,
+    TimeProvider time,
+    ILogger<DatabaseSupervisor> logger) : BackgroundService
+{
+    public const string SplitBrainAlarm = "database-two-primaries";
+    public const string FailoverRefusedAlarm = "database-failover-refused";
+    public const string SyncDegradedAlarm = "database-synchronous-degraded";
+
+    private readonly DatabaseOptions _options = options.Value.Database;
+    private DateTimeOffset? _standbyAbsentSince;
+    private string? _lastVerdict;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await ResumeInterruptedSwitchAsync(stoppingToken);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var snapshot = await observer.NextAsync(stoppingToken);
+            try
+            {
+                await SuperviseAsync(snapshot, stoppingToken);
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                Log.CycleFailed(logger, e.Message, e);
+            }
+        }
+    }
+
+    /// <summary>
+    /// A gateway killed in the middle of a switch restarts with writes held (see GatewayHost) and finishes the switch
+    /// its persisted state names: every step is idempotent, and the gate was passed before the epoch was written.
+    /// </summary>
+    private async Task ResumeInterruptedSwitchAsync(CancellationToken cancellation)
+    {
+        if (state.Current is { Switching: true } interrupted)
+        {
+            Log.Resuming(logger, interrupted.DatabasePrimary, interrupted.Epoch);
+            await observer.NextAsync(cancellation);
+            await failover.PromoteAsync(interrupted.DatabasePrimary, force: true, $"resuming the switch of epoch {interrupted.Epoch} interrupted by a gateway restart", cancellation);
+        }
+    }
+
+    private async Task SuperviseAsync(DatabaseSnapshot snapshot, CancellationToken cancellation)
+    {
+        await FenceUndesignatedPrimariesAsync(snapshot, cancellation);
+        await ActOnPrimaryLossAsync(snapshot, cancellation);
+        await KeepSynchronousModeAsync(snapshot, cancellation);
+    }
+
+    /// <summary>
+    /// Invariant 1: a writable node that is not the designated primary (both claim primary after a restart, or
+    /// someone promoted a standby by hand) is fenced at once and the alarm raised. The alarm stays until an operator
+    /// rejoins that node: it records that two nodes took writes.
+    /// </summary>
+    private async Task FenceUndesignatedPrimariesAsync(DatabaseSnapshot snapshot, CancellationToken cancellation)
+    {
+        // During a switch the failover runner owns both nodes (the new primary is promoted before it is designated).
+        if (routing.Current.Primary is not { } designated)
+        {
+            return;
+        }
+
+        var rogue = snapshot.Nodes.Values.Where(n => n.IsPrimary && !n.DefaultReadOnly && n.SiteId != designated).ToList();
+        foreach (var node in rogue)
+        {
+            routing.Fence(node.SiteId);
+            sessions.CloseAll(node.SiteId, $"site {node.SiteId} claims primary but is not the designated one");
+            await NodeSql.MakeReadOnlyAsync(nodes.For(node.SiteId), cancellation);
+            alarms.Raise(SplitBrainAlarm,
+                $"site {node.SiteId} was a writable primary although the gateway's persisted state names {designated} (epoch {routing.Current.Epoch}): {node.SiteId} fenced and made read-only; writes go only to {designated}");
+        }
+    }
+
+    private async Task ActOnPrimaryLossAsync(DatabaseSnapshot snapshot, CancellationToken cancellation)
+    {
+        var verdict = AutoFailoverDecision.Decide(snapshot, routing.Current, _options, topology, time.GetUtcNow());
+        if (verdict.Reason != _lastVerdict && verdict.Action != AutoFailoverAction.None)
+        {
+            Log.Verdict(logger, verdict.Action, verdict.Reason);
+        }
+
+        _lastVerdict = verdict.Reason;
+        switch (verdict.Action)
+        {
+            case AutoFailoverAction.Promote:
+                alarms.Clear(FailoverRefusedAlarm);
+                try
+                {
+                    await failover.PromoteAsync(verdict.Candidate!, force: false, "automatic: " + verdict.Reason, cancellation);
+                }
+                catch (SwitchInProgressException)
+                {
+                    // An operator's promotion is already running; it decides.
+                }
+
+                break;
+            case AutoFailoverAction.Refuse:
+                alarms.Raise(FailoverRefusedAlarm, verdict.Reason);
+                break;
+            case AutoFailoverAction.None:
+                alarms.Clear(FailoverRefusedAlarm);
+                break;
+        }
+    }
+
+    private async Task KeepSynchronousModeAsync(DatabaseSnapshot snapshot, CancellationToken cancellation)
+    {
+        var primary = routing.Current.Primary is { } site ? snapshot.Node(site) : null;
+        var streaming = primary?.Peers.Any(peer => peer.State == "streaming") == true;
+        _standbyAbsentSince = streaming ? null : _standbyAbsentSince ?? time.GetUtcNow();
+
+        var verdict = SynchronousModeDecision.Decide(_options.SynchronousMode, primary, _standbyAbsentSince, _options.DegradeAfter, time.GetUtcNow());
+        if (verdict.Degraded)
+        {
+            alarms.Raise(SyncDegradedAlarm, verdict.Reason);
+        }
+        else
+        {
+            alarms.Clear(SyncDegradedAlarm);
+        }
+
+        if (primary is not null && verdict.StandbyNames is { } names && names != primary.SynchronousStandbyNames)
+        {
+            await NodeSql.SetSynchronousStandbysAsync(nodes.For(primary.SiteId), names, cancellation);
+            Log.SynchronousChanged(logger, primary.SiteId, names, verdict.Reason);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "Database supervisor: {Action}: {Reason}")]
+        public static partial void Verdict(ILogger logger, AutoFailoverAction action, string reason);
+
+        [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "synchronous_standby_names on {Site} set to '{Names}': {Reason}")]
+        public static partial void SynchronousChanged(ILogger logger, string site, string names, string reason);
+
+        [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "Resuming the switch to {Site} of epoch {Epoch}, interrupted by a gateway restart")]
+        public static partial void Resuming(ILogger logger, string site, long epoch);
+
+        [LoggerMessage(EventId = 3, Level = LogLevel.Error, Message = "Database supervisor cycle failed: {Message}")]
+        public static partial void CycleFailed(ILogger logger, string message, Exception exception);
+    }
+}

@@ -1,0 +1,22 @@
+namespace Gateway.Database.Failover;
+
+public sealed record StepRecord(string Step, DateTimeOffset StartedAt, TimeSpan Duration, string Outcome);
+
+/// <summary>
+/// What a promotion did, step by step, and what it may have lost. <see cref="UnreplicatedBytes"/> is the WAL the
+/// new primary never received: exact when the old primary was reachable (planned), a lower bound from its last
+/// observed position when it was not.
+/// </summary>
+public sealed record PromotionReport(
+    long Epoch,
+    string From,
+    string To,
+    bool Planned,
+    bool Forced,
+    bool Succeeded,
+    string Summary,
+    long? UnreplicatedBytes,
+    bool UnreplicatedBytesExact,
+    IReadOnlyList<StepRecord> Steps,
+    DateTimeOffset StartedAt,
+    TimeSpan Total);

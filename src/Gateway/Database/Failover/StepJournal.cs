@@ -1,0 +1,43 @@
+using System.Diagnostics;
+
+namespace Gateway.Database.Failover;
+
+/// <summary>Runs named steps, timing each and keeping the sentence it ends with: the report's timeline and the log lines.</summary>
+public sealed partial class StepJournal(TimeProvider time, ILogger logger, string operation)
+{
+    private readonly List<StepRecord> _steps = [];
+
+    public IReadOnlyList<StepRecord> Steps => _steps;
+
+    public async Task<T> RunAsync<T>(string step, Func<Task<(T Result, string Outcome)>> action)
+    {
+        var startedAt = time.GetUtcNow();
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            var (result, outcome) = await action();
+            Record(step, startedAt, clock.Elapsed, outcome);
+            return result;
+        }
+        catch (Exception e)
+        {
+            Record(step, startedAt, clock.Elapsed, "failed: " + e.Message);
+            throw;
+        }
+    }
+
+    public Task RunAsync(string step, Func<Task<string>> action) =>
+        RunAsync<bool>(step, async () => (true, await action()));
+
+    private void Record(string step, DateTimeOffset startedAt, TimeSpan duration, string outcome)
+    {
+        _steps.Add(new StepRecord(step, startedAt, duration, outcome));
+        Log.Step(logger, operation, step, (long)duration.TotalMilliseconds, outcome);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "{Operation}: {Step} ({Milliseconds} ms): {Outcome}")]
+        public static partial void Step(ILogger logger, string operation, string step, long milliseconds, string outcome);
+    }
+}

@@ -1,0 +1,12 @@
+using Gateway.Configuration;
+
+namespace Gateway.Observability;
+
+public sealed partial class TraceExport
+{
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Exporting traces to {Endpoint} over OTLP ({Protocol})")]
+        public static partial void Exporting(ILogger logger, Uri endpoint, OtlpProtocol protocol);
+    }
+}

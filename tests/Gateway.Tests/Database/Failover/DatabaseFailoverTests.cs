@@ -1,0 +1,270 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Json;
+using Gateway.Coordinator.Admin;
+using Gateway.Database.Failover;
+using Gateway.Testing;
+using Npgsql;
+using Xunit.Abstractions;
+
+namespace Gateway.Tests.Database.Failover;
+
+/// <summary>The database failover checks of the issue, each against a fresh real PostgreSQL primary + standby behind the gateway.</summary>
+public sealed class DatabaseFailoverTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private DatabaseFailoverFixture _system = null!;
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        if (_system is not null)
+        {
+            await _system.DisposeAsync();
+        }
+    }
+
+    private async Task StartAsync(Action<Dictionary<string, string?>>? configure = null)
+    {
+        _system = await DatabaseFailoverFixture.StartAsync(configure);
+        await InsertLoad.CreateTableAsync(_system.WriteEndpoint());
+    }
+
+    [Fact]
+    public async Task A_planned_promotion_under_load_loses_no_acknowledged_insert_and_the_old_primary_takes_none_after_the_fence()
+    {
+        await StartAsync();
+        var load = new InsertLoad(_system.WriteEndpoint());
+        var landings = new ConcurrentQueue<string>();
+        using var stop = new CancellationTokenSource();
+        var clients = load.RunAsync(clients: 4, stop.Token);
+        var poller = PollWriteEndpointAsync(landings, stop.Token);
+
+        await Task.Delay(1500);
+        var (report, response) = await _system.PromoteAsync("B");
+        await Task.Delay(1500);
+        await stop.CancelAsync();
+        await Task.WhenAll(clients, poller);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        output.WriteLine($"{report!.Summary}; {load.Acknowledged.Count} inserts acknowledged in 3 s ({load.RatePerSecond(TimeSpan.FromSeconds(3)):0}/s), {load.Errors.Count} client errors (retried)");
+        foreach (var step in report.Steps)
+        {
+            output.WriteLine($"  {step.Step}: {step.Duration.TotalMilliseconds:0} ms: {step.Outcome}");
+        }
+
+        Assert.True(report.Planned);
+        Assert.Equal(0, report.UnreplicatedBytes);
+        Assert.True(load.RatePerSecond(TimeSpan.FromSeconds(3)) >= 100, $"only {load.Acknowledged.Count} inserts in 3 s");
+
+        var onB = await InsertLoad.IdsOnAsync(_system.Postgres.Standby.ConnectionString());
+        await _system.Postgres.Primary.StartAsync(); // the promotion demoted A with a clean stop; start it to read its own data
+        var onA = await InsertLoad.IdsOnAsync(_system.Postgres.Primary.ConnectionString());
+        Assert.DoesNotContain(load.Acknowledged.Keys, id => !onB.Contains(id));
+        // Everything A holds, B holds too: no insert reached A after it was fenced (B diverged from A at the fence).
+        Assert.DoesNotContain(onA, id => !onB.Contains(id));
+        Assert.True(onB.Count > onA.Count, "writes continued on B after the switch");
+        Assert.Empty(landings);
+    }
+
+    /// <summary>Opens a fresh connection through the write endpoint every 20 ms and records any landing on a node in recovery or read-only.</summary>
+    private async Task PollWriteEndpointAsync(ConcurrentQueue<string> wrongLandings, CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                await using var connection = new NpgsqlConnection(_system.WriteEndpoint());
+                await connection.OpenAsync(stop);
+                await using var command = new NpgsqlCommand("SELECT pg_is_in_recovery(), current_setting('default_transaction_read_only'), inet_server_port()", connection);
+                await using var reader = await command.ExecuteReaderAsync(stop);
+                await reader.ReadAsync(stop);
+                if (reader.GetBoolean(0) || reader.GetString(1) == "on")
+                {
+                    wrongLandings.Enqueue($"port {reader.GetInt32(2)}: in recovery {reader.GetBoolean(0)}, read only {reader.GetString(1)}");
+                }
+            }
+            catch (Exception e) when (e is NpgsqlException or OperationCanceledException or IOException)
+            {
+                // Sessions are cut by the fence; what matters is where new ones land.
+            }
+
+            await Task.Delay(20, CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public async Task Kill_9_of_the_primary_in_synchronous_mode_fails_over_by_itself_and_loses_no_acknowledged_insert()
+    {
+        await StartAsync(values =>
+        {
+            values["Gateway:Database:SynchronousMode"] = "Degrade";
+            values["Gateway:Database:DegradeAfter"] = "00:00:05";
+        });
+        await _system.WaitForStatusAsync(s => s.Database.Nodes.Single(n => n.Site == "A").SynchronousStandbyNames == "*", "A synchronous");
+
+        var load = new InsertLoad(_system.WriteEndpoint());
+        using var stop = new CancellationTokenSource();
+        var clients = load.RunAsync(clients: 4, stop.Token);
+        await Task.Delay(1500);
+        var killedAt = DateTimeOffset.UtcNow;
+        _system.KillPostmaster("A");
+        await _system.WaitForStatusAsync(s => s.Database.Primary == "B" && !s.Switching, "automatic promotion of B");
+        await Task.Delay(1500);
+        await stop.CancelAsync();
+        await clients;
+
+        var rto = load.FirstAcknowledgmentBy(_system.Postgres.Standby.Port, killedAt);
+        var report = (await _system.Gateway.Admin.GetFromJsonAsync<List<PromotionReport>>("/admin/database/history", AdminRequests.Json))!.Single();
+        output.WriteLine($"kill -9 of A's postmaster -> first insert acknowledged by B through the write endpoint after {rto?.TotalMilliseconds:0} ms; {report.Summary}");
+        foreach (var step in report.Steps)
+        {
+            output.WriteLine($"  {step.StartedAt:HH:mm:ss.fff} {step.Step}: {step.Duration.TotalMilliseconds:0} ms: {step.Outcome}");
+        }
+
+        output.WriteLine($"  killed at {killedAt:HH:mm:ss.fff}");
+        Assert.NotNull(rto);
+        Assert.False(report.Planned);
+
+        var onB = await InsertLoad.IdsOnAsync(_system.Postgres.Standby.ConnectionString());
+        var lost = load.Acknowledged.Keys.Where(id => !onB.Contains(id)).ToList();
+        Assert.True(lost.Count == 0, $"{lost.Count} acknowledged inserts lost in synchronous mode: {string.Join(", ", lost.Take(10))}");
+    }
+
+    [Fact]
+    public async Task A_standby_lagging_beyond_the_gate_is_not_promoted_automatically_but_a_forced_promotion_works_and_reports_the_loss()
+    {
+        await StartAsync(values => values["Gateway:Database:MaxLagOnFailover"] = "65536");
+        await _system.Postgres.Standby.ExecuteAsync("SELECT pg_wal_replay_pause()");
+        await using (var connection = new NpgsqlConnection(_system.WriteEndpoint()))
+        {
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand("INSERT INTO acks SELECT g, repeat('y', 1000) FROM generate_series(1, 2000) g", connection);
+            await command.ExecuteNonQueryAsync();
+        }
+
+        await _system.WaitForStatusAsync(s => s.Database.Nodes.Single(n => n.Site == "B").ReplayLagBytes > 65536, "B lagging");
+        _system.KillPostmaster("A");
+
+        var refused = await _system.WaitForStatusAsync(s => s.Alarms.Any(a => a.Key == DatabaseSupervisor.FailoverRefusedAlarm), "automatic promotion refused");
+        var reason = refused.Alarms.Single(a => a.Key == DatabaseSupervisor.FailoverRefusedAlarm).Message;
+        output.WriteLine(reason);
+        Assert.Contains("above maxLagOnFailover (65536 bytes): automatic promotion refused", reason);
+        Assert.Equal("A", refused.Database.Primary);
+
+        var (report, response) = await _system.PromoteAsync("B", force: true);
+        output.WriteLine(report!.Summary);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True(report.Forced);
+        Assert.NotNull(report.UnreplicatedBytes);
+        Assert.Contains("WAL bytes not replicated", report.Summary);
+
+        await using var after = new NpgsqlConnection(_system.WriteEndpoint());
+        await after.OpenAsync();
+        await using var insert = new NpgsqlCommand("INSERT INTO acks VALUES (999999, 'after') RETURNING pg_is_in_recovery()", after);
+        Assert.Equal(false, await insert.ExecuteScalarAsync());
+    }
+
+    [Theory]
+    [InlineData("Rewind")]
+    [InlineData("BaseBackup")]
+    public async Task The_old_primary_rejoins_as_a_standby_catches_up_and_can_be_promoted_back(string method)
+    {
+        await StartAsync();
+        await RunPgbenchAsync("-i", "-s", "1");
+        await RunPgbenchAsync("-T", "2", "-c", "2");
+
+        var (toB, _) = await _system.PromoteAsync("B");
+        Assert.True(toB!.Succeeded, toB.Summary);
+        await RunPgbenchAsync("-T", "2", "-c", "2");
+
+        var (rejoin, rejoinResponse) = await _system.RejoinAsync("A", method);
+        foreach (var step in rejoin?.Steps ?? [])
+        {
+            output.WriteLine($"  {step.Step}: {step.Duration.TotalMilliseconds:0} ms: {step.Outcome}");
+        }
+
+        Assert.True(rejoinResponse.StatusCode == HttpStatusCode.OK, $"{rejoinResponse.StatusCode}: {rejoin?.Summary}");
+        await using (var onB = new NpgsqlConnection(_system.WriteEndpoint()))
+        {
+            await onB.OpenAsync();
+            await using var command = new NpgsqlCommand("INSERT INTO acks VALUES (424242, 'written on B after the rejoin')", onB);
+            await command.ExecuteNonQueryAsync();
+        }
+
+        await _system.WaitForStatusAsync(s => s.Database.Read is { Action: "Forward", Site: "A" } && s.Database.Nodes.Single(n => n.Site == "A").ReplayLagBytes == 0, "A caught up");
+        Assert.Contains(424242L, await InsertLoad.IdsOnAsync(_system.ReadEndpoint()));
+
+        var (toA, backResponse) = await _system.PromoteAsync("A");
+        Assert.Equal(HttpStatusCode.OK, backResponse.StatusCode);
+        output.WriteLine(toA!.Summary);
+        await using var onA = new NpgsqlConnection(_system.WriteEndpoint());
+        await onA.OpenAsync();
+        await using var check = new NpgsqlCommand("SELECT inet_server_port()", onA);
+        Assert.Equal(_system.Postgres.Primary.Port, await check.ExecuteScalarAsync());
+        await RunPgbenchAsync("-T", "2", "-c", "2");
+    }
+
+    private Task<string> RunPgbenchAsync(params string[] arguments) =>
+        ProcessRunner.RunAsync("pgbench", ["-h", "127.0.0.1", "-p", _system.Settings.PgWritePort.ToString(), "-U", "postgres", .. arguments, "postgres"], TimeSpan.FromSeconds(60));
+
+    [Fact]
+    public async Task In_strict_synchronous_mode_with_the_standby_stopped_no_commit_is_acknowledged_until_it_returns()
+    {
+        await StartAsync(values => values["Gateway:Database:SynchronousMode"] = "Strict");
+        await _system.WaitForStatusAsync(s => s.Database.Nodes.Single(n => n.Site == "A").SynchronousStandbyNames == "*", "A synchronous");
+        await _system.Postgres.Standby.StopAsync();
+
+        await using var connection = new NpgsqlConnection(_system.WriteEndpoint());
+        await connection.OpenAsync();
+        await using var insert = new NpgsqlCommand("INSERT INTO acks VALUES (1, 'waits for the standby')", connection) { CommandTimeout = 0 };
+        var commit = insert.ExecuteNonQueryAsync();
+        var finishedEarly = await Task.WhenAny(commit, Task.Delay(TimeSpan.FromSeconds(3))) == commit;
+        Assert.False(finishedEarly, "a commit was acknowledged while the synchronous standby was down");
+
+        await _system.Postgres.Standby.StartAsync();
+        await commit.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Contains(1L, await InsertLoad.IdsOnAsync(_system.Postgres.Standby.ConnectionString()));
+    }
+
+    [Fact]
+    public async Task In_degrade_mode_with_the_standby_stopped_writes_continue_and_the_alarm_is_raised()
+    {
+        await StartAsync(values =>
+        {
+            values["Gateway:Database:SynchronousMode"] = "Degrade";
+            values["Gateway:Database:DegradeAfter"] = "00:00:01";
+        });
+        await _system.WaitForStatusAsync(s => s.Database.Nodes.Single(n => n.Site == "A").SynchronousStandbyNames == "*", "A synchronous");
+        await _system.Postgres.Standby.StopAsync();
+
+        var degraded = await _system.WaitForStatusAsync(s => s.Alarms.Any(a => a.Key == DatabaseSupervisor.SyncDegradedAlarm), "degraded alarm");
+        output.WriteLine(degraded.Alarms.Single(a => a.Key == DatabaseSupervisor.SyncDegradedAlarm).Message);
+        await using var connection = new NpgsqlConnection(_system.WriteEndpoint());
+        await connection.OpenAsync();
+        await using var insert = new NpgsqlCommand("INSERT INTO acks VALUES (2, 'acknowledged by A alone')", connection);
+        await insert.ExecuteNonQueryAsync().WaitAsync(TimeSpan.FromSeconds(10));
+
+        await _system.Postgres.Standby.StartAsync();
+        await _system.WaitForStatusAsync(s => s.Alarms.All(a => a.Key != DatabaseSupervisor.SyncDegradedAlarm)
+            && s.Database.Nodes.Single(n => n.Site == "A").SynchronousStandbyNames == "*", "synchronous again");
+    }
+
+    [Fact]
+    public async Task A_standby_promoted_behind_the_gateways_back_is_fenced_and_writes_stay_on_the_designated_primary()
+    {
+        await StartAsync();
+        await ProcessRunner.RunAsPostgresAsync("pg_ctl", "-D", _system.Postgres.Standby.DataDirectory, "-w", "promote");
+
+        var status = await _system.WaitForStatusAsync(s => s.Alarms.Any(a => a.Key == DatabaseSupervisor.SplitBrainAlarm), "split-brain alarm");
+        output.WriteLine(status.Alarms.Single(a => a.Key == DatabaseSupervisor.SplitBrainAlarm).Message);
+        Assert.Equal("A", status.Database.Primary);
+        Assert.Contains("B", status.Database.Fenced);
+
+        await using var connection = new NpgsqlConnection(_system.WriteEndpoint());
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT inet_server_port()", connection);
+        Assert.Equal(_system.Postgres.Primary.Port, await command.ExecuteScalarAsync());
+        Assert.Equal("on", await _system.Postgres.Standby.ScalarAsync<string>("SHOW default_transaction_read_only"));
+    }
+}

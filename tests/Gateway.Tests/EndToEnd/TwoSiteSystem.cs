@@ -1,0 +1,81 @@
+using Gateway.Testing;
+using Gateway.Tests.Support;
+using Npgsql;
+
+namespace Gateway.Tests.EndToEnd;
+
+/// <summary>
+/// The whole product on this machine, as the demo runs it: a real PostgreSQL primary (site A) streaming to a
+/// standby (site B), SAN A and SAN B directories with the filestore symlink on SAN A, the gateway, and four real
+/// broker processes (a1, a2, b1, b2) that reach the database only through the gateway's write endpoint.
+/// </summary>
+public sealed class TwoSiteSystem : IAsyncLifetime
+{
+    private readonly PostgresPair _postgres = new();
+
+    public GatewaySettings Settings { get; private set; } = null!;
+    public RunningGateway Gateway { get; private set; } = null!;
+    public Dictionary<string, BrokerProcess> Instances { get; } = [];
+    public PostgresPair Postgres => _postgres;
+
+    public async Task InitializeAsync()
+    {
+        await _postgres.InitializeAsync();
+        await _postgres.Primary.ExecuteAsync("CREATE DATABASE broker");
+
+        var ports = new[] { "a1", "a2", "b1", "b2" }.ToDictionary(id => id, _ => FreePort.Next());
+        Settings = new GatewaySettings(
+            [Url(ports["a1"]), Url(ports["a2"])], [Url(ports["b1"]), Url(ports["b2"])], _postgres.Primary.Port, _postgres.Standby.Port);
+        Gateway = await RunningGateway.StartAsync(Settings);
+
+        var throughGateway = ThroughGateway(Settings.PgWritePort);
+        foreach (var (id, port) in ports)
+        {
+            Instances[id] = new BrokerProcess(id, port, throughGateway, Settings.FilestoreLink);
+        }
+
+        await Task.WhenAll(Instances.Values.Select(instance => instance.StartAsync()));
+        await Gateway.WaitForAllHealthyAsync(TimeSpan.FromSeconds(15));
+    }
+
+    private static string Url(int port) => $"http://127.0.0.1:{port}";
+
+    /// <summary>A connection string to the broker database through one of the gateway's PG endpoints.</summary>
+    public static string ThroughGateway(int port) => new NpgsqlConnectionStringBuilder
+    {
+        Host = "127.0.0.1",
+        Port = port,
+        Username = "postgres",
+        Database = "broker",
+        Timeout = 5,
+    }.ConnectionString;
+
+    /// <summary>Restarts any instance a test killed, so the next test starts from four healthy instances.</summary>
+    public async Task RestoreAllInstancesAsync()
+    {
+        await Task.WhenAll(Instances.Values.Where(i => !i.IsRunning).Select(i => i.StartAsync()));
+        await Gateway.WaitForAllHealthyAsync(TimeSpan.FromSeconds(15));
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var instance in Instances.Values)
+        {
+            await instance.DisposeAsync();
+        }
+
+        if (Gateway is not null)
+        {
+            await Gateway.DisposeAsync();
+        }
+
+        await _postgres.DisposeAsync();
+        Settings?.Dispose();
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class TwoSiteSystemCollection : ICollectionFixture<TwoSiteSystem>
+{
+    public const string Name = "two-site system";
+}

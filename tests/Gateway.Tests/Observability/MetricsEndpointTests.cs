@@ -1,0 +1,196 @@
+using System.Net;
+using Gateway.Testing;
+using Gateway.Tests.Support;
+
+namespace Gateway.Tests.Observability;
+
+/// <summary>/metrics of the real gateway (both hosts, real listeners) in front of one real backend per site.</summary>
+public sealed class MetricsEndpointTests : IAsyncLifetime
+{
+    private EchoBackend _a1 = null!;
+    private EchoBackend _b1 = null!;
+    private GatewaySettings _settings = null!;
+    private RunningGateway _gateway = null!;
+
+    public async Task InitializeAsync()
+    {
+        _a1 = await EchoBackend.StartAsync("a1");
+        _b1 = await EchoBackend.StartAsync("b1");
+        _settings = new GatewaySettings([_a1.Url], [_b1.Url]);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_gateway is not null)
+        {
+            await _gateway.DisposeAsync();
+        }
+
+        await _a1.DisposeAsync();
+        await _b1.DisposeAsync();
+        _settings.Dispose();
+    }
+
+    private async Task StartGatewayAsync()
+    {
+        _gateway = await RunningGateway.StartAsync(_settings);
+        await _gateway.WaitForAllHealthyAsync(TimeSpan.FromSeconds(10));
+    }
+
+    private Task<MetricsScrape> ScrapeAsync() => MetricsScrape.FetchAsync(_gateway.Admin.BaseAddress!);
+
+    [Fact]
+    public async Task Metrics_answer_on_the_admin_listener_without_a_token_while_the_status_still_needs_one()
+    {
+        await StartGatewayAsync();
+        using var anonymous = new HttpClient { BaseAddress = _gateway.Admin.BaseAddress };
+
+        using var metrics = await anonymous.GetAsync("/metrics");
+        using var status = await anonymous.GetAsync("/admin/status");
+
+        Assert.Equal(HttpStatusCode.OK, metrics.StatusCode);
+        Assert.Equal("text/plain; version=0.0.4; charset=utf-8", metrics.Content.Headers.ContentType!.ToString());
+        Assert.Contains("# TYPE gateway_active_site gauge", await metrics.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.Unauthorized, status.StatusCode);
+    }
+
+    [Fact]
+    public async Task The_public_listener_proxies_metrics_to_an_instance_like_any_path()
+    {
+        await StartGatewayAsync();
+
+        var body = await _gateway.Public.GetStringAsync("/metrics");
+
+        Assert.Matches("^(a1|b1) GET /metrics$", body);
+    }
+
+    [Fact]
+    public async Task Proxied_requests_are_counted_and_timed_by_site_instance_method_and_status_class()
+    {
+        await StartGatewayAsync();
+        for (var i = 0; i < 3; i++)
+        {
+            using var write = await _gateway.Public.PostAsync($"/deposits?name=f{i}", new ByteArrayContent([1]));
+            write.EnsureSuccessStatusCode();
+        }
+
+        var scrape = await ScrapeAsync();
+
+        const string labels = "{instance=\"a1\",method=\"POST\",site=\"A\",status_class=\"2xx\"}";
+        Assert.Equal(3, scrape.Value("gateway_requests_total" + labels));
+        Assert.Equal(3, scrape.Value("gateway_request_duration_seconds_count" + labels));
+        Assert.Equal(3, scrape.Value("gateway_request_duration_seconds_bucket{instance=\"a1\",method=\"POST\",site=\"A\",status_class=\"2xx\",le=\"+Inf\"}"));
+        Assert.InRange(scrape.Value("gateway_request_duration_seconds_sum" + labels), double.Epsilon, 30);
+    }
+
+    [Fact]
+    public async Task A_failing_instance_counts_a_5xx_against_its_site_and_instance()
+    {
+        await StartGatewayAsync();
+        _a1.DropRequests = true;
+
+        using var write = await _gateway.Public.PostAsync("/deposits?name=f", new ByteArrayContent([1]));
+
+        var scrape = await ScrapeAsync();
+        Assert.Equal(HttpStatusCode.BadGateway, write.StatusCode);
+        Assert.Equal(1, scrape.Value("gateway_requests_total{instance=\"a1\",method=\"POST\",site=\"A\",status_class=\"5xx\"}"));
+    }
+
+    [Fact]
+    public async Task A_request_refused_before_any_instance_is_counted_with_site_and_instance_none_and_health_shows_why()
+    {
+        _settings.Values["Gateway:Routing:WritePolicy"] = "Require";
+        await StartGatewayAsync();
+        _a1.Healthy = false;
+        await _gateway.WaitForHealthAsync("a1", "Unhealthy", TimeSpan.FromSeconds(5));
+
+        using var write = await _gateway.Public.PostAsync("/deposits?name=f", new ByteArrayContent([1]));
+
+        var scrape = await ScrapeAsync();
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, write.StatusCode);
+        Assert.Equal(1, scrape.Value("gateway_requests_total{instance=\"none\",method=\"POST\",site=\"none\",status_class=\"5xx\"}"));
+        Assert.Equal(0, scrape.Value("gateway_instance_healthy{instance=\"a1\",site=\"A\"}"));
+        Assert.Equal(1, scrape.Value("gateway_instance_healthy{instance=\"b1\",site=\"B\"}"));
+    }
+
+    [Fact]
+    public async Task A_method_outside_the_standard_ones_is_counted_as_other()
+    {
+        await StartGatewayAsync();
+
+        using var request = new HttpRequestMessage(new HttpMethod("BREW"), "/pot");
+        using var response = await _gateway.Public.SendAsync(request);
+
+        var scrape = await ScrapeAsync();
+        Assert.Equal(1, scrape.Value("gateway_requests_total{instance=\"a1\",method=\"OTHER\",site=\"A\",status_class=\"2xx\"}"));
+    }
+
+    [Fact]
+    public async Task The_active_site_and_the_epoch_are_gauges()
+    {
+        await StartGatewayAsync();
+
+        var scrape = await ScrapeAsync();
+
+        Assert.Equal(1, scrape.Value("gateway_active_site{site=\"A\"}"));
+        Assert.Equal(0, scrape.Value("gateway_active_site{site=\"B\"}"));
+        Assert.Equal(0, scrape.Value("gateway_epoch"));
+    }
+
+    [Fact]
+    public async Task Admin_calls_are_counted_by_endpoint_and_result()
+    {
+        await StartGatewayAsync();
+        var before = await ScrapeAsync();
+        using var anonymous = new HttpClient { BaseAddress = _gateway.Admin.BaseAddress };
+        using var refused = await anonymous.GetAsync("/admin/status");
+        using var accepted = await _gateway.Admin.GetAsync("/admin/status");
+
+        var after = await ScrapeAsync();
+
+        const string ok = "gateway_admin_requests_total{endpoint=\"/admin/status\",result=\"ok\"}";
+        Assert.Equal(before.Value(ok) + 1, after.Value(ok));
+        Assert.Equal(1, after.Value("gateway_admin_requests_total{endpoint=\"/admin/status\",result=\"unauthorized\"}"));
+    }
+
+    [Fact]
+    public async Task Database_endpoint_counters_exist_at_zero_before_the_first_connection()
+    {
+        await StartGatewayAsync();
+
+        var scrape = await ScrapeAsync();
+
+        Assert.Equal(0, scrape.Value("gateway_pg_connections_total{result=\"forwarded\",role=\"write\",site=\"A\"}"));
+        Assert.Equal(0, scrape.Value("gateway_pg_connections_total{result=\"refused\",role=\"read\",site=\"none\"}"));
+        Assert.Equal(0, scrape.Value("gateway_pg_active_sessions{role=\"read\",site=\"B\"}"));
+    }
+
+    [Fact]
+    public async Task Process_and_runtime_figures_are_exposed_under_prometheus_names()
+    {
+        await StartGatewayAsync();
+
+        var scrape = await ScrapeAsync();
+
+        Assert.True(scrape.Value("process_cpu_seconds_total") > 0);
+        Assert.True(scrape.Value("process_resident_memory_bytes") > 1024 * 1024);
+        Assert.True(scrape.Value("process_start_time_seconds") > 1.6e9);
+        Assert.True(scrape.Value("dotnet_gc_heap_size_bytes") >= 0);
+        Assert.True(scrape.Value("dotnet_thread_pool_threads") >= 1);
+        Assert.Contains("dotnet_gc_collections_total{generation=\"gen2\"}", scrape.Samples.Keys);
+    }
+
+    [Fact]
+    public async Task Promtool_finds_no_problem_in_a_scrape_with_traffic()
+    {
+        await StartGatewayAsync();
+        using var read = await _gateway.Public.GetAsync("/deposits/x");
+        using var write = await _gateway.Public.PostAsync("/deposits?name=f", new ByteArrayContent([1]));
+
+        var scrape = await ScrapeAsync();
+
+        // promtool exits non-zero (and the runner throws with its findings) on a parse error or a lint problem.
+        await PrometheusTools.CheckMetricsAsync(scrape.Text);
+        Assert.Contains("gateway_request_duration_seconds_bucket", scrape.Names);
+    }
+}

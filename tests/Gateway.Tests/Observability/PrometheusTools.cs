@@ -1,0 +1,44 @@
+using Gateway.Testing;
+
+namespace Gateway.Tests.Observability;
+
+/// <summary>Debian's prometheus package: the server and promtool, installed by tests/run.sh (deploy/prereqs.sh prometheus).</summary>
+public static class PrometheusTools
+{
+    public const string Server = "/usr/bin/prometheus";
+    public const string Promtool = "/usr/bin/promtool";
+
+    /// <summary>Fails the test with the fix when the package is missing, rather than skipping: these checks are part of "done".</summary>
+    public static void RequireInstalled()
+    {
+        foreach (var binary in new[] { Server, Promtool })
+        {
+            if (!File.Exists(binary))
+            {
+                Assert.Fail($"{binary} is missing: install Prometheus with 'deploy/prereqs.sh prometheus' (tests/run.sh does it)");
+            }
+        }
+    }
+
+    public static Task<string> RunPromtoolAsync(params string[] arguments)
+    {
+        RequireInstalled();
+        return ProcessRunner.RunAsync(Promtool, arguments);
+    }
+
+    /// <summary><c>promtool check metrics</c> reads the exposition from standard input.</summary>
+    public static async Task<string> CheckMetricsAsync(string exposition)
+    {
+        RequireInstalled();
+        var file = Path.GetTempFileName();
+        try
+        {
+            await File.WriteAllTextAsync(file, exposition);
+            return await ProcessRunner.RunAsync("/bin/sh", ["-c", $"exec {Promtool} check metrics < \"$1\" 2>&1", "sh", file]);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+}

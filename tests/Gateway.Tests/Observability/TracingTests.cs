@@ -1,0 +1,179 @@
+using System.Diagnostics;
+using Gateway.Testing;
+using Gateway.Tests.Support;
+
+namespace Gateway.Tests.Observability;
+
+/// <summary>
+/// Traces end to end: a client's W3C trace context goes through the gateway to the instance, and the gateway's spans
+/// reach a real OTLP endpoint. Other tests' gateways in this process may export into the same trace listeners, so
+/// the assertions look for this test's own trace id, never for an exact set of spans.
+/// </summary>
+public sealed class TracingTests : IAsyncLifetime
+{
+    private EchoBackend _a1 = null!;
+    private EchoBackend _b1 = null!;
+    private OtlpReceiver _collector = null!;
+    private GatewaySettings _settings = null!;
+
+    public async Task InitializeAsync()
+    {
+        _a1 = await EchoBackend.StartAsync("a1");
+        _b1 = await EchoBackend.StartAsync("b1");
+        _collector = await OtlpReceiver.StartAsync();
+        _settings = new GatewaySettings([_a1.Url], [_b1.Url]);
+        _settings.Values["Gateway:Observability:OtlpEndpoint"] = _collector.Url;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _a1.DisposeAsync();
+        await _b1.DisposeAsync();
+        await _collector.DisposeAsync();
+        _settings.Dispose();
+    }
+
+    [Fact]
+    public async Task The_instance_gets_the_callers_trace_with_a_parent_span_the_gateway_exports()
+    {
+        var callerTrace = ActivityTraceId.CreateRandom();
+        var callerSpan = ActivitySpanId.CreateRandom();
+        var gateway = await RunningGateway.StartAsync(_settings);
+        await using (gateway)
+        {
+            await gateway.WaitForAllHealthyAsync(TimeSpan.FromSeconds(10));
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/deposits?name=traced") { Content = new ByteArrayContent([1]) };
+            request.Headers.Add("traceparent", $"00-{callerTrace.ToHexString()}-{callerSpan.ToHexString()}-01");
+            using var client = CallerOf(gateway);
+            using var response = await client.SendAsync(request);
+            response.EnsureSuccessStatusCode();
+        }
+
+        // The gateway has stopped, which flushed its exporter.
+        var forwarded = _a1.Received.Single(r => r.Path == "/deposits?name=traced");
+        var traceParent = forwarded.Headers["traceparent"].Split('-');
+        Assert.Equal(callerTrace.ToHexString(), traceParent[1]);
+        Assert.NotEqual(callerSpan.ToHexString(), traceParent[2]);
+        Assert.True(_collector.Received(Convert.FromHexString(callerTrace.ToHexString())), "no export holds the caller's trace id");
+        Assert.True(_collector.Received(Convert.FromHexString(callerSpan.ToHexString())), "no exported span names the caller's span as its parent");
+        Assert.True(_collector.Received(Convert.FromHexString(traceParent[2])), "the span the instance was given as parent was never exported");
+    }
+
+    [Fact]
+    public async Task A_request_without_trace_context_starts_a_new_trace_at_the_gateway()
+    {
+        // ASP.NET Core starts an unrecorded activity for every request; the proxy span must not hang off it.
+        var stopped = new System.Collections.Concurrent.ConcurrentQueue<Activity>();
+        var gatewaySource = Gateway.Observability.GatewayTelemetry.Source;
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source == gatewaySource,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = stopped.Enqueue,
+        };
+        ActivitySource.AddActivityListener(listener);
+        var path = $"/untraced/{Guid.NewGuid():N}";
+        var gateway = await RunningGateway.StartAsync(_settings);
+        await using (gateway)
+        {
+            await gateway.WaitForAllHealthyAsync(TimeSpan.FromSeconds(10));
+            using var client = CallerOf(gateway);
+            using var response = await client.GetAsync(path);
+            response.EnsureSuccessStatusCode();
+        }
+
+        var span = stopped.Single(activity => (string?)activity.GetTagItem("url.path") == path);
+        var traceParent = (_a1.Received.Concat(_b1.Received)).Single(r => r.Path == path).Headers["traceparent"].Split('-');
+        Assert.Equal(default, span.ParentSpanId);
+        Assert.Equal(span.TraceId.ToHexString(), traceParent[1]);
+    }
+
+    [Fact]
+    public async Task The_request_span_carries_the_site_instance_and_retry_attributes()
+    {
+        var gateway = await RunningGateway.StartAsync(_settings);
+        await using (gateway)
+        {
+            await gateway.WaitForAllHealthyAsync(TimeSpan.FromSeconds(10));
+            using var client = CallerOf(gateway);
+            using var response = await client.GetAsync("/deposits/x");
+            response.EnsureSuccessStatusCode();
+        }
+
+        foreach (var expected in new[] { "gateway.site", "gateway.instance", "gateway.retry", "gateway", "proxy GET" })
+        {
+            Assert.True(_collector.Received(System.Text.Encoding.UTF8.GetBytes(expected)), $"no export mentions '{expected}'");
+        }
+    }
+
+    [Fact]
+    public async Task Health_probes_are_not_traced_but_the_forwarded_calls_are()
+    {
+        var gateway = await RunningGateway.StartAsync(_settings);
+        await using (gateway)
+        {
+            await gateway.WaitForAllHealthyAsync(TimeSpan.FromSeconds(10));
+            // Probes that certainly ran while the exporter was up: two failed ones take a1 out, a passing one brings it back.
+            _a1.Healthy = false;
+            await gateway.WaitForHealthAsync("a1", "Unhealthy", TimeSpan.FromSeconds(5));
+            _a1.Healthy = true;
+            await gateway.WaitForHealthAsync("a1", "Healthy", TimeSpan.FromSeconds(5));
+            using var client = CallerOf(gateway);
+            using var response = await client.GetAsync("/deposits/probe-check");
+            response.EnsureSuccessStatusCode();
+        }
+
+        Assert.True(_collector.Received("/deposits/probe-check"u8), "the forwarder's client span (url.full) was not exported");
+        Assert.False(_collector.Received("/healthz"u8), "an active health probe was exported as a trace");
+    }
+
+    [Fact]
+    public async Task A_retried_read_is_marked_on_its_span()
+    {
+        var gateway = await RunningGateway.StartAsync(_settings);
+        var trace = ActivityTraceId.CreateRandom();
+        await using (gateway)
+        {
+            await gateway.WaitForAllHealthyAsync(TimeSpan.FromSeconds(10));
+            _a1.DropRequests = true;
+            _b1.DropRequests = true;
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/deposits/x");
+            request.Headers.Add("traceparent", $"00-{trace.ToHexString()}-{ActivitySpanId.CreateRandom().ToHexString()}-01");
+            using var client = CallerOf(gateway);
+            using var response = await client.SendAsync(request);
+            Assert.Equal(2, _a1.Received.Count + _b1.Received.Count);
+        }
+
+        var exports = _collector.TraceExports.Where(e => e.AsSpan().IndexOf(Convert.FromHexString(trace.ToHexString())) >= 0).ToList();
+        Assert.NotEmpty(exports);
+        Assert.True(exports.Any(ContainsRetryTrue), "the request span does not say gateway.retry = true");
+    }
+
+    /// <summary>
+    /// A client sending only the trace context a test sets. Trace listeners are process-wide, so the gateway's
+    /// exporter would otherwise give this in-process client a span of its own (unsampled: a root client span) and
+    /// its traceparent would tell the gateway not to record the request.
+    /// </summary>
+    private static HttpClient CallerOf(RunningGateway gateway) =>
+        new(new SocketsHttpHandler { ActivityHeadersPropagator = null }) { BaseAddress = gateway.Public.BaseAddress };
+
+    /// <summary>The attribute as OTLP protobuf encodes it: key "gateway.retry", then a bool value of true.</summary>
+    private static bool ContainsRetryTrue(byte[] export)
+    {
+        var key = System.Text.Encoding.UTF8.GetBytes("gateway.retry");
+        for (var at = export.AsSpan().IndexOf(key); at >= 0;)
+        {
+            var valueStart = at + key.Length;
+            // KeyValue.value (field 2, length-delimited) holding AnyValue.bool_value (field 2, varint) = 1.
+            if (export.AsSpan(valueStart).StartsWith(new byte[] { 0x12, 0x02, 0x10, 0x01 }))
+            {
+                return true;
+            }
+
+            var next = export.AsSpan(valueStart).IndexOf(key);
+            at = next < 0 ? -1 : valueStart + next;
+        }
+
+        return false;
+    }
+}
