@@ -60,6 +60,9 @@ max_replication_slots = 10
 hot_standby = on
 wal_log_hints = on
 wal_keep_size = '256MB'
+# A standby whose primary died retries every wal_retrieve_retry_interval (5 s by default); a promotion
+# arriving during that sleep can wait for it, far beyond the gateway's 2 s failover budget.
+wal_retrieve_retry_interval = '200ms'
 password_encryption = 'scram-sha-256'
 EOF
     cat >"$data/pg_hba.conf" <<'EOF'

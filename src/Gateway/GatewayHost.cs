@@ -140,6 +140,7 @@ public sealed class GatewayHost : IAsyncDisposable
         services.AddSingleton<PgSessions>();
         services.AddSingleton<PgEndpointForwarder>();
         services.AddSingleton<NodeCommands>();
+        services.AddSingleton<DatabaseMetrics>();
         services.AddSingleton<DatabaseFailover>();
         services.AddSingleton<RejoinRunner>();
         services.AddHostedService<DatabaseSupervisor>();

@@ -41,6 +41,10 @@ public sealed class PostgresPair : IAsyncLifetime
         wal_log_hints = on
         fsync = off
         max_connections = 200
+        # A standby whose primary died retries every wal_retrieve_retry_interval (5 s by default); a promotion
+        # arriving during that sleep can wait for it. The gateway's failover budget is 2 s.
+        wal_retrieve_retry_interval = '200ms'
+
         """;
 
     public async Task DisposeAsync()

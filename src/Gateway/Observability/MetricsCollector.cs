@@ -49,7 +49,19 @@ public sealed partial class MetricsCollector : IDisposable
                 family.ForgetObservations();
             }
 
-            _listener.RecordObservableInstruments();
+            try
+            {
+                _listener.RecordObservableInstruments();
+            }
+            catch (AggregateException failures)
+            {
+                // The runtime asks every instrument before throwing: one failing gauge leaves only its own series out.
+                foreach (var failure in failures.InnerExceptions)
+                {
+                    Log.ObservationFailed(_logger, failure);
+                }
+            }
+
             return _families.Values.Select(family => family.Snapshot()).Where(snapshot => snapshot.Series.Count > 0).ToList();
         }
     }

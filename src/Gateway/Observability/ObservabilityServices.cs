@@ -26,6 +26,7 @@ public static class ObservabilityServices
         adminServices.AddSingleton(shared.GetRequiredService<AdminApiMetrics>());
         shared.GetRequiredService<ProxyStateGauges>();
         shared.GetRequiredService<ProcessGauges>();
+        shared.GetRequiredService<Database.DatabaseMetrics>();
         return adminServices;
     }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using Gateway.Coordinator;
 using Gateway.Coordinator.Admin;
+using Gateway.Coordinator.State;
 using Gateway.Routing;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Model;
@@ -14,7 +15,7 @@ public sealed class ProxyStateGauges
     private readonly ActiveSiteState _activeSite;
     private readonly SiteTopology _topology;
 
-    public ProxyStateGauges(MetricsCollector collector, IProxyStateLookup proxyState, ActiveSiteState activeSite, SiteTopology topology)
+    public ProxyStateGauges(MetricsCollector collector, IProxyStateLookup proxyState, ActiveSiteState activeSite, SiteTopology topology, GatewayState state)
     {
         _proxyState = proxyState;
         _activeSite = activeSite;
@@ -33,8 +34,7 @@ public sealed class ProxyStateGauges
             "gateway.active_site",
             ActiveSite,
             description: "1 for the site that takes writes and holds the primary database, 0 for the other.");
-        // The coordinator's persisted epoch replaces this constant when it lands; dashboards and alerts use the name already.
-        meter.CreateObservableGauge("gateway.epoch", () => 0L, description: "The failover epoch: incremented by every change of the active site.");
+        meter.CreateObservableGauge("gateway.epoch", () => state.Current.Epoch, description: "The fencing epoch, persisted: incremented by every change of the primary or the active site.");
     }
 
     private IEnumerable<Measurement<int>> PerInstance(Func<DestinationState, int> value)

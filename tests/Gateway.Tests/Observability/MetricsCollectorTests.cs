@@ -108,6 +108,16 @@ public sealed class MetricsCollectorTests : IDisposable
     }
 
     [Fact]
+    public void A_failing_observable_instrument_leaves_only_its_own_series_out()
+    {
+        Func<int> broken = () => throw new InvalidOperationException("probe failed");
+        _meter.CreateObservableGauge("test.broken", broken, description: "Broken.");
+        _meter.CreateObservableGauge("test.working", () => 1, description: "Working.");
+
+        Assert.Equal(["test_working"], _collector.Collect().Select(family => family.Name));
+    }
+
+    [Fact]
     public void Observable_counter_is_a_counter_holding_the_reported_total()
     {
         var total = 7.5;

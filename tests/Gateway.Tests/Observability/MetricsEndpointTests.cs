@@ -134,7 +134,7 @@ public sealed class MetricsEndpointTests : IAsyncLifetime
 
         Assert.Equal(1, scrape.Value("gateway_active_site{site=\"A\"}"));
         Assert.Equal(0, scrape.Value("gateway_active_site{site=\"B\"}"));
-        Assert.Equal(0, scrape.Value("gateway_epoch"));
+        Assert.Equal(1, scrape.Value("gateway_epoch"));
     }
 
     [Fact]

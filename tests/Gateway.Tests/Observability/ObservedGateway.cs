@@ -15,6 +15,7 @@ public sealed class ObservedGateway : IAsyncLifetime
     private EchoBackend _a1 = null!;
     private EchoBackend _b1 = null!;
     private GatewaySettings _settings = null!;
+    private readonly PostgresPair _postgres = new();
 
     public RunningGateway Gateway { get; private set; } = null!;
 
@@ -25,7 +26,9 @@ public sealed class ObservedGateway : IAsyncLifetime
         PrometheusTools.RequireInstalled();
         _a1 = await EchoBackend.StartAsync("a1");
         _b1 = await EchoBackend.StartAsync("b1");
-        _settings = new GatewaySettings([_a1.Url], [_b1.Url]);
+        // A real primary and standby, so the database panels (replication lag, writable nodes) have data.
+        await _postgres.InitializeAsync();
+        _settings = new GatewaySettings([_a1.Url], [_b1.Url], _postgres.Primary.Port, _postgres.Standby.Port);
         Gateway = await RunningGateway.StartAsync(_settings);
         await Gateway.WaitForAllHealthyAsync(TimeSpan.FromSeconds(10));
         Prometheus = await PrometheusServer.StartAsync($"127.0.0.1:{_settings.AdminPort}", RepositoryFiles.AlertRules);
@@ -79,6 +82,7 @@ public sealed class ObservedGateway : IAsyncLifetime
             await _a1.DisposeAsync();
         }
 
+        await _postgres.DisposeAsync();
         if (_b1 is not null)
         {
             await _b1.DisposeAsync();

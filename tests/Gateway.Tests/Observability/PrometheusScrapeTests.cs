@@ -15,10 +15,6 @@ public sealed partial class PrometheusScrapeTests(ObservedGateway observed, ITes
     /// </summary>
     public static readonly IReadOnlySet<string> NotYetEmitted = new HashSet<string>
     {
-        // Database: replication lag per standby, and how many nodes accept writes.
-        "gateway_db_replication_lag_bytes",
-        "gateway_db_replication_lag_seconds",
-        "gateway_db_writable_nodes",
         // Filestore: SAN replication backlog.
         "gateway_filestore_backlog_files",
         "gateway_filestore_backlog_bytes",
@@ -31,7 +27,7 @@ public sealed partial class PrometheusScrapeTests(ObservedGateway observed, ITes
     public static readonly IReadOnlyList<string> PanelsWithData =
     [
         "Requests per second by site", "5xx ratio by site", "Latency percentiles", "p99 latency by site", "Requests by status class",
-        "Instance health", "In-flight requests by instance", "Active site", "Epoch", "PostgreSQL endpoint connections",
+        "Instance health", "In-flight requests by instance", "Active site", "Epoch", "Replication lag (bytes)", "Replication lag (seconds)", "Writable databases", "PostgreSQL endpoint connections",
         "Admin API calls", "CPU", "Memory", "Garbage collections", "Thread pool",
     ];
 

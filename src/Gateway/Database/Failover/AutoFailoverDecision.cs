@@ -40,7 +40,9 @@ public static class AutoFailoverDecision
         {
             null => new(AutoFailoverAction.None, null, $"primary {primary} not observed yet"),
             { Reachable: true } => new(AutoFailoverAction.None, null, $"primary {primary} answers"),
-            { UnreachableSince: { } since } when now - since < options.FailoverAfter =>
+            // A quarter of a probe interval absorbs timer jitter: the probe due exactly FailoverAfter after the first
+            // failure may run a few milliseconds early and must not cost another whole interval.
+            { UnreachableSince: { } since } when now - since < options.FailoverAfter - options.ObserveInterval / 4 =>
                 new(AutoFailoverAction.Wait, candidate, $"primary {primary} unreachable for {Seconds(now - since)}; failing over after {Seconds(options.FailoverAfter)}"),
             { UnreachableSince: var since } => DecideCandidate(snapshot, routes, options, primary, candidate, now - (since ?? now)),
         };

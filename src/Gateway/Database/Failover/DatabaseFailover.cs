@@ -130,7 +130,7 @@ public sealed partial class DatabaseFailover(
         });
 
         var summary = $"site {to} is primary (epoch {epoch}, {(planned ? "planned" : "unplanned")}{(force ? ", forced" : "")}); " +
-            (lost.Bytes is { } bytes ? $"{bytes} WAL bytes not replicated{(lost.Exact ? "" : " (at least)")}" : "unreplicated WAL unknown");
+            (lost.Bytes is { } bytes ? $"{bytes} WAL bytes not replicated{(lost.Exact ? "" : $" (at least; plus whatever {from} acknowledged after it was last seen at {observer.Current.Node(from)?.LastSeenAt:HH:mm:ss.fff})")}" : "unreplicated WAL unknown");
         return Report(startedAt, journal, from, to, planned, force, true, summary, lost.Bytes, lost.Exact);
     }
 
@@ -236,7 +236,8 @@ public sealed partial class DatabaseFailover(
     }
 
     private PromotionReport Report(DateTimeOffset startedAt, StepJournal journal, string from, string to, bool planned, bool forced, bool succeeded, string summary, long? lost, bool exact) =>
-        new(state.Current.Epoch, from, to, planned, forced, succeeded, summary, lost, exact, journal.Steps, startedAt, time.GetUtcNow() - startedAt);
+        new(state.Current.Epoch, from, to, planned, forced, succeeded, summary, lost, exact, exact ? null : observer.Current.Node(from)?.LastSeenAt,
+            journal.Steps, startedAt, time.GetUtcNow() - startedAt);
 
     private static partial class Log
     {

@@ -5,7 +5,8 @@ public sealed record StepRecord(string Step, DateTimeOffset StartedAt, TimeSpan 
 /// <summary>
 /// What a promotion did, step by step, and what it may have lost. <see cref="UnreplicatedBytes"/> is the WAL the
 /// new primary never received: exact when the old primary was reachable (planned), a lower bound from its last
-/// observed position when it was not.
+/// observed position when it was not; then <see cref="OldPrimaryLastSeenAt"/> says from when on its acknowledgments
+/// are unaccounted for (it may have acknowledged more before it died).
 /// </summary>
 public sealed record PromotionReport(
     long Epoch,
@@ -17,6 +18,7 @@ public sealed record PromotionReport(
     string Summary,
     long? UnreplicatedBytes,
     bool UnreplicatedBytesExact,
+    DateTimeOffset? OldPrimaryLastSeenAt,
     IReadOnlyList<StepRecord> Steps,
     DateTimeOffset StartedAt,
     TimeSpan Total);

@@ -11,7 +11,8 @@ public sealed record ReplicationPeer(
 
 /// <summary>
 /// What one probe of one node found. LSNs are byte positions in the WAL. <see cref="LastKnownFlushLsn"/> carries the
-/// primary's last flushed position over probes that fail, because that is what bounds the loss of a failover.
+/// primary's last flushed position over probes that fail, because that is what bounds the loss of a failover, and
+/// <see cref="LastSeenAt"/> when that position was read: what the node acknowledged after it is not known to anyone.
 /// </summary>
 public sealed record NodeObservation(
     string SiteId,
@@ -28,7 +29,8 @@ public sealed record NodeObservation(
     bool DefaultReadOnly,
     string SynchronousStandbyNames,
     IReadOnlyList<ReplicationPeer> Peers,
-    ulong? LastKnownFlushLsn)
+    ulong? LastKnownFlushLsn,
+    DateTimeOffset? LastSeenAt)
 {
     public bool IsPrimary => Reachable && !InRecovery;
 
@@ -49,5 +51,6 @@ public sealed record NodeObservation(
         DefaultReadOnly: false,
         SynchronousStandbyNames: "",
         Peers: [],
-        LastKnownFlushLsn: previous?.FlushLsn ?? previous?.LastKnownFlushLsn);
+        LastKnownFlushLsn: previous?.FlushLsn ?? previous?.LastKnownFlushLsn,
+        LastSeenAt: previous?.LastSeenAt);
 }

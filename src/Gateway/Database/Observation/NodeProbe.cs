@@ -42,7 +42,7 @@ public static class NodeProbe
         var peers = inRecovery ? [] : await ReadPeersAsync(connection, cancellation);
         return new NodeObservation(
             siteId, Reachable: true, Error: null, now, UnreachableSince: null, inRecovery, timeline, flush, received, replayed, paused,
-            readOnly, syncNames, peers, LastKnownFlushLsn: flush ?? previous?.LastKnownFlushLsn);
+            readOnly, syncNames, peers, LastKnownFlushLsn: flush ?? previous?.LastKnownFlushLsn, LastSeenAt: now);
     }
 
     private static async Task<IReadOnlyList<ReplicationPeer>> ReadPeersAsync(NpgsqlConnection connection, CancellationToken cancellation)
