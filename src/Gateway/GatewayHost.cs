@@ -3,10 +3,12 @@ using Gateway.Configuration;
 using Gateway.Coordinator;
 using Gateway.Coordinator.Admin;
 using Gateway.Coordinator.State;
+using Gateway.Coordinator.Switching;
 using Gateway.Database;
 using Gateway.Database.Failover;
 using Gateway.Database.Nodes;
 using Gateway.Database.Observation;
+using Gateway.Filestore;
 using Gateway.Observability;
 using Gateway.Routing;
 using Microsoft.AspNetCore.Connections;
@@ -106,6 +108,11 @@ public sealed class GatewayHost : IAsyncDisposable
         services.AddSingleton(new ActiveSiteState(state.Current.ActiveSite));
         services.AddSingleton<Alarms>();
         AddDatabase(services, state);
+        services.AddSingleton(new WriteGate(options.Coordinator.MaxHeldWrites, options.Coordinator.MaxHoldTime, time));
+        services.AddSingleton(new ReplicationOptions());
+        services.AddSingleton<FilestoreReplication>();
+        services.AddHostedService(provider => provider.GetRequiredService<FilestoreReplication>());
+        services.AddSingleton<SiteSwitch>();
         services.AddHostFiltering(filter => filter.AllowedHosts = options.Routing.AllowedHosts is [] ? ["*"] : options.Routing.AllowedHosts);
         services.AddSingleton<ILoadBalancingPolicy, LeastLoadedPolicy>();
         services.AddSingleton<IPassiveHealthCheckPolicy, ConsecutiveFailuresPassivePolicy>();
@@ -117,6 +124,7 @@ public sealed class GatewayHost : IAsyncDisposable
         app.MapReverseProxy(proxy =>
         {
             proxy.UseMiddleware<ProxyTelemetryMiddleware>();
+            proxy.UseMiddleware<WriteGateMiddleware>();
             proxy.UseMiddleware<SiteSelectionMiddleware>();
             proxy.UseMiddleware<IdempotentRetryMiddleware>();
             proxy.UseMiddleware<ProxyAttemptTracingMiddleware>();
@@ -163,6 +171,7 @@ public sealed class GatewayHost : IAsyncDisposable
                  {
                      typeof(IProxyStateLookup), typeof(ActiveSiteState), typeof(GatewayState), typeof(Alarms), typeof(SiteTopology), typeof(DatabaseTargets),
                      typeof(DatabaseRoutingTable), typeof(DatabaseObserver), typeof(DatabaseFailover), typeof(RejoinRunner),
+                     typeof(SiteSwitch), typeof(WriteGate), typeof(FilestoreReplication),
                  })
         {
             services.AddSingleton(type, shared.GetRequiredService(type));

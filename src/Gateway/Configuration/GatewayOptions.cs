@@ -23,6 +23,8 @@ public sealed class GatewayOptions
 
     public AdminOptions Admin { get; set; } = new();
 
+    public CoordinatorOptions Coordinator { get; set; } = new();
+
     public LimitsOptions Limits { get; set; } = new();
 
     public ObservabilityOptions Observability { get; set; } = new();
@@ -182,6 +184,21 @@ public sealed class DatabaseOptions
 
     /// <summary>Directory of the PostgreSQL server binaries, for the {pgBin} placeholder of node commands.</summary>
     public string BinDirectory { get; set; } = "/usr/lib/postgresql/15/bin";
+}
+
+public sealed class CoordinatorOptions
+{
+    /// <summary>New writes held during a site switch, at most; more get 503 with Retry-After.</summary>
+    public int MaxHeldWrites { get; set; } = 1000;
+
+    /// <summary>How long a write may be held during a site switch before it gets 503 with Retry-After.</summary>
+    public TimeSpan MaxHoldTime { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a switch waits for in-flight writes to finish before it moves the database anyway.</summary>
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a switch may spend replicating the filestore's remaining backlog before it flips the link.</summary>
+    public TimeSpan FinalSyncDeadline { get; set; } = TimeSpan.FromSeconds(10);
 }
 
 public sealed class AdminOptions

@@ -23,6 +23,7 @@ public static class GatewayOptionsValidator
         ValidateLimits(options, errors);
         ValidateObservability(options.Observability, errors);
         ValidateDatabase(options, errors);
+        ValidateCoordinator(options.Coordinator, errors);
         ValidateAbsolutePath(options.StateDirectory, $"{Root}:StateDirectory", errors);
         return errors;
     }
@@ -358,6 +359,15 @@ public static class GatewayOptionsValidator
         RequireAtLeastOne(limits.MaxConcurrentConnections, $"{key}:MaxConcurrentConnections", errors);
         RequirePositive(limits.RequestHeadersTimeout, $"{key}:RequestHeadersTimeout", errors);
         RequirePositive(limits.KeepAliveTimeout, $"{key}:KeepAliveTimeout", errors);
+    }
+
+    private static void ValidateCoordinator(CoordinatorOptions coordinator, List<ConfigurationError> errors)
+    {
+        var key = $"{Root}:Coordinator";
+        RequireAtLeastOne(coordinator.MaxHeldWrites, $"{key}:MaxHeldWrites", errors);
+        RequirePositive(coordinator.MaxHoldTime, $"{key}:MaxHoldTime", errors);
+        RequirePositive(coordinator.DrainTimeout, $"{key}:DrainTimeout", errors);
+        RequirePositive(coordinator.FinalSyncDeadline, $"{key}:FinalSyncDeadline", errors);
     }
 
     private static void ValidateDatabase(GatewayOptions options, List<ConfigurationError> errors)

@@ -9,4 +9,7 @@ public sealed class ActiveSiteState(string initialSite)
     private volatile string _activeSite = initialSite;
 
     public string ActiveSite => _activeSite;
+
+    /// <summary>Routes writes to another site from now on; only the site switch calls this, after the database and filestore moved.</summary>
+    public void Set(string siteId) => _activeSite = siteId;
 }

@@ -26,6 +26,10 @@ public sealed class TwoSiteSystem : IAsyncLifetime
         var ports = new[] { "a1", "a2", "b1", "b2" }.ToDictionary(id => id, _ => FreePort.Next());
         Settings = new GatewaySettings(
             [Url(ports["a1"]), Url(ports["a2"])], [Url(ports["b1"]), Url(ports["b2"])], _postgres.Primary.Port, _postgres.Standby.Port);
+        // The gateway demotes and rebuilds database nodes during switchovers: it needs their data directories.
+        Settings.Values["Gateway:Sites:0:Database:DataDirectory"] = _postgres.Primary.DataDirectory;
+        Settings.Values["Gateway:Sites:1:Database:DataDirectory"] = _postgres.Standby.DataDirectory;
+        Settings.Values["Gateway:Database:BinDirectory"] = PostgresTools.BinDirectory;
         Gateway = await RunningGateway.StartAsync(Settings);
 
         var throughGateway = ThroughGateway(Settings.PgWritePort);

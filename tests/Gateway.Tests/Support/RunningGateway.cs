@@ -32,7 +32,7 @@ public sealed class RunningGateway : IAsyncDisposable
     public async Task<GatewayStatus> StatusAsync()
     {
         var json = await Admin.GetStringAsync("/admin/status");
-        return JsonSerializer.Deserialize<GatewayStatus>(json, new JsonSerializerOptions(JsonSerializerDefaults.Web))!;
+        return JsonSerializer.Deserialize<GatewayStatus>(json, AdminRequests.Json)!;
     }
 
     public async Task<string> HealthOfAsync(string instanceId) =>

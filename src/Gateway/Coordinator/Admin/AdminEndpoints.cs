@@ -1,3 +1,4 @@
+using Gateway.Coordinator.Switching;
 using Gateway.Database.Failover;
 using Gateway.Observability;
 
@@ -6,6 +7,10 @@ namespace Gateway.Coordinator.Admin;
 public sealed record PromoteRequest(string To, bool Force = false);
 
 public sealed record RejoinRequest(string Site, RejoinMethod Method = RejoinMethod.Auto);
+
+public sealed record SwitchoverRequest(string To);
+
+public sealed record FailoverRequest(string To, bool Force = false);
 
 /// <summary>
 /// The admin API: liveness without authentication, everything else behind the bearer token. Operations run to their
@@ -23,6 +28,9 @@ public static partial class AdminEndpoints
         authenticated.MapPost("/database/promote", PromoteAsync);
         authenticated.MapPost("/database/rejoin", RejoinAsync);
         authenticated.MapGet("/database/history", (DatabaseFailover failover) => Results.Json(failover.History, AdminRequests.Json));
+        authenticated.MapPost("/switchover", SwitchoverAsync);
+        authenticated.MapPost("/failover", FailoverAsync);
+        authenticated.MapGet("/history", (SiteSwitch sites) => Results.Json(sites.History, AdminRequests.Json));
     }
 
     private static async Task<IResult> PromoteAsync(HttpRequest request, DatabaseFailover failover, SiteTopology topology, IHostApplicationLifetime lifetime)
@@ -41,6 +49,38 @@ public static partial class AdminEndpoints
         try
         {
             var report = await failover.PromoteAsync(body.To, body.Force, $"operator{(body.Force ? " (forced)" : "")}", lifetime.ApplicationStopping);
+            return Results.Json(report, AdminRequests.Json, statusCode: report.Succeeded ? StatusCodes.Status200OK : StatusCodes.Status409Conflict);
+        }
+        catch (SwitchInProgressException e)
+        {
+            return AdminRequests.Problem(StatusCodes.Status409Conflict, e.Message);
+        }
+    }
+
+    private static async Task<IResult> SwitchoverAsync(HttpRequest request, SiteSwitch sites, SiteTopology topology, IHostApplicationLifetime lifetime)
+    {
+        var (body, error) = await AdminRequests.ReadAsync<SwitchoverRequest>(request);
+        return body is null ? error! : await SwitchAsync(sites, topology, body.To, SwitchKind.Switchover, force: false, "operator: planned switchover", lifetime);
+    }
+
+    private static async Task<IResult> FailoverAsync(HttpRequest request, SiteSwitch sites, SiteTopology topology, IHostApplicationLifetime lifetime)
+    {
+        var (body, error) = await AdminRequests.ReadAsync<FailoverRequest>(request);
+        return body is null
+            ? error!
+            : await SwitchAsync(sites, topology, body.To, SwitchKind.Failover, body.Force, $"operator: failover{(body.Force ? " (forced)" : "")}", lifetime);
+    }
+
+    private static async Task<IResult> SwitchAsync(SiteSwitch sites, SiteTopology topology, string to, SwitchKind kind, bool force, string why, IHostApplicationLifetime lifetime)
+    {
+        if (!topology.Sites.Any(site => site.Id == to))
+        {
+            return AdminRequests.Problem(StatusCodes.Status404NotFound, $"unknown site '{to}'");
+        }
+
+        try
+        {
+            var report = await sites.SwitchAsync(to, kind, force, why, lifetime.ApplicationStopping);
             return Results.Json(report, AdminRequests.Json, statusCode: report.Succeeded ? StatusCodes.Status200OK : StatusCodes.Status409Conflict);
         }
         catch (SwitchInProgressException e)

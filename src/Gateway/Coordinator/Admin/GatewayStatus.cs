@@ -1,4 +1,7 @@
 using Gateway.Coordinator.State;
+using Gateway.Coordinator.Switching;
+using Gateway.Database.Failover;
+using Gateway.Filestore;
 using Gateway.Database;
 using Gateway.Database.Observation;
 using Gateway.Routing;
@@ -17,7 +20,20 @@ public sealed record NodeStatus(
 
 public sealed record DatabaseStatus(string? Primary, IReadOnlyList<string> Fenced, EndpointStatus Write, EndpointStatus Read, IReadOnlyList<NodeStatus> Nodes);
 
-public sealed record GatewayStatus(long Epoch, string ActiveSite, bool Switching, IReadOnlyList<InstanceStatus> Instances, DatabaseStatus Database, IReadOnlyList<Alarm> Alarms);
+public sealed record WritesStatus(bool Held, int Waiting, int InFlight);
+
+public sealed record OperationStatus(IReadOnlyList<StepRecord> Steps);
+
+public sealed record GatewayStatus(
+    long Epoch,
+    string ActiveSite,
+    bool Switching,
+    IReadOnlyList<InstanceStatus> Instances,
+    DatabaseStatus Database,
+    ReplicationStatus? Filestore,
+    WritesStatus Writes,
+    OperationStatus? CurrentOperation,
+    IReadOnlyList<Alarm> Alarms);
 
 /// <summary>Reads the live routing and database state into the admin API's status document.</summary>
 public sealed class GatewayStatusReader(
@@ -28,6 +44,9 @@ public sealed class GatewayStatusReader(
     DatabaseRoutingTable databaseRouting,
     DatabaseObserver databaseObserver,
     SiteTopology topology,
+    FilestoreReplication filestore,
+    WriteGate writeGate,
+    SiteSwitch siteSwitch,
     Alarms alarms)
 {
     public GatewayStatus Read()
@@ -35,7 +54,16 @@ public sealed class GatewayStatusReader(
         var instances = proxyState.TryGetCluster(ProxyConfigFactory.ClusterId, out var cluster)
             ? cluster.Destinations.Values.OrderBy(d => d.DestinationId, StringComparer.Ordinal).Select(Describe).ToList()
             : [];
-        return new GatewayStatus(state.Current.Epoch, activeSite.ActiveSite, state.Current.Switching, instances, ReadDatabase(), alarms.Active);
+        return new GatewayStatus(
+            state.Current.Epoch,
+            activeSite.ActiveSite,
+            state.Current.Switching,
+            instances,
+            ReadDatabase(),
+            filestore.Status,
+            new WritesStatus(writeGate.IsClosed, writeGate.Held, writeGate.InFlight),
+            siteSwitch.CurrentSteps is { } steps ? new OperationStatus(steps) : null,
+            alarms.Active);
     }
 
     private DatabaseStatus ReadDatabase()

@@ -46,7 +46,11 @@ public sealed partial class DatabaseFailover(
         }
     }
 
-    public async Task<PromotionReport> PromoteAsync(string to, bool force, string why, CancellationToken cancellation)
+    /// <param name="epochPersisted">
+    /// True when a site switch already persisted the new epoch naming <paramref name="to"/> (the database step of a
+    /// whole-site switch): the promotion then works under that epoch instead of starting one of its own.
+    /// </param>
+    public async Task<PromotionReport> PromoteAsync(string to, bool force, string why, CancellationToken cancellation, bool epochPersisted = false)
     {
         if (!await _oneAtATime.WaitAsync(TimeSpan.Zero, cancellation))
         {
@@ -55,7 +59,7 @@ public sealed partial class DatabaseFailover(
 
         try
         {
-            var report = await RunPromotionAsync(to, force, why, cancellation);
+            var report = await RunPromotionAsync(to, force, why, epochPersisted, cancellation);
             lock (_history)
             {
                 _history.Add(report);
@@ -70,7 +74,7 @@ public sealed partial class DatabaseFailover(
         }
     }
 
-    private async Task<PromotionReport> RunPromotionAsync(string to, bool force, string why, CancellationToken cancellation)
+    private async Task<PromotionReport> RunPromotionAsync(string to, bool force, string why, bool epochPersisted, CancellationToken cancellation)
     {
         var startedAt = time.GetUtcNow();
         var from = topology.PeerOf(to).Id;
@@ -78,7 +82,7 @@ public sealed partial class DatabaseFailover(
         var snapshot = await observer.ObserveNowAsync(cancellation);
         var planned = snapshot.Node(from) is { IsPrimary: true };
 
-        if (snapshot.Node(to) is { IsPrimary: true } && routing.Current.Primary == to && !state.Current.Switching)
+        if (snapshot.Node(to) is { IsPrimary: true } && routing.Current.Primary == to && (epochPersisted || !state.Current.Switching))
         {
             return Report(startedAt, journal, from, to, planned, force, true, $"site {to} is already the primary of epoch {state.Current.Epoch}: nothing to do", 0, true);
         }
@@ -92,7 +96,7 @@ public sealed partial class DatabaseFailover(
             }
         }
 
-        var epoch = await journal.RunAsync("persist new epoch", () =>
+        var epoch = epochPersisted ? state.Current.Epoch : await journal.RunAsync("persist new epoch", () =>
         {
             var next = state.Change(s => s with { Epoch = s.Epoch + 1, DatabasePrimary = to, Switching = true, ChangedAt = time.GetUtcNow(), Reason = why });
             return Task.FromResult((next.Epoch, $"epoch {next.Epoch}: primary will be {to} ({why})"));
@@ -125,7 +129,11 @@ public sealed partial class DatabaseFailover(
         await journal.RunAsync("switch endpoints", () =>
         {
             routing.DesignatePrimary(to, epoch);
-            state.Change(s => s with { Switching = false, ChangedAt = time.GetUtcNow() });
+            if (!epochPersisted)
+            {
+                state.Change(s => s with { Switching = false, ChangedAt = time.GetUtcNow() });
+            }
+
             return Task.FromResult($"write endpoint -> {to}; read endpoint refuses until {from} rejoins as a standby");
         });
 

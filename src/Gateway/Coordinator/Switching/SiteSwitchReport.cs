@@ -1,0 +1,29 @@
+using Gateway.Database.Failover;
+
+namespace Gateway.Coordinator.Switching;
+
+public enum SwitchKind
+{
+    /// <summary>Operator-driven, both sites healthy: writes held and drained, zero lag required, nothing lost, no request fails.</summary>
+    Switchover,
+
+    /// <summary>The active site is lost (or the operator says so): the gates decide unless forced, and the report says what was not replicated.</summary>
+    Failover,
+}
+
+/// <summary>
+/// What a whole-site switch did: its epoch, each step with start and duration, the database promotion's own report
+/// (WAL not replicated), the files not replicated, and the total time (the RTO as the gateway saw it).
+/// </summary>
+public sealed record SiteSwitchReport(
+    long Epoch,
+    SwitchKind Kind,
+    string From,
+    string To,
+    bool Succeeded,
+    string Summary,
+    IReadOnlyList<StepRecord> Steps,
+    PromotionReport? Database,
+    IReadOnlyList<string> UnreplicatedFiles,
+    DateTimeOffset StartedAt,
+    TimeSpan Total);

@@ -1,0 +1,173 @@
+namespace Gateway.Filestore;
+
+internal enum EventLossCause
+{
+    /// <summary>inotify's queue overflowed (more changes at once than fs.inotify.max_queued_events).</summary>
+    QueueOverflow,
+
+    /// <summary>The watcher reported an error (a watch could not be added, the directory went away...).</summary>
+    WatcherError,
+
+    /// <summary>
+    /// A directory was renamed: .NET's recursive watcher can lose track of a subdirectory created in it just before
+    /// (measured: about one time in five when the rename follows the creation within milliseconds), after which no
+    /// event from that subdirectory ever arrives.
+    /// </summary>
+    DirectoryRenamed,
+}
+
+/// <summary>Change events may have been lost; the watcher was replaced by a fresh one (unless that failed) before this was said.</summary>
+internal sealed record ChangeEventsLost(EventLossCause Cause, string Detail, bool WatchingAgain);
+
+/// <summary>
+/// Change events of the source tree (inotify through <see cref="FileSystemWatcher"/>, recursive), turned into hints.
+/// Events are only ever hints: inotify drops them when its queue overflows, a directory's first entries can land
+/// before its watch is added, and the recursive watcher can lose a subdirectory when directories are renamed. Each
+/// time events may have been lost, the watcher is replaced by a fresh one first (it watches every directory there is
+/// now) and only then is the replicator told, so that the rescan it starts overlaps with watching and nothing falls
+/// in between.
+/// </summary>
+internal sealed class ChangeFeed : IDisposable
+{
+    private readonly Lock _gate = new();
+    private readonly string _root;
+    private readonly ReplicaScope _scope;
+    private readonly Action<ChangeHint> _changed;
+    private readonly Action<ChangeEventsLost> _eventsLost;
+    private FileSystemWatcher? _watcher;
+    private bool _disposed;
+
+    /// <summary>Starts watching before it returns: a change made after this call is reported (or its loss is).</summary>
+    /// <param name="eventsLost">Told that events may have been lost, and whether watching has resumed (if not, <see cref="EnsureWatching"/> retries).</param>
+    public ChangeFeed(string root, ReplicaScope scope, Action<ChangeHint> changed, Action<ChangeEventsLost> eventsLost)
+    {
+        _root = root;
+        _scope = scope;
+        _changed = changed;
+        _eventsLost = eventsLost;
+        _watcher = Watch();
+    }
+
+    public bool IsWatching
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _watcher is not null;
+            }
+        }
+    }
+
+    /// <summary>Starts watching again after a failed restart.</summary>
+    /// <exception cref="ReplicationException">The source still cannot be watched.</exception>
+    public void EnsureWatching()
+    {
+        lock (_gate)
+        {
+            if (!_disposed)
+            {
+                _watcher ??= Watch();
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _disposed = true;
+            _watcher?.Dispose();
+            _watcher = null;
+        }
+    }
+
+    private void Rewatch(FileSystemWatcher lost, EventLossCause cause, string detail)
+    {
+        bool watching;
+        lock (_gate)
+        {
+            if (_disposed || lost != _watcher)
+            {
+                return;
+            }
+
+            // Disposed here, on its own event thread, so the runtime does not restart it as well: one watcher, started by us, before the rescan.
+            lost.Dispose();
+            try
+            {
+                _watcher = Watch();
+            }
+            catch (ReplicationException)
+            {
+                _watcher = null;
+            }
+
+            watching = _watcher is not null;
+        }
+
+        _eventsLost(new ChangeEventsLost(cause, detail, watching));
+    }
+
+    private FileSystemWatcher Watch()
+    {
+        FileSystemWatcher? watcher = null;
+        try
+        {
+            watcher = new FileSystemWatcher(_root)
+            {
+                IncludeSubdirectories = true,
+                NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.LastWrite | NotifyFilters.Size,
+            };
+            var self = watcher;
+            watcher.Created += (_, e) => Report(new ChangeHint(Relative(e.FullPath), ContentChanged: true, ScanSubtree: true));
+            watcher.Changed += (_, e) => Report(new ChangeHint(Relative(e.FullPath), ContentChanged: true));
+            watcher.Deleted += (_, e) => Report(new ChangeHint(Relative(e.FullPath)));
+            watcher.Renamed += (_, e) => OnRenamed(self, e);
+            watcher.Error += (_, e) => Rewatch(
+                self, e.GetException() is InternalBufferOverflowException ? EventLossCause.QueueOverflow : EventLossCause.WatcherError, e.GetException().Message);
+            watcher.EnableRaisingEvents = true;
+            return watcher;
+        }
+        catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException)
+        {
+            watcher?.Dispose();
+            throw new ReplicationException(ReplicaSide.Source, $"cannot watch {_root} for changes: {e.Message}", e);
+        }
+    }
+
+    private void OnRenamed(FileSystemWatcher watcher, RenamedEventArgs e)
+    {
+        var (from, to) = (Relative(e.OldFullPath), Relative(e.FullPath));
+        if (!_scope.Includes(to))
+        {
+            Report(new ChangeHint(from));
+        }
+        else if (!_scope.Includes(from))
+        {
+            // Renamed out of its in-progress temp name: never replicated under the old one, so it is new here.
+            Report(new ChangeHint(to, ContentChanged: true, ScanSubtree: true));
+        }
+        else
+        {
+            // One hint for the new name that also names the old one: a separate hint for the old name could reach
+            // another worker first and delete the target's copy that the rename was about to reuse.
+            Report(new ChangeHint(to, ScanSubtree: true, RenamedFrom: from));
+        }
+
+        if (Directory.Exists(e.FullPath))
+        {
+            Rewatch(watcher, EventLossCause.DirectoryRenamed, $"directory {from} renamed to {to}");
+        }
+    }
+
+    private void Report(ChangeHint hint)
+    {
+        if (_scope.Includes(hint.Path))
+        {
+            _changed(hint);
+        }
+    }
+
+    private string Relative(string fullPath) => Path.GetRelativePath(_root, fullPath);
+}

@@ -1,0 +1,95 @@
+using Gateway.Coordinator;
+
+namespace Gateway.Filestore;
+
+/// <summary>
+/// The gateway's one running replicator: started at boot from the active site's SAN to the other's, stopped for a
+/// failover, and started the other way round once the old site is back. The coordinator drives it; the admin status
+/// and metrics read <see cref="Status"/>.
+/// </summary>
+public sealed class FilestoreReplication(
+    SiteTopology topology,
+    ActiveSiteState activeSite,
+    ReplicationOptions options,
+    TimeProvider time,
+    ILogger<FilestoreReplicator> logger) : IHostedService, IAsyncDisposable
+{
+    private readonly SemaphoreSlim _switching = new(1, 1);
+    private volatile FilestoreReplicator? _current;
+
+    /// <summary>The running replicator's status; null while none runs (before start, or between a failover and the way back).</summary>
+    public ReplicationStatus? Status => _current?.Status;
+
+    public Task StartAsync(CancellationToken cancellationToken) => ReplicateFromAsync(activeSite.ActiveSite, cancellationToken);
+
+    /// <summary>Replicates <paramref name="sourceSiteId"/>'s SAN to the other site's; stops a replicator running the other way first. Does nothing if already so.</summary>
+    public async Task ReplicateFromAsync(string sourceSiteId, CancellationToken cancellation)
+    {
+        var direction = ReplicationDirection.Between(topology.Site(sourceSiteId), topology.PeerOf(sourceSiteId));
+        await _switching.WaitAsync(cancellation);
+        try
+        {
+            if (_current?.Direction == direction)
+            {
+                return;
+            }
+
+            await StopCurrentAsync();
+            var replicator = new FilestoreReplicator(direction, options, time, logger);
+            replicator.Start();
+            _current = replicator;
+        }
+        finally
+        {
+            _switching.Release();
+        }
+    }
+
+    /// <summary>
+    /// The filestore step of a failover: replicate what is left within <paramref name="deadline"/>, then stop, so that
+    /// nothing is replicated after the link flips (a source coming back must never overwrite the new active side).
+    /// </summary>
+    public async Task<FinalSyncResult> FinalSyncAndStopAsync(TimeSpan deadline, CancellationToken cancellation)
+    {
+        await _switching.WaitAsync(cancellation);
+        try
+        {
+            var replicator = _current ?? throw new InvalidOperationException("no filestore replication is running, so there is nothing to sync");
+            var result = await replicator.FinalSyncAsync(deadline, cancellation);
+            await StopCurrentAsync();
+            return result;
+        }
+        finally
+        {
+            _switching.Release();
+        }
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _switching.WaitAsync(cancellationToken);
+        try
+        {
+            await StopCurrentAsync();
+        }
+        finally
+        {
+            _switching.Release();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopCurrentAsync();
+        _switching.Dispose();
+    }
+
+    private async Task StopCurrentAsync()
+    {
+        if (_current is { } running)
+        {
+            _current = null;
+            await running.DisposeAsync();
+        }
+    }
+}

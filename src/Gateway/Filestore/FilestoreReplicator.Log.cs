@@ -1,0 +1,60 @@
+namespace Gateway.Filestore;
+
+public sealed partial class FilestoreReplicator
+{
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1, Level = LogLevel.Information,
+            Message = "Filestore replication {Direction} started ({Parallel} parallel copies, deletes: {Deletes})")]
+        public static partial void Started(ILogger logger, string direction, int parallel, DeletePolicy deletes);
+
+        [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Filestore replication {Direction} stopped")]
+        public static partial void Stopped(ILogger logger, string direction);
+
+        [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "Initial sync {Direction}: {Files} path(s), {Bytes} bytes to replicate")]
+        public static partial void InitialSyncPlanned(ILogger logger, string direction, int files, long bytes);
+
+        [LoggerMessage(EventId = 4, Level = LogLevel.Information,
+            Message = "Initial sync {Direction}: {FilesDone}/{FilesTotal} path(s), {BytesDone}/{BytesTotal} bytes, {MegabytesPerSecond:F1} MB/s, {Remaining} left")]
+        public static partial void InitialSyncProgress(
+            ILogger logger, string direction, int filesDone, int filesTotal, long bytesDone, long bytesTotal, double megabytesPerSecond, string remaining);
+
+        [LoggerMessage(EventId = 5, Level = LogLevel.Information,
+            Message = "Initial sync {Direction} complete: {Files} path(s), {Bytes} bytes in {Elapsed} ({MegabytesPerSecond:F1} MB/s)")]
+        public static partial void InitialSyncCompleted(ILogger logger, string direction, int files, long bytes, TimeSpan elapsed, double megabytesPerSecond);
+
+        [LoggerMessage(EventId = 6,
+            Message = "Reconcile of {Direction} ({Trigger}, checksums: {Checksums}): {Entries} source entries, {Queued} difference(s) queued; failure: {Failure}")]
+        public static partial void Reconciled(
+            ILogger logger, LogLevel level, string direction, ReconcileTrigger trigger, bool checksums, int entries, int queued, string failure);
+
+        [LoggerMessage(EventId = 7, Level = LogLevel.Warning,
+            Message = "Change events of {Source} were lost ({Reason}); watching afresh and rescanning the whole tree")]
+        public static partial void ChangeEventsOverflowed(ILogger logger, string source, string reason);
+
+        [LoggerMessage(EventId = 8, Level = LogLevel.Error, Message = "Watching {Source} for changes failed ({Reason}); watching afresh and rescanning the whole tree")]
+        public static partial void ChangeFeedFailed(ILogger logger, string source, string reason);
+
+        [LoggerMessage(EventId = 15, Level = LogLevel.Debug, Message = "Watching {Source} afresh and rescanning it: {Reason}")]
+        public static partial void Rewatched(ILogger logger, string source, string reason);
+
+        [LoggerMessage(EventId = 9, Level = LogLevel.Warning,
+            Message = "Replicating {Path} ({Direction}) failed, attempt {Attempt}: {Error}; retrying in {RetryIn}")]
+        public static partial void ReplicationFailing(ILogger logger, string path, string direction, int attempt, string error, TimeSpan retryIn);
+
+        [LoggerMessage(EventId = 10, Level = LogLevel.Information, Message = "Replicating {Path} ({Direction}) succeeded again")]
+        public static partial void ReplicationRecovered(ILogger logger, string path, string direction);
+
+        [LoggerMessage(EventId = 11, Level = LogLevel.Error, Message = "Replicating {Path} ({Direction}) failed unexpectedly")]
+        public static partial void ReplicationFailedUnexpectedly(ILogger logger, string path, string direction, Exception error);
+
+        [LoggerMessage(EventId = 12, Message = "Final sync {Direction}: complete replica {Complete}, {NotReplicated} path(s) not replicated, {Elapsed}; failure: {Failure}")]
+        public static partial void FinalSync(ILogger logger, LogLevel level, string direction, bool complete, int notReplicated, TimeSpan elapsed, string failure);
+
+        [LoggerMessage(EventId = 13, Level = LogLevel.Debug, Message = "Renamed the replica of {From} to {To} on {Target} instead of copying it again")]
+        public static partial void MovedReplica(ILogger logger, string from, string to, string target);
+
+        [LoggerMessage(EventId = 14, Level = LogLevel.Trace, Message = "{Path} ({Hint}): source {Source}, target {Target}: {Action}")]
+        public static partial void Deciding(ILogger logger, string path, ChangeHint hint, string source, string target, ReplicaAction action);
+    }
+}

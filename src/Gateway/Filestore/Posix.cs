@@ -1,0 +1,87 @@
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+
+namespace Gateway.Filestore;
+
+/// <summary>
+/// The few system calls the filestore needs exactly as the kernel offers them: .NET's own wrappers either fall back to
+/// something else (File.Move copies across file systems) or add what must not happen here (FileStream takes an
+/// advisory flock, which would make a service's exclusive open fail while the replicator reads its file).
+/// </summary>
+internal static partial class Posix
+{
+    // Identical on x86-64 and arm64 (the generic Linux ABI).
+    private const int OpenReadOnly = 0;
+    private const int OpenNonBlocking = 0x800; // a FIFO in the tree must not hang a reader
+    private const int OpenCloseOnExec = 0x80000;
+
+    private static readonly Dictionary<int, string> ErrnoNames = new()
+    {
+        [1] = "EPERM", [2] = "ENOENT", [5] = "EIO", [13] = "EACCES", [16] = "EBUSY", [17] = "EEXIST", [18] = "EXDEV",
+        [20] = "ENOTDIR", [21] = "EISDIR", [22] = "EINVAL", [28] = "ENOSPC", [30] = "EROFS", [36] = "ENAMETOOLONG",
+        [39] = "ENOTEMPTY", [40] = "ELOOP", [122] = "EDQUOT",
+    };
+
+    public const int NoSuchEntry = 2;
+    public const int CrossDevice = 18;
+
+    /// <summary>rename(2): atomically puts <paramref name="source"/> in place of <paramref name="destination"/>, or fails; never copies.</summary>
+    public static void Rename(string source, string destination)
+    {
+        if (RenameCall(source, destination) != 0)
+        {
+            throw LastError($"rename of '{source}' to '{destination}'");
+        }
+    }
+
+    /// <summary>Opens a file for reading with open(2) alone: no advisory lock, so no writer is ever refused because of the reader.</summary>
+    public static SafeFileHandle OpenForReading(string path)
+    {
+        var fd = OpenCall(path, OpenReadOnly | OpenNonBlocking | OpenCloseOnExec);
+        if (fd < 0)
+        {
+            var error = LastError($"open of '{path}'");
+            throw error.Errno == NoSuchEntry ? new FileNotFoundException(error.Message, path, error) : error;
+        }
+
+        return new SafeFileHandle(fd, ownsHandle: true);
+    }
+
+    /// <summary>A rename is durable only once the directory that holds the name is on disk.</summary>
+    public static void FsyncDirectory(string directory)
+    {
+        using var handle = OpenForReading(directory);
+        if (FsyncCall(handle) != 0)
+        {
+            throw LastError($"fsync of directory '{directory}'");
+        }
+    }
+
+    private static SystemCallException LastError(string call)
+    {
+        var errno = Marshal.GetLastPInvokeError();
+        return new SystemCallException(call, errno, ErrnoNames.GetValueOrDefault(errno, $"errno {errno}"), Marshal.GetPInvokeErrorMessage(errno));
+    }
+
+    [LibraryImport("libc", EntryPoint = "rename", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int RenameCall(string oldPath, string newPath);
+
+    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int OpenCall(string path, int flags);
+
+    [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
+    private static partial int FsyncCall(SafeFileHandle fd);
+}
+
+/// <summary>A failed system call: which call on which paths, the errno by name and the kernel's own words.</summary>
+public sealed class SystemCallException(string call, int errno, string errnoName, string description)
+    : IOException($"{call} failed: {description} ({errnoName}){Hint(errnoName)}")
+{
+    public int Errno { get; } = errno;
+
+    public string ErrnoName { get; } = errnoName;
+
+    private static string Hint(string errnoName) => errnoName == "EXDEV"
+        ? "; the two paths are on different file systems, and an atomic rename cannot cross them (nothing was copied)"
+        : "";
+}

@@ -1,0 +1,335 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using Microsoft.Win32.SafeHandles;
+
+namespace Gateway.Filestore;
+
+internal enum CopyOutcome
+{
+    Copied,
+
+    /// <summary>The source file was gone before it could be opened.</summary>
+    SourceVanished,
+
+    /// <summary>The source changed while it was read; the copy was discarded rather than published torn.</summary>
+    SourceChangedDuringCopy,
+}
+
+/// <summary>
+/// Every change made to the target. A file is copied to a hidden temp name in its final directory, fsynced, given
+/// the source's mode and modification time, and only then renamed into place: a reader (or a crash) sees the old
+/// file or the new one, never part of one. Failures name the side and the path.
+/// </summary>
+internal sealed class ReplicaWriter(string sourceRoot, string targetRoot)
+{
+    private const int ChunkSize = 1024 * 1024;
+
+    // Temp files of copies under way: a reconcile must not mistake them for leftovers of a crash.
+    private readonly ConcurrentDictionary<string, byte> _activeTemps = new(StringComparer.Ordinal);
+
+    public string SourcePath(string relative) => Path.Join(sourceRoot, relative);
+
+    public string TargetPath(string relative) => Path.Join(targetRoot, relative);
+
+    public async Task<(CopyOutcome Outcome, long Bytes)> CopyFileAsync(string relative, CancellationToken cancellation)
+    {
+        var sourcePath = SourcePath(relative);
+        SafeFileHandle source;
+        try
+        {
+            source = Posix.OpenForReading(sourcePath);
+        }
+        catch (FileNotFoundException)
+        {
+            return (CopyOutcome.SourceVanished, 0);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ReplicationException(ReplicaSide.Source, $"cannot read {sourcePath}: {e.Message}", e);
+        }
+
+        using (source)
+        {
+            var before = SourceState.Of(source, sourcePath);
+            var targetPath = TargetPath(relative);
+            var temp = Path.Join(PrepareDirectoryFor(relative), ReplicaScope.TempNameFor(Path.GetFileName(targetPath)));
+            _activeTemps[temp] = 0;
+            var published = false;
+            try
+            {
+                var bytes = await WriteTempAsync(source, sourcePath, temp, before, cancellation);
+                if (SourceState.Of(source, sourcePath) != before || bytes != before.Length)
+                {
+                    return (CopyOutcome.SourceChangedDuringCopy, bytes);
+                }
+
+                OnTarget($"cannot put {targetPath} in place", () =>
+                {
+                    ClearDirectoryInTheWay(targetPath);
+                    AtomicRename.Replace(temp, targetPath);
+                });
+                published = true;
+                return (CopyOutcome.Copied, bytes);
+            }
+            finally
+            {
+                if (!published)
+                {
+                    DeleteQuietly(temp);
+                }
+
+                _activeTemps.TryRemove(temp, out _);
+            }
+        }
+    }
+
+    public void CreateDirectory(string relative)
+    {
+        var targetPath = TargetPath(relative);
+        OnTarget($"cannot create directory {targetPath}", () =>
+        {
+            DeleteNonDirectory(targetPath);
+            Directory.CreateDirectory(targetPath);
+        });
+    }
+
+    public void CreateSymlink(string relative, string linkTarget)
+    {
+        var targetPath = TargetPath(relative);
+        var temp = Path.Join(PrepareDirectoryFor(relative), ReplicaScope.TempNameFor(Path.GetFileName(targetPath)));
+        OnTarget($"cannot create symlink {targetPath} -> {linkTarget}", () =>
+        {
+            try
+            {
+                File.CreateSymbolicLink(temp, linkTarget);
+                ClearDirectoryInTheWay(targetPath);
+                AtomicRename.Replace(temp, targetPath);
+            }
+            catch
+            {
+                DeleteQuietly(temp);
+                throw;
+            }
+        });
+    }
+
+    /// <summary>Removes a file, symlink or whole directory from the target.</summary>
+    public void Delete(string relative)
+    {
+        var targetPath = TargetPath(relative);
+        OnTarget($"cannot delete {targetPath}", () =>
+        {
+            if (DirectoryScanner.Read(targetPath) is { Kind: EntryKind.Directory })
+            {
+                Directory.Delete(targetPath, recursive: true);
+            }
+            else
+            {
+                File.Delete(targetPath);
+            }
+        });
+    }
+
+    /// <summary>Renames the target's copy from one name to another; false when the old name was gone by then (another worker got there first).</summary>
+    public bool Move(string fromRelative, string toRelative)
+    {
+        var from = TargetPath(fromRelative);
+        var to = TargetPath(toRelative);
+        PrepareDirectoryFor(toRelative);
+        try
+        {
+            AtomicRename.Replace(from, to);
+            return true;
+        }
+        catch (SystemCallException e) when (e.Errno == Posix.NoSuchEntry)
+        {
+            return false;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ReplicationException(ReplicaSide.Target, $"cannot rename {from} to {to}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Deletes a temp file a crashed copy left on the target; one a copy is writing right now is left alone.</summary>
+    public void DeleteLeftoverTemp(string relative)
+    {
+        var path = TargetPath(relative);
+        if (!_activeTemps.ContainsKey(path))
+        {
+            DeleteQuietly(path);
+        }
+    }
+
+    private static async Task<long> WriteTempAsync(SafeFileHandle source, string sourcePath, string temp, SourceState before, CancellationToken cancellation)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
+        try
+        {
+            // Reserving the space first turns a full target into an error before any byte is written.
+            await using var output = OnTarget($"cannot create {temp}", () => new FileStream(
+                File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileOptions.None, preallocationSize: before.Length),
+                FileAccess.Write,
+                bufferSize: 0));
+            long offset = 0;
+            while (true)
+            {
+                cancellation.ThrowIfCancellationRequested();
+                var read = ReadSource(source, sourcePath, buffer, offset);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                await OnTargetAsync($"cannot write {temp}", () => output.WriteAsync(buffer.AsMemory(0, read), cancellation));
+                offset += read;
+            }
+
+            OnTarget($"cannot flush {temp} to disk", () =>
+            {
+                SetMode(output.SafeFileHandle, before.Mode);
+                File.SetLastWriteTimeUtc(output.SafeFileHandle, before.ModifiedUtc);
+                // The rename must not become visible before the bytes are on disk, or a crash could leave a short file under the final name.
+                output.Flush(flushToDisk: true);
+            });
+            return offset;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static int ReadSource(SafeFileHandle source, string sourcePath, byte[] buffer, long offset)
+    {
+        try
+        {
+            return RandomAccess.Read(source, buffer.AsSpan(0, ChunkSize), offset);
+        }
+        catch (IOException e)
+        {
+            throw new ReplicationException(ReplicaSide.Source, $"cannot read {sourcePath}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Creates the directories above a target path (replacing a file in the way) and returns the one that holds it.</summary>
+    private string PrepareDirectoryFor(string relative)
+    {
+        var directory = Path.GetDirectoryName(TargetPath(relative))!;
+        OnTarget($"cannot create directory {directory}", () =>
+        {
+            try
+            {
+                Directory.CreateDirectory(directory);
+            }
+            catch (IOException) when (FirstNonDirectoryAbove(relative) is { } blocker)
+            {
+                // The source turned a file into a directory; the target still has the file.
+                File.Delete(blocker);
+                Directory.CreateDirectory(directory);
+            }
+        });
+        return directory;
+    }
+
+    private string? FirstNonDirectoryAbove(string relative)
+    {
+        var segments = relative.Split('/');
+        for (var depth = 1; depth < segments.Length; depth++)
+        {
+            var candidate = TargetPath(string.Join('/', segments[..depth]));
+            if (DirectoryScanner.Read(candidate) is { Kind: not EntryKind.Directory })
+            {
+                return candidate;
+            }
+        }
+
+        return null;
+    }
+
+    private static void ClearDirectoryInTheWay(string targetPath)
+    {
+        if (DirectoryScanner.Read(targetPath) is { Kind: EntryKind.Directory })
+        {
+            Directory.Delete(targetPath, recursive: true);
+        }
+    }
+
+    private static void DeleteNonDirectory(string targetPath)
+    {
+        if (DirectoryScanner.Read(targetPath) is { Kind: not EntryKind.Directory })
+        {
+            File.Delete(targetPath);
+        }
+    }
+
+    /// <summary>Best effort: the failure that made the cleanup necessary says more than a failed cleanup would.</summary>
+    private static void DeleteQuietly(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The target directory is gone or unwritable; the next reconcile removes the leftover.
+        }
+    }
+
+    private static void OnTarget(string what, Action action) => OnTarget(what, () =>
+    {
+        action();
+        return true;
+    });
+
+    private static T OnTarget<T>(string what, Func<T> action)
+    {
+        try
+        {
+            return action();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException && e is not ReplicationException)
+        {
+            throw new ReplicationException(ReplicaSide.Target, $"{what}: {e.Message}", e);
+        }
+    }
+
+    private static async Task OnTargetAsync(string what, Func<ValueTask> action)
+    {
+        try
+        {
+            await action();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException && e is not ReplicationException)
+        {
+            throw new ReplicationException(ReplicaSide.Target, $"{what}: {e.Message}", e);
+        }
+    }
+
+    // The gateway runs on Linux only (inotify, rename(2)); the platform checks are there for the analyzer, which cannot know that.
+    private static UnixFileMode ModeOf(SafeFileHandle file) => OperatingSystem.IsWindows() ? default : File.GetUnixFileMode(file);
+
+    private static void SetMode(SafeFileHandle file, UnixFileMode mode)
+    {
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(file, mode);
+        }
+    }
+
+    /// <summary>What identifies the source's content for a copy: if any of it changes while the copy reads, the copy is torn.</summary>
+    private sealed record SourceState(long Length, DateTime ModifiedUtc, UnixFileMode Mode)
+    {
+        public static SourceState Of(SafeFileHandle handle, string path)
+        {
+            try
+            {
+                return new(RandomAccess.GetLength(handle), File.GetLastWriteTimeUtc(handle), ModeOf(handle));
+            }
+            catch (IOException e)
+            {
+                throw new ReplicationException(ReplicaSide.Source, $"cannot stat {path}: {e.Message}", e);
+            }
+        }
+    }
+}

@@ -1,0 +1,53 @@
+using Gateway.Configuration;
+using Gateway.Coordinator;
+using Gateway.Filestore;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Gateway.Tests.Filestore;
+
+public sealed class FilestoreReplicationTests : IDisposable
+{
+    private readonly SanPair _sans = new();
+
+    public void Dispose() => _sans.Dispose();
+
+    private FilestoreReplication Replication(string activeSite) => new(
+        new SiteTopology([new SiteOptions { Id = "A", SanPath = _sans.SanA }, new SiteOptions { Id = "B", SanPath = _sans.SanB }]),
+        new ActiveSiteState(activeSite),
+        SanPair.Options(),
+        TimeProvider.System,
+        NullLogger<FilestoreReplicator>.Instance);
+
+    [Fact]
+    public async Task It_replicates_from_the_active_site_and_a_failover_syncs_stops_then_reverses()
+    {
+        await using var replication = Replication("A");
+        Assert.Null(replication.Status);
+        await replication.StartAsync(CancellationToken.None);
+        Assert.Equal(_sans.AToB, replication.Status!.Direction);
+
+        File.WriteAllText(_sans.A("deposit"), "acknowledged before the failover");
+        var final = await replication.FinalSyncAndStopAsync(TimeSpan.FromSeconds(30), CancellationToken.None);
+        Assert.True(final.TargetIsCompleteReplica, final.Failure);
+        Assert.Null(replication.Status);
+        File.WriteAllText(_sans.A("late"), "written on A after the final sync: must not reach B");
+
+        await replication.ReplicateFromAsync("B", CancellationToken.None);
+        Assert.Equal(_sans.AToB.Reversed(), replication.Status!.Direction);
+        await replication.ReplicateFromAsync("B", CancellationToken.None);
+        File.WriteAllText(_sans.B("after"), "written on B after the failover");
+        await Eventually.HoldsAsync(() => File.Exists(_sans.A("after")), () => $"{replication.Status}");
+
+        Assert.False(File.Exists(_sans.B("late")));
+        await replication.StopAsync(CancellationToken.None);
+        Assert.Null(replication.Status);
+    }
+
+    [Fact]
+    public async Task A_final_sync_with_nothing_running_is_an_error_that_says_so()
+    {
+        await using var replication = Replication("A");
+        var failure = await Assert.ThrowsAsync<InvalidOperationException>(() => replication.FinalSyncAndStopAsync(TimeSpan.FromSeconds(1), CancellationToken.None));
+        Assert.Equal("no filestore replication is running, so there is nothing to sync", failure.Message);
+    }
+}

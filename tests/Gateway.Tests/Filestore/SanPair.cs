@@ -1,0 +1,150 @@
+using System.Security.Cryptography;
+using Gateway.Filestore;
+using Gateway.Testing;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Gateway.Tests.Filestore;
+
+/// <summary>Two SAN directories (A, the source, and B) under a fresh temp directory, and what a test needs to run a replicator between them.</summary>
+public sealed class SanPair : IDisposable
+{
+    public SanPair()
+    {
+        Directory.CreateDirectory(SanA);
+        Directory.CreateDirectory(SanB);
+    }
+
+    public string Root { get; } = Directory.CreateTempSubdirectory("filestore-test-").FullName;
+
+    public string SanA => Path.Combine(Root, "san-a");
+
+    public string SanB => Path.Combine(Root, "san-b");
+
+    public ReplicationDirection AToB => new("A", SanA, "B", SanB);
+
+    /// <summary>Options for tests: no periodic reconcile unless a test asks (so change events alone are under test), short retries.</summary>
+    public static ReplicationOptions Options(Action<ReplicationOptions>? adjust = null)
+    {
+        var options = new ReplicationOptions
+        {
+            ReconcileInterval = TimeSpan.FromDays(1),
+            RetryBaseDelay = TimeSpan.FromMilliseconds(20),
+            RetryMaxDelay = TimeSpan.FromMilliseconds(200),
+        };
+        adjust?.Invoke(options);
+        return options;
+    }
+
+    public FilestoreReplicator Start(
+        ReplicationOptions? options = null, TimeProvider? time = null, ReplicationDirection? direction = null, ILogger<FilestoreReplicator>? logger = null)
+    {
+        var replicator = new FilestoreReplicator(direction ?? AToB, options ?? Options(), time ?? TimeProvider.System, logger ?? NullLogger<FilestoreReplicator>.Instance);
+        replicator.Start();
+        return replicator;
+    }
+
+    public string A(string relative) => Path.Combine(SanA, relative);
+
+    public string B(string relative) => Path.Combine(SanB, relative);
+
+    public void Dispose() => Directory.Delete(Root, recursive: true);
+}
+
+/// <summary>
+/// An independent oracle for "B equals A": every name under a root with "dir", "link:target" or the SHA-256 of the
+/// file. Leaves out only the replicator's temp files (".name.id.repl-tmp"), which the replica contract hides.
+/// </summary>
+public static class TreeFingerprint
+{
+    public static SortedDictionary<string, string> Of(string root)
+    {
+        var fingerprint = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        var options = new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 };
+        foreach (var info in new DirectoryInfo(root).EnumerateFileSystemInfos("*", options))
+        {
+            var relative = Path.GetRelativePath(root, info.FullName);
+            if (info.Name.EndsWith(".repl-tmp", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            fingerprint[relative] = info switch
+            {
+                { LinkTarget: { } link } => "link:" + link,
+                DirectoryInfo => "dir",
+                _ => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(info.FullName))),
+            };
+        }
+
+        return fingerprint;
+    }
+
+    /// <summary>Every path whose fingerprint differs, for an assertion message.</summary>
+    public static string Diff(SortedDictionary<string, string> expected, SortedDictionary<string, string> actual)
+    {
+        var lines = expected.Keys.Union(actual.Keys).Order(StringComparer.Ordinal)
+            .Where(path => expected.GetValueOrDefault(path) != actual.GetValueOrDefault(path))
+            .Select(path => $"  {path}: A {Short(expected.GetValueOrDefault(path))}, B {Short(actual.GetValueOrDefault(path))}")
+            .ToList();
+        return lines.Count == 0 ? "(none)" : string.Join('\n', lines.Take(40)) + (lines.Count > 40 ? $"\n  ... and {lines.Count - 40} more" : "");
+    }
+
+    private static string Short(string? value) => value is null ? "missing" : value.Length > 16 ? value[..16] : value;
+}
+
+/// <summary>Waits for a condition the system reaches by itself. The bound is for liveness (a hung test must end), never a speed claim.</summary>
+public static class Eventually
+{
+    public static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
+    public static async Task HoldsAsync(Func<bool> condition, Func<string> describeFailure, TimeSpan? within = null)
+    {
+        var deadline = DateTime.UtcNow + (within ?? Patience);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail($"not reached within {within ?? Patience}: {describeFailure()}");
+            }
+
+            await Task.Delay(10);
+        }
+    }
+
+    /// <summary>Waits until B is a replica of A by the oracle, then asserts it (with the differences on failure).</summary>
+    public static async Task ReplicatedAsync(SanPair sans, FilestoreReplicator replicator, string context = "")
+    {
+        SortedDictionary<string, string> a = [], b = [];
+        await HoldsAsync(
+            () =>
+            {
+                a = TreeFingerprint.Of(sans.SanA);
+                b = TreeFingerprint.Of(sans.SanB);
+                return a.Count == b.Count && a.SequenceEqual(b);
+            },
+            () => $"{context} B differs from A:\n{TreeFingerprint.Diff(a, b)}\nstatus: {replicator.Status}");
+    }
+}
+
+/// <summary>A small tmpfs mounted for one test (root only), to stand for a full disk or a second file system.</summary>
+public sealed class TmpfsMount : IAsyncDisposable
+{
+    private TmpfsMount(string path) => Path = path;
+
+    public string Path { get; }
+
+    public static async Task<TmpfsMount> MountAsync(string path, string size)
+    {
+        Assert.True(Environment.IsPrivilegedProcess,
+            "this test mounts a tmpfs (a small file system standing for a full disk) and must run as root, as tests/run.sh does");
+        Directory.CreateDirectory(path);
+        await ProcessRunner.RunAsync("mount", ["-t", "tmpfs", "-o", $"size={size}", "tmpfs", path]);
+        return new TmpfsMount(path);
+    }
+
+    /// <summary>Frees space the way an operator would: a bigger file system under the same path, contents kept.</summary>
+    public Task ResizeAsync(string size) => ProcessRunner.RunAsync("mount", ["-o", $"remount,size={size}", Path]);
+
+    public async ValueTask DisposeAsync() => await ProcessRunner.RunAsync("umount", ["--lazy", Path]);
+}
