@@ -3,6 +3,7 @@ using Gateway.Configuration;
 using Gateway.Coordinator;
 using Gateway.Coordinator.Admin;
 using Gateway.Coordinator.State;
+using Gateway.Coordinator.Supervision;
 using Gateway.Coordinator.Switching;
 using Gateway.Database;
 using Gateway.Database.Failover;
@@ -113,6 +114,7 @@ public sealed class GatewayHost : IAsyncDisposable
         services.AddSingleton<FilestoreReplication>();
         services.AddHostedService(provider => provider.GetRequiredService<FilestoreReplication>());
         services.AddSingleton<SiteSwitch>();
+        services.AddHostedService<SiteCoordinator>();
         services.AddHostFiltering(filter => filter.AllowedHosts = options.Routing.AllowedHosts is [] ? ["*"] : options.Routing.AllowedHosts);
         services.AddSingleton<ILoadBalancingPolicy, LeastLoadedPolicy>();
         services.AddSingleton<IPassiveHealthCheckPolicy, ConsecutiveFailuresPassivePolicy>();

@@ -188,6 +188,20 @@ public sealed class DatabaseOptions
 
 public sealed class CoordinatorOptions
 {
+    /// <summary>Fail over to the other site by itself when the active site stays unhealthy for FailoverAfter.</summary>
+    public bool AutoFailover { get; set; } = true;
+
+    /// <summary>Flap damping: how long the active site must be unhealthy, without a break, before an automatic failover.</summary>
+    public TimeSpan FailoverAfter { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>Flap damping: how long a site must be healthy, without a break, before it is trusted as a failover target.</summary>
+    public TimeSpan RecoverAfter { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>A site with fewer healthy service instances than this is unhealthy.</summary>
+    public int MinHealthyInstances { get; set; } = 1;
+
+    public TimeSpan ObserveInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+
     /// <summary>New writes held during a site switch, at most; more get 503 with Retry-After.</summary>
     public int MaxHeldWrites { get; set; } = 1000;
 

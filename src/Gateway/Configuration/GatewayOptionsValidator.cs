@@ -365,6 +365,10 @@ public static class GatewayOptionsValidator
     {
         var key = $"{Root}:Coordinator";
         RequireAtLeastOne(coordinator.MaxHeldWrites, $"{key}:MaxHeldWrites", errors);
+        RequireAtLeastOne(coordinator.MinHealthyInstances, $"{key}:MinHealthyInstances", errors);
+        RequirePositive(coordinator.FailoverAfter, $"{key}:FailoverAfter", errors);
+        RequirePositive(coordinator.RecoverAfter, $"{key}:RecoverAfter", errors);
+        RequirePositive(coordinator.ObserveInterval, $"{key}:ObserveInterval", errors);
         RequirePositive(coordinator.MaxHoldTime, $"{key}:MaxHoldTime", errors);
         RequirePositive(coordinator.DrainTimeout, $"{key}:DrainTimeout", errors);
         RequirePositive(coordinator.FinalSyncDeadline, $"{key}:FinalSyncDeadline", errors);

@@ -9,7 +9,7 @@ namespace Gateway.Tests.EndToEnd;
 /// standby (site B), SAN A and SAN B directories with the filestore symlink on SAN A, the gateway, and four real
 /// broker processes (a1, a2, b1, b2) that reach the database only through the gateway's write endpoint.
 /// </summary>
-public sealed class TwoSiteSystem : IAsyncLifetime
+public class TwoSiteSystem : IAsyncLifetime
 {
     private readonly PostgresPair _postgres = new();
 
@@ -30,6 +30,9 @@ public sealed class TwoSiteSystem : IAsyncLifetime
         Settings.Values["Gateway:Sites:0:Database:DataDirectory"] = _postgres.Primary.DataDirectory;
         Settings.Values["Gateway:Sites:1:Database:DataDirectory"] = _postgres.Standby.DataDirectory;
         Settings.Values["Gateway:Database:BinDirectory"] = PostgresTools.BinDirectory;
+        // These tests kill instances on purpose; a whole-site failover is tested on its own and switched on there.
+        Settings.Values["Gateway:Coordinator:AutoFailover"] = "false";
+        Configure(Settings.Values);
         Gateway = await RunningGateway.StartAsync(Settings);
 
         var throughGateway = ThroughGateway(Settings.PgWritePort);
@@ -40,6 +43,11 @@ public sealed class TwoSiteSystem : IAsyncLifetime
 
         await Task.WhenAll(Instances.Values.Select(instance => instance.StartAsync()));
         await Gateway.WaitForAllHealthyAsync(TimeSpan.FromSeconds(15));
+    }
+
+    /// <summary>Settings a derived system changes before the gateway starts.</summary>
+    protected virtual void Configure(Dictionary<string, string?> values)
+    {
     }
 
     private static string Url(int port) => $"http://127.0.0.1:{port}";

@@ -33,6 +33,8 @@ public sealed class DatabaseFailoverFixture : IAsyncDisposable
         settings.Values["Gateway:Sites:0:Database:DataDirectory"] = postgres.Primary.DataDirectory;
         settings.Values["Gateway:Sites:1:Database:DataDirectory"] = postgres.Standby.DataDirectory;
         settings.Values["Gateway:Database:BinDirectory"] = PostgresTools.BinDirectory;
+        // These tests drive the database alone; the whole-site coordinator must not follow its promotions.
+        settings.Values["Gateway:Coordinator:AutoFailover"] = "false";
         configure?.Invoke(settings.Values);
         var fixture = new DatabaseFailoverFixture(postgres, settings);
         fixture.Gateway = await RunningGateway.StartAsync(settings);

@@ -1,0 +1,116 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using Gateway.Coordinator.Admin;
+using Gateway.Coordinator.Switching;
+using Xunit.Abstractions;
+
+namespace Gateway.Tests.EndToEnd;
+
+/// <summary>The two-site system with automatic failover on, as shipped.</summary>
+public sealed class AutoFailoverSystem : TwoSiteSystem
+{
+    protected override void Configure(Dictionary<string, string?> values)
+    {
+        values["Gateway:Coordinator:AutoFailover"] = "true";
+        // The fixture's site B has only just started; trust it after 2 s instead of 10.
+        values["Gateway:Coordinator:RecoverAfter"] = "00:00:02";
+    }
+}
+
+/// <summary>Site A dies whole (both instances and its PostgreSQL, kill -9) under load: the gateway fails over by itself.</summary>
+public sealed class SiteFailoverTests(AutoFailoverSystem system, ITestOutputHelper output) : IClassFixture<AutoFailoverSystem>
+{
+    private sealed record Receipt(Guid Id, string Sha256);
+
+    [Fact]
+    public async Task Killing_every_process_of_site_A_under_load_fails_over_to_B_by_itself_and_keeps_every_acknowledged_deposit()
+    {
+        var acknowledged = new ConcurrentDictionary<Guid, (string Sha256, long AtMs)>();
+        var failedAtMs = new ConcurrentQueue<long>();
+        var clock = Stopwatch.StartNew();
+        using var stop = new CancellationTokenSource();
+        var load = DepositLoadAsync(acknowledged, failedAtMs, clock, stop.Token);
+        await Task.Delay(2500);
+
+        var killedAtMs = clock.ElapsedMilliseconds;
+        system.Instances["a1"].Kill();
+        system.Instances["a2"].Kill();
+        var postmaster = int.Parse(File.ReadLines(Path.Combine(system.Postgres.Primary.DataDirectory, "postmaster.pid")).First());
+        Process.GetProcessById(postmaster).Kill();
+
+        var giveUpAt = DateTime.UtcNow.AddSeconds(30);
+        while ((await system.Gateway.StatusAsync()) is { ActiveSite: not "B" } or { Switching: true })
+        {
+            Assert.True(DateTime.UtcNow < giveUpAt, $"no automatic failover within 30 s: {await system.Gateway.Admin.GetStringAsync("/admin/status")}");
+            await Task.Delay(100);
+        }
+
+        await Task.Delay(2000);
+        await stop.CancelAsync();
+        await load;
+
+        var report = (await system.Gateway.Admin.GetFromJsonAsync<List<SiteSwitchReport>>("/admin/history", AdminRequests.Json))!.Single();
+        var firstFailure = failedAtMs.IsEmpty ? (long?)null : failedAtMs.Min();
+        var recovered = acknowledged.Values.Where(a => a.AtMs > (firstFailure ?? killedAtMs)).Select(a => a.AtMs).DefaultIfEmpty(-1).Min();
+        output.WriteLine($"{acknowledged.Count} deposits acknowledged, {failedAtMs.Count} failed; kill at {killedAtMs} ms, first failure at {firstFailure} ms, first success after it at {recovered} ms");
+        output.WriteLine(report.Summary);
+        foreach (var step in report.Steps)
+        {
+            output.WriteLine($"  {step.Step}: {step.Duration.TotalMilliseconds:0} ms: {step.Outcome}");
+        }
+
+        Assert.True(report.Succeeded, report.Summary);
+        Assert.Equal(SwitchKind.Failover, report.Kind);
+        Assert.EndsWith("san-b", new FileInfo(system.Settings.FilestoreLink).LinkTarget);
+        Assert.True(recovered > 0, "no deposit succeeded after the failover");
+        foreach (var (id, (sha256, _)) in acknowledged)
+        {
+            using var response = await system.Gateway.Public.GetAsync($"/deposits/{id}/content");
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"acknowledged deposit {id} is gone after the failover: {(int)response.StatusCode}");
+            Assert.Equal(sha256, Convert.ToHexStringLower(SHA256.HashData(await response.Content.ReadAsByteArrayAsync())));
+        }
+    }
+
+    private async Task DepositLoadAsync(ConcurrentDictionary<Guid, (string, long)> acknowledged, ConcurrentQueue<long> failedAtMs, Stopwatch clock, CancellationToken stop)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(50));
+        var inFlight = new List<Task>();
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stop))
+            {
+                inFlight.Add(DepositAsync());
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The test's stop.
+        }
+
+        await Task.WhenAll(inFlight);
+
+        async Task DepositAsync()
+        {
+            var content = RandomNumberGenerator.GetBytes(1024);
+            try
+            {
+                using var response = await system.Gateway.Public.PostAsync($"/deposits?name=failover-{Guid.NewGuid():N}", new ByteArrayContent(content));
+                if (response.StatusCode == HttpStatusCode.Created)
+                {
+                    var receipt = (await response.Content.ReadFromJsonAsync<Receipt>())!;
+                    acknowledged[receipt.Id] = (Convert.ToHexStringLower(SHA256.HashData(content)), clock.ElapsedMilliseconds);
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Counted below: a failed request is what the RTO is measured from.
+            }
+
+            failedAtMs.Enqueue(clock.ElapsedMilliseconds);
+        }
+    }
+}
