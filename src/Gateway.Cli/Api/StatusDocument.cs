@@ -1,0 +1,69 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Gateway.Cli.Api;
+
+// Mirrors of GET /admin/status. Every field is optional: an older or newer gateway may lack one, and the table then
+// shows "-" rather than the command failing. Sections this CLI does not know land in OtherSections and are shown generically.
+
+public sealed class StatusDocument
+{
+    public long? Epoch { get; init; }
+    public string? ActiveSite { get; init; }
+    public bool? Switching { get; init; }
+    public List<InstanceRow>? Instances { get; init; }
+    public DatabaseSection? Database { get; init; }
+    public List<AlarmRow>? Alarms { get; init; }
+
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? OtherSections { get; init; }
+}
+
+public sealed class InstanceRow
+{
+    public string? Id { get; init; }
+    public string? Site { get; init; }
+    public string? Url { get; init; }
+    public string? Health { get; init; }
+    public int? InFlight { get; init; }
+}
+
+public sealed class DatabaseSection
+{
+    public string? Primary { get; init; }
+    public List<string>? Fenced { get; init; }
+    public EndpointDecision? Write { get; init; }
+    public EndpointDecision? Read { get; init; }
+    public List<DatabaseNodeRow>? Nodes { get; init; }
+}
+
+public sealed class EndpointDecision
+{
+    public string? Action { get; init; }
+    public string? Site { get; init; }
+    public string? Host { get; init; }
+    public int? Port { get; init; }
+    public string? Reason { get; init; }
+}
+
+public sealed class DatabaseNodeRow
+{
+    public string? Site { get; init; }
+    public bool? Reachable { get; init; }
+    public string? Error { get; init; }
+    public string? Role { get; init; }
+    public int? Timeline { get; init; }
+    public long? ReplayLagBytes { get; init; }
+    public double? ReplayLagSeconds { get; init; }
+    public bool? ReplayPaused { get; init; }
+    public bool? ReadOnly { get; init; }
+    public bool? Fenced { get; init; }
+    public string? SynchronousStandbyNames { get; init; }
+}
+
+public sealed class AlarmRow
+{
+    public string? Key { get; init; }
+    public string? Message { get; init; }
+    public DateTimeOffset? RaisedAt { get; init; }
+}

@@ -1,0 +1,125 @@
+using System.Text.Json;
+using Gateway.Cli.Api;
+
+namespace Gateway.Cli.Rendering;
+
+/// <summary>
+/// GET /admin/status as an operator reads it: one header line, then instances, database, alarms, and every
+/// further section the gateway sends (filestore, current operation, ...) in its generic form.
+/// </summary>
+public static class StatusRenderer
+{
+    public static void Write(TextWriter output, StatusDocument status)
+    {
+        var switching = status.Switching == true ? "SWITCHING" : status.Switching == false ? "not switching" : "switching unknown";
+        output.WriteLine($"epoch {Format.Number(status.Epoch)}   active site {Format.Text(status.ActiveSite)}   {switching}");
+
+        WriteInstances(output, status.Instances);
+        WriteDatabase(output, status.Database);
+        WriteAlarms(output, status.Alarms);
+        foreach (var (name, section) in status.OtherSections ?? [])
+        {
+            WriteSection(output, name, section);
+        }
+    }
+
+    private static void WriteInstances(TextWriter output, List<InstanceRow>? instances)
+    {
+        output.WriteLine();
+        output.WriteLine("Instances");
+        if (instances is null or [])
+        {
+            output.WriteLine("  none configured");
+            return;
+        }
+
+        var table = new TextTable("id", "site", "url", "health", "in-flight");
+        foreach (var instance in instances)
+        {
+            table.Add(instance.Id, instance.Site, instance.Url, instance.Health, Format.Number(instance.InFlight));
+        }
+
+        table.WriteTo(output);
+    }
+
+    private static void WriteDatabase(TextWriter output, DatabaseSection? database)
+    {
+        output.WriteLine();
+        if (database is null)
+        {
+            output.WriteLine("Database: not reported");
+            return;
+        }
+
+        var fenced = database.Fenced is { Count: > 0 } sites ? string.Join(", ", sites) : "none";
+        output.WriteLine($"Database   primary {Format.Text(database.Primary)}   fenced {fenced}");
+        var endpoints = new TextTable("endpoint", "action", "site", "target", "reason");
+        AddEndpoint(endpoints, "write", database.Write);
+        AddEndpoint(endpoints, "read", database.Read);
+        endpoints.WriteTo(output);
+
+        if (database.Nodes is not { Count: > 0 } nodes)
+        {
+            return;
+        }
+
+        output.WriteLine();
+        var table = new TextTable("site", "reachable", "role", "timeline", "lag bytes", "lag s", "read-only", "fenced", "sync names");
+        foreach (var node in nodes)
+        {
+            table.Add(node.Site, Format.Flag(node.Reachable), node.Role, Format.Number(node.Timeline), Format.Number(node.ReplayLagBytes),
+                Format.Seconds(node.ReplayLagSeconds) + (node.ReplayPaused == true ? " (paused)" : ""),
+                Format.Flag(node.ReadOnly), Format.Flag(node.Fenced), node.SynchronousStandbyNames);
+        }
+
+        table.WriteTo(output);
+        // Errors are long sentences; under the table they stay readable and the columns stay narrow.
+        foreach (var node in nodes.Where(n => !string.IsNullOrEmpty(n.Error)))
+        {
+            output.WriteLine($"  {node.Site}: {node.Error}");
+        }
+    }
+
+    private static void AddEndpoint(TextTable table, string name, EndpointDecision? decision)
+    {
+        var target = decision?.Host is { } host ? $"{host}:{Format.Number(decision.Port)}" : null;
+        table.Add(name, decision?.Action, decision?.Site, target, decision?.Reason);
+    }
+
+    private static void WriteAlarms(TextWriter output, List<AlarmRow>? alarms)
+    {
+        output.WriteLine();
+        if (alarms is null or [])
+        {
+            output.WriteLine("Alarms: none");
+            return;
+        }
+
+        output.WriteLine("Alarms");
+        var table = new TextTable("key", "raised at", "message");
+        foreach (var alarm in alarms)
+        {
+            table.Add(alarm.Key, Format.Timestamp(alarm.RaisedAt), alarm.Message);
+        }
+
+        table.WriteTo(output);
+    }
+
+    private static void WriteSection(TextWriter output, string name, JsonElement section)
+    {
+        output.WriteLine();
+        if (section.ValueKind is JsonValueKind.Null or JsonValueKind.Undefined || (section.ValueKind == JsonValueKind.Array && section.GetArrayLength() == 0))
+        {
+            output.WriteLine($"{Format.Title(name)}: none");
+        }
+        else if (Format.IsScalar(section))
+        {
+            output.WriteLine($"{Format.Title(name)}: {Format.Scalar(section)}");
+        }
+        else
+        {
+            output.WriteLine(Format.Title(name));
+            JsonOutline.Write(output, section);
+        }
+    }
+}

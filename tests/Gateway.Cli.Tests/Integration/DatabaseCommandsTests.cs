@@ -1,0 +1,67 @@
+using System.Text.Json.Nodes;
+using Gateway.Cli.Tests.Support;
+using Gateway.Testing;
+
+namespace Gateway.Cli.Tests.Integration;
+
+/// <summary>The db commands against the real gateway in front of a real PostgreSQL primary (A) and standby (B).</summary>
+public sealed class DatabaseCommandsTests : IAsyncLifetime
+{
+    private readonly PostgresPair _postgres = new();
+    private LiveGateway _gateway = null!;
+
+    public async Task InitializeAsync()
+    {
+        await _postgres.InitializeAsync();
+        _gateway = await LiveGateway.StartAsync(_postgres);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_gateway is not null)
+        {
+            await _gateway.DisposeAsync();
+        }
+
+        await _postgres.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task PromoteRejoinAndHistoryOfARealPair()
+    {
+        var cli = _gateway.Cli;
+
+        var before = await cli.RunAsync("status");
+        Assert.True(before.ExitCode == 0, before.ToString());
+        Assert.Matches(@"\n  A +yes +primary +1 ", before.Stdout);
+        Assert.Matches(@"\n  B +yes +standby +1 ", before.Stdout);
+
+        // The primary cannot rejoin: a 409 carrying a report with succeeded=false.
+        var refused = await cli.RunAsync("db", "rejoin", "--site", "A");
+        Assert.Equal(ExitCodes.Failed, refused.ExitCode);
+        Assert.StartsWith("rejoin A as a standby (auto): FAILED\n  site A is the primary; only the other node can rejoin\n", refused.Stdout.ReplaceLineEndings("\n"));
+        Assert.Equal("gatewayctl: rejoin A as a standby (auto) failed: site A is the primary; only the other node can rejoin\n", refused.Stderr.ReplaceLineEndings("\n"));
+        var refusedJson = await cli.RunAsync("db", "rejoin", "--site", "A", "--json");
+        Assert.Equal(ExitCodes.Failed, refusedJson.ExitCode);
+        Assert.False((bool)JsonNode.Parse(refusedJson.Stdout)!["succeeded"]!);
+
+        var promote = await cli.RunAsync("db", "promote", "--to", "B");
+        Assert.True(promote.ExitCode == 0, promote.ToString());
+        Assert.Contains("promote database to B: succeeded\n  site B is primary (epoch 2, planned)", promote.Stdout.ReplaceLineEndings("\n"));
+        foreach (var step in new[] { "persist new epoch", "fence A", "demote A", "let B catch up", "promote B", "switch endpoints" })
+        {
+            Assert.Matches($@"\n  \+\d+\.\d\d s +{step} +\d+ +\S", promote.Stdout);
+        }
+
+        Assert.Contains("\n  unreplicated WAL: 0 bytes (exact)\n", promote.Stdout);
+
+        var history = await cli.RunAsync("db", "history");
+        Assert.Equal(0, history.ExitCode);
+        Assert.Matches(@"\n2 +promotion +A +B +\S.* ok +site B is primary", history.Stdout);
+
+        var rejoin = await cli.RunAsync("db", "rejoin", "--site", "A", "--method", "rewind");
+        Assert.True(rejoin.ExitCode == 0, rejoin.ToString());
+        Assert.StartsWith("rejoin A as a standby (rewind): succeeded\n  site A is a streaming standby of B again", rejoin.Stdout.ReplaceLineEndings("\n"));
+        Assert.Matches(@"\n  \+\d+\.\d\d s +pg_rewind A from B +\d+ +exit 0", rejoin.Stdout);
+    }
+}
