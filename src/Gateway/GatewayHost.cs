@@ -113,6 +113,8 @@ public sealed class GatewayHost : IAsyncDisposable
         services.AddSingleton(new ReplicationOptions());
         services.AddSingleton<FilestoreReplication>();
         services.AddHostedService(provider => provider.GetRequiredService<FilestoreReplication>());
+        services.AddSingleton<SwitchMetrics>();
+        services.AddSingleton<FilestoreMetrics>();
         services.AddSingleton<SiteSwitch>();
         services.AddHostedService<SiteCoordinator>();
         services.AddHostFiltering(filter => filter.AllowedHosts = options.Routing.AllowedHosts is [] ? ["*"] : options.Routing.AllowedHosts);

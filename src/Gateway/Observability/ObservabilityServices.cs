@@ -27,6 +27,8 @@ public static class ObservabilityServices
         shared.GetRequiredService<ProxyStateGauges>();
         shared.GetRequiredService<ProcessGauges>();
         shared.GetRequiredService<Database.DatabaseMetrics>();
+        shared.GetRequiredService<Filestore.FilestoreMetrics>();
+        shared.GetRequiredService<Coordinator.Switching.SwitchMetrics>();
         return adminServices;
     }
 }

@@ -22,6 +22,7 @@ public sealed partial class SiteSwitch(
     DatabaseObserver databaseObserver,
     DatabaseRoutingTable databaseRouting,
     FilestoreReplication filestore,
+    SwitchMetrics metrics,
     SiteTopology topology,
     IOptions<GatewayOptions> options,
     TimeProvider time,
@@ -63,6 +64,7 @@ public sealed partial class SiteSwitch(
                 _history.Add(report);
             }
 
+            metrics.Record(report);
             Log.Finished(logger, report.Summary);
             return report;
         }
