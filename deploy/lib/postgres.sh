@@ -77,7 +77,9 @@ EOF
 
 pg_start() {
     local node=$1
-    as_postgres "$PG_BIN/pg_ctl" -D "$(pg_data_dir "$node")" -l "$(pg_log "$node")" -w -t 60 start >/dev/null ||
+    # The port on the command line, not only in postgresql.conf: rebuilding a node as a standby (pg_rewind, base
+    # backup) copies the other node's postgresql.conf, port included.
+    as_postgres "$PG_BIN/pg_ctl" -D "$(pg_data_dir "$node")" -o "-p $(pg_port "$node")" -l "$(pg_log "$node")" -w -t 60 start >/dev/null ||
         { tail -n 20 "$(pg_log "$node")" >&2; die "PostgreSQL $node did not start; read $(pg_log "$node")"; }
 }
 
