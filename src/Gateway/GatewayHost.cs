@@ -116,6 +116,7 @@ public sealed class GatewayHost : IAsyncDisposable
         services.AddSingleton<SwitchMetrics>();
         services.AddSingleton<FilestoreMetrics>();
         services.AddSingleton<SiteSwitch>();
+        services.AddSingleton<FailbackPreparation>();
         services.AddHostedService<SiteCoordinator>();
         services.AddHostFiltering(filter => filter.AllowedHosts = options.Routing.AllowedHosts is [] ? ["*"] : options.Routing.AllowedHosts);
         services.AddSingleton<ILoadBalancingPolicy, LeastLoadedPolicy>();
@@ -175,7 +176,7 @@ public sealed class GatewayHost : IAsyncDisposable
                  {
                      typeof(IProxyStateLookup), typeof(ActiveSiteState), typeof(GatewayState), typeof(Alarms), typeof(SiteTopology), typeof(DatabaseTargets),
                      typeof(DatabaseRoutingTable), typeof(DatabaseObserver), typeof(DatabaseFailover), typeof(RejoinRunner),
-                     typeof(SiteSwitch), typeof(WriteGate), typeof(FilestoreReplication),
+                     typeof(SiteSwitch), typeof(FailbackPreparation), typeof(WriteGate), typeof(FilestoreReplication),
                  })
         {
             services.AddSingleton(type, shared.GetRequiredService(type));

@@ -37,7 +37,7 @@ internal sealed class ChangeFeed : IDisposable
     private FileSystemWatcher? _watcher;
     private bool _disposed;
 
-    /// <summary>Starts watching before it returns: a change made after this call is reported (or its loss is).</summary>
+    /// <summary>Not watching yet: <see cref="EnsureWatching"/> starts it.</summary>
     /// <param name="eventsLost">Told that events may have been lost, and whether watching has resumed (if not, <see cref="EnsureWatching"/> retries).</param>
     public ChangeFeed(string root, ReplicaScope scope, Action<ChangeHint> changed, Action<ChangeEventsLost> eventsLost)
     {
@@ -45,7 +45,6 @@ internal sealed class ChangeFeed : IDisposable
         _scope = scope;
         _changed = changed;
         _eventsLost = eventsLost;
-        _watcher = Watch();
     }
 
     public bool IsWatching
@@ -59,8 +58,8 @@ internal sealed class ChangeFeed : IDisposable
         }
     }
 
-    /// <summary>Starts watching again after a failed restart.</summary>
-    /// <exception cref="ReplicationException">The source still cannot be watched.</exception>
+    /// <summary>Starts watching unless it is: a change made after this returns is reported (or its loss is).</summary>
+    /// <exception cref="ReplicationException">The source cannot be watched (it is not there, or not readable).</exception>
     public void EnsureWatching()
     {
         lock (_gate)

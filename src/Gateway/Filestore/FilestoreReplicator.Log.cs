@@ -35,6 +35,9 @@ public sealed partial class FilestoreReplicator
         [LoggerMessage(EventId = 8, Level = LogLevel.Error, Message = "Watching {Source} for changes failed ({Reason}); watching afresh and rescanning the whole tree")]
         public static partial void ChangeFeedFailed(ILogger logger, string source, string reason);
 
+        [LoggerMessage(EventId = 16, Level = LogLevel.Error, Message = "Reconcile of {Direction} failed unexpectedly")]
+        public static partial void ReconcileFailedUnexpectedly(ILogger logger, string direction, Exception error);
+
         [LoggerMessage(EventId = 15, Level = LogLevel.Debug, Message = "Watching {Source} afresh and rescanning it: {Reason}")]
         public static partial void Rewatched(ILogger logger, string source, string reason);
 
@@ -55,6 +58,6 @@ public sealed partial class FilestoreReplicator
         public static partial void MovedReplica(ILogger logger, string from, string to, string target);
 
         [LoggerMessage(EventId = 14, Level = LogLevel.Trace, Message = "{Path} ({Hint}): source {Source}, target {Target}: {Action}")]
-        public static partial void Deciding(ILogger logger, string path, ChangeHint hint, string source, string target, ReplicaAction action);
+        public static partial void Deciding(ILogger logger, string path, ChangeHint hint, ReplicaEntry? source, ReplicaEntry? target, ReplicaAction action);
     }
 }

@@ -89,8 +89,11 @@ public sealed partial class FilestoreReplicator : IAsyncDisposable
         }
     }
 
-    /// <summary>Watches the source (before this returns), then plans and runs the initial sync and keeps replicating until stopped.</summary>
-    /// <exception cref="DirectoryNotFoundException">Either SAN directory is not there.</exception>
+    /// <summary>
+    /// Watches the source (before this returns), then plans and runs the initial sync and keeps replicating until
+    /// stopped. A SAN directory that is not there (yet) does not stop it: that is an alarm in the status, and the
+    /// initial sync begins once both are there, so a gateway can start while a site's storage is away.
+    /// </summary>
     public void Start()
     {
         if (_changeFeed is not null || _stopped)
@@ -98,10 +101,19 @@ public sealed partial class FilestoreReplicator : IAsyncDisposable
             throw new InvalidOperationException($"replication {Direction} was already started; a replicator runs once");
         }
 
-        RequireDirectory(Direction.SourcePath, "source");
-        RequireDirectory(Direction.TargetPath, "target");
         _lastChecksumsAt = _time.GetUtcNow();
         _changeFeed = new ChangeFeed(Direction.SourcePath, _scope, OnChanged, OnChangeEventsLost);
+        try
+        {
+            _changeFeed.EnsureWatching();
+        }
+        catch (ReplicationException notWatching)
+        {
+            // Retried before every reconcile scan, which fails (and is tried again soon) until it can watch: a scan
+            // only counts when every change after it will be reported.
+            _alarms.Raise(ReplicaSide.Source, ChangeFeedAlarmKey, notWatching.Message);
+        }
+
         Log.Started(_logger, Direction.ToString(), _options.MaxParallelCopies, _options.Deletes);
 
         var stopping = _stopping.Token;
@@ -201,14 +213,6 @@ public sealed partial class FilestoreReplicator : IAsyncDisposable
         : _alarms.IsRaised ? ReplicationState.Degraded
         : _initialSync.Completed ? ReplicationState.Streaming
         : ReplicationState.InitialSync;
-
-    private static void RequireDirectory(string path, string side)
-    {
-        if (!Directory.Exists(path))
-        {
-            throw new DirectoryNotFoundException($"cannot replicate: the {side} directory '{path}' does not exist");
-        }
-    }
 
     /// <summary>Runs on the watcher's event thread, which must never see an exception (it would stop the watcher).</summary>
     private void OnChanged(ChangeHint hint)
@@ -315,7 +319,7 @@ public sealed partial class FilestoreReplicator : IAsyncDisposable
         var source = ReadSource(path);
         var target = ReadSide(ReplicaSide.Target, path);
         var decision = EntryDecision.Decide(source, target, change.Hint.ContentChanged, _options.Deletes);
-        Log.Deciding(_logger, path, change.Hint, source?.ToString() ?? "nothing", target?.ToString() ?? "nothing", decision);
+        Log.Deciding(_logger, path, change.Hint, source, target, decision);
         var settled = true;
         switch (decision)
         {
@@ -426,16 +430,24 @@ public sealed partial class FilestoreReplicator : IAsyncDisposable
                 await ReconcileAsync(trigger, stopping);
                 wait = _options.ReconcileInterval;
             }
-            catch (Exception failure) when (failure is not OperationCanceledException)
+            catch (ReplicationException)
             {
-                // Recorded in the status and the alarm by ReconcileAsync; try again sooner than the usual interval.
-                wait = _options.RetryMaxDelay < _options.ReconcileInterval ? _options.RetryMaxDelay : _options.ReconcileInterval;
+                // Recorded in the status and the alarm by ReconcileAsync; tried again sooner than the usual interval.
+                wait = SoonerOf(_options.RetryMaxDelay, _options.ReconcileInterval);
+            }
+            catch (Exception bug) when (bug is not OperationCanceledException)
+            {
+                _alarms.Raise(ReplicaSide.Source, ReconcileAlarmKey, $"reconcile failed unexpectedly: {bug.Message}");
+                Log.ReconcileFailedUnexpectedly(_logger, Direction.ToString(), bug);
+                wait = SoonerOf(_options.RetryMaxDelay, _options.ReconcileInterval);
             }
 
             await Task.Delay(wait, _time, stopping);
             trigger = _initialSyncPlanned.Task.IsCompleted ? ReconcileTrigger.Schedule : ReconcileTrigger.Start;
         }
     }
+
+    private static TimeSpan SoonerOf(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
     /// <summary>Scans both sides, queues every difference the target must follow, and returns those differences.</summary>
     private async Task<IReadOnlyList<SnapshotDifference>> ReconcileAsync(ReconcileTrigger trigger, CancellationToken cancellation)

@@ -23,7 +23,7 @@ internal static partial class Posix
     };
 
     public const int NoSuchEntry = 2;
-    public const int CrossDevice = 18;
+    public const int NotADirectory = 20;
 
     /// <summary>rename(2): atomically puts <paramref name="source"/> in place of <paramref name="destination"/>, or fails; never copies.</summary>
     public static void Rename(string source, string destination)
@@ -41,7 +41,8 @@ internal static partial class Posix
         if (fd < 0)
         {
             var error = LastError($"open of '{path}'");
-            throw error.Errno == NoSuchEntry ? new FileNotFoundException(error.Message, path, error) : error;
+            // Not there, or a directory on the way is now a file: either way there is no such file to read.
+            throw error.Errno is NoSuchEntry or NotADirectory ? new FileNotFoundException(error.Message, path, error) : error;
         }
 
         return new SafeFileHandle(fd, ownsHandle: true);

@@ -30,8 +30,6 @@ public sealed record ReplicaEntry(EntryKind Kind, long Size = 0, DateTime Modifi
 /// </summary>
 public sealed class DirectorySnapshot(IReadOnlyDictionary<string, ReplicaEntry> entries, IReadOnlyList<string> replicaTempFiles)
 {
-    public static DirectorySnapshot Empty { get; } = new(new Dictionary<string, ReplicaEntry>(), []);
-
     public IReadOnlyDictionary<string, ReplicaEntry> Entries { get; } = entries;
 
     public IReadOnlyList<string> ReplicaTempFiles { get; } = replicaTempFiles;

@@ -53,7 +53,6 @@ internal sealed class ReplicaWriter(string sourceRoot, string targetRoot)
             var before = SourceState.Of(source, sourcePath);
             var targetPath = TargetPath(relative);
             var temp = Path.Join(PrepareDirectoryFor(relative), ReplicaScope.TempNameFor(Path.GetFileName(targetPath)));
-            temp = targetPath; File.Delete(temp);
             _activeTemps[temp] = 0;
             var published = false;
             try

@@ -26,7 +26,7 @@ public sealed class SiteFailoverTests(AutoFailoverSystem system, ITestOutputHelp
     private sealed record Receipt(Guid Id, string Sha256);
 
     [Fact]
-    public async Task Killing_every_process_of_site_A_under_load_fails_over_to_B_by_itself_and_keeps_every_acknowledged_deposit()
+    public async Task Killing_every_process_of_site_A_under_load_fails_over_to_B_by_itself_keeps_every_acknowledged_deposit_and_fails_back_with_no_failed_request()
     {
         var acknowledged = new ConcurrentDictionary<Guid, (string Sha256, long AtMs)>();
         var failedAtMs = new ConcurrentQueue<long>();
@@ -66,10 +66,49 @@ public sealed class SiteFailoverTests(AutoFailoverSystem system, ITestOutputHelp
         Assert.Equal(SwitchKind.Failover, report.Kind);
         Assert.EndsWith("san-b", new FileInfo(system.Settings.FilestoreLink).LinkTarget);
         Assert.True(recovered > 0, "no deposit succeeded after the failover");
+        await AssertPresentAsync(acknowledged, "after the failover");
+
+        await FailBackAsync(acknowledged, clock);
+    }
+
+    /// <summary>Site A comes back: failback rebuilds it as a replica, then a switchover under load moves the service home with no failed request.</summary>
+    private async Task FailBackAsync(ConcurrentDictionary<Guid, (string Sha256, long AtMs)> acknowledged, Stopwatch clock)
+    {
+        await system.RestoreAllInstancesAsync();
+        using var prepared = await system.Gateway.Admin.PostAsJsonAsync("/admin/failback", new { });
+        var failback = (await prepared.Content.ReadFromJsonAsync<SiteSwitchReport>(AdminRequests.Json))!;
+        output.WriteLine(failback.Summary);
+        foreach (var step in failback.Steps)
+        {
+            output.WriteLine($"  {step.Step}: {step.Duration.TotalMilliseconds:0} ms: {step.Outcome}");
+        }
+
+        Assert.True(failback.Succeeded, failback.Summary);
+        Assert.Equal("B", (await system.Gateway.StatusAsync()).ActiveSite);
+
+        var failedAtMs = new ConcurrentQueue<long>();
+        using var stop = new CancellationTokenSource();
+        var load = DepositLoadAsync(acknowledged, failedAtMs, clock, stop.Token);
+        await Task.Delay(1000);
+        using var home = await system.Gateway.Admin.PostAsJsonAsync("/admin/switchover", new { to = "A" });
+        var switchover = (await home.Content.ReadFromJsonAsync<SiteSwitchReport>(AdminRequests.Json))!;
+        await Task.Delay(1000);
+        await stop.CancelAsync();
+        await load;
+
+        output.WriteLine($"{switchover.Summary}; {failedAtMs.Count} failed deposits during the switchover back");
+        Assert.True(switchover.Succeeded, switchover.Summary);
+        Assert.Empty(failedAtMs);
+        Assert.EndsWith("san-a", new FileInfo(system.Settings.FilestoreLink).LinkTarget);
+        await AssertPresentAsync(acknowledged, "after the failback");
+    }
+
+    private async Task AssertPresentAsync(ConcurrentDictionary<Guid, (string Sha256, long AtMs)> acknowledged, string when)
+    {
         foreach (var (id, (sha256, _)) in acknowledged)
         {
             using var response = await system.Gateway.Public.GetAsync($"/deposits/{id}/content");
-            Assert.True(response.StatusCode == HttpStatusCode.OK, $"acknowledged deposit {id} is gone after the failover: {(int)response.StatusCode}");
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"acknowledged deposit {id} is gone {when}: {(int)response.StatusCode}");
             Assert.Equal(sha256, Convert.ToHexStringLower(SHA256.HashData(await response.Content.ReadAsByteArrayAsync())));
         }
     }

@@ -202,11 +202,13 @@ public sealed class FilestoreReplicatorTests : IDisposable
             File.WriteAllBytes(_sans.A($"f{i}"), chunk);
         }
 
+        // Three fit in 1 MiB; once they are there, nothing can change on B before, during or after the final sync.
+        await Eventually.HoldsAsync(() => Directory.GetFiles(_sans.SanB, "f*").Length == 3, () => $"{replicator.Status}");
         var result = await replicator.FinalSyncAsync(TimeSpan.FromSeconds(2), CancellationToken.None);
 
         var missing = Directory.GetFiles(_sans.SanA).Select(path => Path.GetFileName(path)).Where(name => !File.Exists(_sans.B(name))).Order().ToList();
         Assert.False(result.TargetIsCompleteReplica);
-        Assert.NotEmpty(missing);
+        Assert.Equal(3, missing.Count);
         Assert.Equal(missing, result.NotReplicated);
         Assert.StartsWith("the deadline of 00:00:02 passed before the target caught up", result.Failure);
         Assert.StartsWith($"target {_sans.SanB} failing for ", replicator.Status.Alarm);
@@ -257,10 +259,35 @@ public sealed class FilestoreReplicatorTests : IDisposable
     }
 
     [Fact]
-    public void A_missing_SAN_directory_is_refused_at_start()
+    public async Task A_target_missing_at_start_is_an_alarm_and_the_initial_sync_runs_once_it_is_there()
     {
+        Write(_sans.A("waiting"), "for B");
         Directory.Delete(_sans.SanB);
-        var failure = Assert.Throws<DirectoryNotFoundException>(() => _sans.Start());
-        Assert.Equal($"cannot replicate: the target directory '{_sans.SanB}' does not exist", failure.Message);
+        await using var replicator = _sans.Start();
+
+        await Eventually.HoldsAsync(() => replicator.Status.Alarm?.Contains($"target {_sans.SanB} failing") == true, () => $"{replicator.Status}");
+        Assert.Equal(ReplicationState.Degraded, replicator.Status.State);
+        Assert.Contains($"cannot scan {_sans.SanB}", replicator.Status.LastReconcile!.Failure);
+
+        Directory.CreateDirectory(_sans.SanB);
+        await replicator.WaitUntilCaughtUpAsync(CancellationToken.None);
+        await Eventually.ReplicatedAsync(_sans, replicator);
+        Assert.Equal(ReplicationState.Streaming, replicator.Status.State);
+        Assert.Null(replicator.Status.Alarm);
+    }
+
+    [Fact]
+    public async Task A_source_missing_at_start_is_an_alarm_and_is_watched_once_it_is_there()
+    {
+        Directory.Delete(_sans.SanA);
+        await using var replicator = _sans.Start();
+        Assert.Contains($"cannot watch {_sans.SanA} for changes", replicator.Status.Alarm);
+
+        Directory.CreateDirectory(_sans.SanA);
+        await replicator.WaitUntilCaughtUpAsync(CancellationToken.None);
+        Write(_sans.A("after"), "carried by a change event");
+
+        await Eventually.ReplicatedAsync(_sans, replicator);
+        Assert.Null(replicator.Status.Alarm);
     }
 }

@@ -12,6 +12,9 @@ public sealed record SwitchoverRequest(string To);
 
 public sealed record FailoverRequest(string To, bool Force = false);
 
+/// <summary>No parameters: failback always rebuilds the site that is not active. An empty object, so unknown fields are still refused.</summary>
+public sealed record FailbackRequest;
+
 /// <summary>
 /// The admin API: liveness without authentication, everything else behind the bearer token. Operations run to their
 /// end even if the caller hangs up (a half-done promotion helps nobody); only the gateway's shutdown cancels them.
@@ -30,6 +33,7 @@ public static partial class AdminEndpoints
         authenticated.MapGet("/database/history", (DatabaseFailover failover) => Results.Json(failover.History, AdminRequests.Json));
         authenticated.MapPost("/switchover", SwitchoverAsync);
         authenticated.MapPost("/failover", FailoverAsync);
+        authenticated.MapPost("/failback", FailbackAsync);
         authenticated.MapGet("/history", (SiteSwitch sites) => Results.Json(sites.History, AdminRequests.Json));
     }
 
@@ -69,6 +73,25 @@ public static partial class AdminEndpoints
         return body is null
             ? error!
             : await SwitchAsync(sites, topology, body.To, SwitchKind.Failover, body.Force, $"operator: failover{(body.Force ? " (forced)" : "")}", lifetime);
+    }
+
+    private static async Task<IResult> FailbackAsync(HttpRequest request, FailbackPreparation failback, IHostApplicationLifetime lifetime)
+    {
+        var (_, error) = await AdminRequests.ReadAsync<FailbackRequest>(request);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        try
+        {
+            var report = await failback.PrepareAsync(lifetime.ApplicationStopping);
+            return Results.Json(report, AdminRequests.Json, statusCode: report.Succeeded ? StatusCodes.Status200OK : StatusCodes.Status409Conflict);
+        }
+        catch (SwitchInProgressException e)
+        {
+            return AdminRequests.Problem(StatusCodes.Status409Conflict, e.Message);
+        }
     }
 
     private static async Task<IResult> SwitchAsync(SiteSwitch sites, SiteTopology topology, string to, SwitchKind kind, bool force, string why, IHostApplicationLifetime lifetime)

@@ -9,6 +9,9 @@ public enum SwitchKind
 
     /// <summary>The active site is lost (or the operator says so): the gates decide unless forced, and the report says what was not replicated.</summary>
     Failover,
+
+    /// <summary>After a failover: the old site rebuilt as a replica (database standby, SAN caught up), ready for a switchover back. Never switches by itself.</summary>
+    Failback,
 }
 
 /// <summary>
