@@ -1,35 +1,15 @@
 using System.Text.Json.Nodes;
 using Gateway.Cli.Tests.Support;
-using Gateway.Testing;
 
 namespace Gateway.Cli.Tests.Integration;
 
 /// <summary>The db commands against the real gateway in front of a real PostgreSQL primary (A) and standby (B).</summary>
-public sealed class DatabaseCommandsTests : IAsyncLifetime
+public sealed class DatabaseCommandsTests : RealPairGatewayTests
 {
-    private readonly PostgresPair _postgres = new();
-    private LiveGateway _gateway = null!;
-
-    public async Task InitializeAsync()
-    {
-        await _postgres.InitializeAsync();
-        _gateway = await LiveGateway.StartAsync(_postgres);
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_gateway is not null)
-        {
-            await _gateway.DisposeAsync();
-        }
-
-        await _postgres.DisposeAsync();
-    }
-
     [Fact]
     public async Task PromoteRejoinAndHistoryOfARealPair()
     {
-        var cli = _gateway.Cli;
+        var cli = Gateway.Cli;
 
         var before = await cli.RunAsync("status");
         Assert.True(before.ExitCode == 0, before.ToString());

@@ -1,35 +1,15 @@
 using Gateway.Cli.Tests.Support;
-using Gateway.Testing;
 using Xunit.Abstractions;
 
 namespace Gateway.Cli.Tests.Integration;
 
 /// <summary>A whole-site switchover through gatewayctl: the real gateway, a real PostgreSQL pair, real SAN directories and link.</summary>
-public sealed class SiteSwitchCommandsTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class SiteSwitchCommandsTests(ITestOutputHelper output) : RealPairGatewayTests
 {
-    private readonly PostgresPair _postgres = new();
-    private LiveGateway _gateway = null!;
-
-    public async Task InitializeAsync()
-    {
-        await _postgres.InitializeAsync();
-        _gateway = await LiveGateway.StartAsync(_postgres);
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_gateway is not null)
-        {
-            await _gateway.DisposeAsync();
-        }
-
-        await _postgres.DisposeAsync();
-    }
-
     [Fact]
     public async Task SwitchoverMovesTheActiveSiteAndPrintsProgressThenTheReport()
     {
-        var cli = _gateway.Cli;
+        var cli = Gateway.Cli;
 
         var switchover = await cli.RunAsync("switchover", "--to", "B");
         output.WriteLine(switchover.ToString());
