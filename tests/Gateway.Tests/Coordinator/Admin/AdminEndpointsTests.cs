@@ -68,6 +68,47 @@ public sealed class AdminEndpointsTests : IAsyncLifetime
         Assert.All(database.Nodes, node => Assert.False(node.Reachable));
     }
 
+    [Theory]
+    [InlineData("/admin/switchover", "{\"to\":\"B\",\"now\":true}", 400, "'now' could not be mapped")]
+    [InlineData("/admin/switchover", "{}", 400, "missing required properties")]
+    [InlineData("/admin/switchover", "{\"to\":", 400, "invalid request body")]
+    [InlineData("/admin/failover", "{\"to\":\"B\",\"force\":\"yes\"}", 400, "invalid request body")]
+    [InlineData("/admin/failover", "{\"to\":\"C\"}", 404, "unknown site 'C'")]
+    [InlineData("/admin/database/rejoin", "{\"site\":\"A\",\"method\":\"Magic\"}", 400, "invalid request body")]
+    [InlineData("/admin/failback", "{\"site\":\"A\"}", 400, "'site' could not be mapped")]
+    public async Task A_bad_admin_request_is_refused_with_a_clear_error_and_changes_nothing(string path, string body, int status, string message)
+    {
+        var before = await _gateway.StatusAsync();
+
+        using var response = await _gateway.Admin.PostAsync(path, new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.Equal(status, (int)response.StatusCode);
+        Assert.Contains(message, await response.Content.ReadAsStringAsync());
+        var after = await _gateway.StatusAsync();
+        Assert.Equal((before.Epoch, before.ActiveSite, before.Switching), (after.Epoch, after.ActiveSite, after.Switching));
+    }
+
+    [Fact]
+    public async Task A_state_changing_call_without_the_token_is_401_and_changes_nothing()
+    {
+        using var anonymous = new HttpClient { BaseAddress = _gateway.Admin.BaseAddress };
+        using var response = await anonymous.PostAsync("/admin/switchover", new StringContent("{\"to\":\"B\"}", System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal(("A", 1L), ((await _gateway.StatusAsync()).ActiveSite, (await _gateway.StatusAsync()).Epoch));
+    }
+
+    [Fact]
+    public async Task A_switchover_without_a_reachable_primary_is_refused_with_the_reason_and_changes_nothing()
+    {
+        using var response = await _gateway.Admin.PostAsync("/admin/switchover", new StringContent("{\"to\":\"B\"}", System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        Assert.Contains("the database of site A is not a reachable primary", await response.Content.ReadAsStringAsync());
+        var status = await _gateway.StatusAsync();
+        Assert.Equal(("A", 1L, false), (status.ActiveSite, status.Epoch, status.Switching));
+    }
+
     private static async Task WaitUntilAsync(Func<Task<bool>> condition)
     {
         for (var attempt = 0; attempt < 100 && !await condition(); attempt++)
