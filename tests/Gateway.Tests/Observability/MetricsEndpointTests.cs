@@ -55,6 +55,19 @@ public sealed class MetricsEndpointTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_filestore_link_target_and_the_site_switch_counters_are_exposed_from_the_start()
+    {
+        await StartGatewayAsync();
+
+        var scrape = await ScrapeAsync();
+
+        Assert.Equal(1, scrape.Value($"gateway_filestore_link_target{{link=\"{_settings.FilestoreLink}\",site=\"A\"}}"));
+        Assert.Equal(0, scrape.Value($"gateway_filestore_link_target{{link=\"{_settings.FilestoreLink}\",site=\"B\"}}"));
+        Assert.Equal(0, scrape.Value("gateway_failovers_total{kind=\"failover\",result=\"succeeded\"}"));
+        Assert.Equal(0, scrape.Value("gateway_writes_held"));
+    }
+
+    [Fact]
     public async Task The_public_listener_proxies_metrics_to_an_instance_like_any_path()
     {
         await StartGatewayAsync();

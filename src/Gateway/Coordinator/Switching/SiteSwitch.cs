@@ -55,6 +55,8 @@ public sealed partial class SiteSwitch(
         }
 
         var journal = new StepJournal(time, logger, $"{kind.ToString().ToLowerInvariant()} to {to}");
+        using var span = Gateway.Observability.GatewayTelemetry.Source.StartActivity("site switch");
+        span?.SetTag("gateway.to", to);
         _current = journal;
         try
         {

@@ -79,6 +79,8 @@ public sealed partial class DatabaseFailover(
         var startedAt = time.GetUtcNow();
         var from = topology.PeerOf(to).Id;
         var journal = new StepJournal(time, logger, $"promotion of {to}");
+        using var span = Gateway.Observability.GatewayTelemetry.Source.StartActivity("database promotion");
+        span?.SetTag("gateway.to", to);
         var snapshot = await observer.ObserveNowAsync(cancellation);
         var planned = snapshot.Node(from) is { IsPrimary: true };
 

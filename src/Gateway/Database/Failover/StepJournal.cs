@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Gateway.Observability;
 
 namespace Gateway.Database.Failover;
 
@@ -13,15 +14,20 @@ public sealed partial class StepJournal(TimeProvider time, ILogger logger, strin
     {
         var startedAt = time.GetUtcNow();
         var clock = Stopwatch.StartNew();
+        // A span per step, child of the operation's span when one is current: the timeline in the trace viewer.
+        using var span = GatewayTelemetry.Source.StartActivity(step);
+        span?.SetTag("gateway.operation", operation);
         try
         {
             var (result, outcome) = await action();
             Record(step, startedAt, clock.Elapsed, outcome);
+            span?.SetTag("gateway.outcome", outcome);
             return result;
         }
         catch (Exception e)
         {
             Record(step, startedAt, clock.Elapsed, "failed: " + e.Message);
+            span?.SetStatus(ActivityStatusCode.Error, e.Message);
             throw;
         }
     }
