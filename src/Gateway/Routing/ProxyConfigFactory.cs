@@ -23,6 +23,10 @@ public static class ProxyConfigFactory
             // Whatever X-Forwarded-* a client sends is replaced by what the gateway saw, never trusted or appended to.
             new Dictionary<string, string> { ["X-Forwarded"] = "Set" },
             new Dictionary<string, string> { ["RequestHeaderRemove"] = "Forwarded" },
+            // A method override would let a client turn a GET (sent anywhere, retried) into a write behind the gateway's back.
+            new Dictionary<string, string> { ["RequestHeaderRemove"] = "X-HTTP-Method-Override" },
+            new Dictionary<string, string> { ["RequestHeaderRemove"] = "X-HTTP-Method" },
+            new Dictionary<string, string> { ["RequestHeaderRemove"] = "X-Method-Override" },
         ],
     };
 

@@ -188,6 +188,21 @@ public sealed class PublicProxyTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Method_override_headers_never_reach_an_instance()
+    {
+        await StartGatewayAsync();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/deposits/x");
+        request.Headers.Add("X-HTTP-Method-Override", "DELETE");
+        request.Headers.Add("X-HTTP-Method", "DELETE");
+        request.Headers.Add("X-Method-Override", "DELETE");
+
+        using var response = await _gateway.Public.SendAsync(request);
+        var seen = Backend(ServedBy(response)).Received.Last().Headers;
+
+        Assert.DoesNotContain(seen.Keys, header => header.Contains("Method", StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Fact]
     public async Task A_host_outside_the_allowed_hosts_is_refused_before_any_instance_sees_it()
     {
         _settings.Values["Gateway:Routing:AllowedHosts:0"] = "gateway.example";
