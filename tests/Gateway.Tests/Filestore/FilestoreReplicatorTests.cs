@@ -199,7 +199,10 @@ public sealed class FilestoreReplicatorTests : IDisposable
         var chunk = new byte[300 * 1024];
         for (var i = 0; i < 6; i++)
         {
-            File.WriteAllBytes(_sans.A($"f{i}"), chunk);
+            // Whole files only (temp, then rename, as the broker writes): a copy made while a file is being written in
+            // place is the file as it was then, and replacing it later would need room for both.
+            File.WriteAllBytes(_sans.A($".f{i}.tmp"), chunk);
+            File.Move(_sans.A($".f{i}.tmp"), _sans.A($"f{i}"));
         }
 
         // Three fit in 1 MiB; once they are there, nothing can change on B before, during or after the final sync.

@@ -38,7 +38,7 @@ public sealed class ReplicationPropertyTests
         File.Move(markerTemp, marker);
         // The seed replays the operations; how they interleave with the replicator is up to the scheduler.
         var replay = $"seed {seed} (replay: FILESTORE_PROPERTY_SEED={seed} FILESTORE_PROPERTY_SEQUENCES=1{(withLargeFile ? ", large file" : "")})";
-        await Eventually.HoldsAsync(() => File.Exists(sans.B($"settled-{seed}")), () => $"{replay}: the marker never reached B; {replicator.Status}");
+        await Eventually.HoldsAsync(() => File.Exists(sans.B($"settled-{seed}")), () => $"{replay}: the marker never reached B; {replicator.Status}\noperations:\n  {string.Join("\n  ", operations.Log)}\nreplicator log:\n{log.Tail(300)}");
         await replicator.WaitUntilCaughtUpAsync(CancellationToken.None);
 
         var a = TreeFingerprint.Of(sans.SanA);

@@ -119,9 +119,17 @@ public static class Eventually
         await HoldsAsync(
             () =>
             {
-                a = TreeFingerprint.Of(sans.SanA);
-                b = TreeFingerprint.Of(sans.SanB);
-                return a.Count == b.Count && a.SequenceEqual(b);
+                try
+                {
+                    a = TreeFingerprint.Of(sans.SanA);
+                    b = TreeFingerprint.Of(sans.SanB);
+                    return a.Count == b.Count && a.SequenceEqual(b);
+                }
+                catch (Exception vanished) when (vanished is FileNotFoundException or DirectoryNotFoundException)
+                {
+                    // Deleted or moved by the replicator while it was read: look again.
+                    return false;
+                }
             },
             () => $"{context} B differs from A:\n{TreeFingerprint.Diff(a, b)}\nstatus: {replicator.Status}");
     }
