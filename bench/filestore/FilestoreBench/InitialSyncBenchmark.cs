@@ -1,0 +1,102 @@
+using System.Diagnostics;
+using Gateway.Filestore;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace FilestoreBench;
+
+/// <summary>
+/// One tree (--files files in 100 directories, --bytes in all, sizes spread from a tenth to twice the mean), copied
+/// to an empty directory by the replicator's initial sync and by rsync, in the same run: rsync -a as such, rsync -a
+/// followed by sync (rsync -a alone leaves the data in the page cache), and rsync -a --fsync (durable per file, as the
+/// replicator is). The page cache is dropped before each, so every copy reads the tree from disk.
+/// </summary>
+public static class InitialSyncBenchmark
+{
+    private const int Directories = 100;
+
+    public static async Task<int> RunAsync(Arguments arguments)
+    {
+        var files = arguments.Int("files", 10_000);
+        var bytes = arguments.Long("bytes", 1L << 30);
+        var parallel = arguments.Int("parallel", 4);
+        var root = arguments.RunDirectory("initial-sync");
+        try
+        {
+            var source = Path.Combine(root, "source");
+            var written = WriteTree(source, files, bytes);
+            Console.WriteLine($"tree files {files} bytes {written} directories {Directories}");
+
+            var replicator = await TimeAsync(() => ReplicateAsync(source, Path.Combine(root, "replica"), parallel));
+            Console.WriteLine($"copy replicator parallel {parallel} seconds {replicator:F2} mb_per_s {written / 1e6 / replicator:F1}");
+            var verification = await FilestoreVerifier.CompareAsync(source, Path.Combine(root, "replica"));
+            Console.WriteLine($"verify replicator identical {verification.Identical} differences {verification.Differences.Count}");
+
+            foreach (var (name, command) in new[]
+                     {
+                         ("rsync-a", "rsync -a {0}/ {1}/"),
+                         ("rsync-a+sync", "rsync -a {0}/ {1}/ && sync"),
+                         ("rsync-a--fsync", "rsync -a --fsync {0}/ {1}/"),
+                     })
+            {
+                var target = Path.Combine(root, name);
+                var seconds = await TimeAsync(() => ShellAsync(string.Format(command, source, target)));
+                Console.WriteLine($"copy {name} seconds {seconds:F2} mb_per_s {written / 1e6 / seconds:F1} replicator_speed_ratio {seconds / replicator:F2}");
+                Directory.Delete(target, recursive: true);
+            }
+
+            return verification.Identical ? 0 : 1;
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    private static long WriteTree(string source, int files, long bytes)
+    {
+        var random = new Random(10_000);
+        var mean = bytes / files;
+        var content = new byte[2 * mean];
+        random.NextBytes(content);
+        long written = 0;
+        for (var i = 0; i < files; i++)
+        {
+            var directory = Directory.CreateDirectory(Path.Combine(source, $"d{i % Directories:D3}")).FullName;
+            var size = random.NextInt64(mean / 10, 2 * mean - mean / 10 + 1);
+            // Each file differs (its index up front) so that nothing below can take a shortcut on identical content.
+            BitConverter.TryWriteBytes(content, i);
+            File.WriteAllBytes(Path.Combine(directory, $"f{i:D6}"), content.AsSpan(0, (int)size).ToArray());
+            written += size;
+        }
+
+        return written;
+    }
+
+    private static async Task ReplicateAsync(string source, string target, int parallel)
+    {
+        Directory.CreateDirectory(target);
+        var options = new ReplicationOptions { MaxParallelCopies = parallel };
+        await using var replicator = new FilestoreReplicator(new ReplicationDirection("A", source, "B", target), options, TimeProvider.System, NullLogger<FilestoreReplicator>.Instance);
+        replicator.Start();
+        await replicator.WaitUntilCaughtUpAsync(CancellationToken.None);
+    }
+
+    /// <summary>Seconds taken by <paramref name="copy"/>, starting from a cold page cache and nothing pending on disk.</summary>
+    private static async Task<double> TimeAsync(Func<Task> copy)
+    {
+        await ShellAsync("sync && echo 3 > /proc/sys/vm/drop_caches");
+        var watch = Stopwatch.StartNew();
+        await copy();
+        return watch.Elapsed.TotalSeconds;
+    }
+
+    private static async Task ShellAsync(string command)
+    {
+        using var process = Process.Start("bash", ["-c", command]);
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"'{command}' exited {process.ExitCode}");
+        }
+    }
+}
