@@ -12,10 +12,10 @@
 #   WARMUP=3        seconds of unrecorded wrk warm-up just before each measured run
 #   INITIAL_WARMUP=10  seconds of unrecorded c32 load on each target once, before the first round (JIT tiering)
 #   PROFILE_WARMUP=20  seconds of c32 load on a restarted .NET proxy before perf samples it
-#   QUIET_PCT=10 QUIET_WAIT=30 QUIET_BUDGET=240
+#   QUIET_PCT=10 QUIET_WAIT=30 QUIET_BUDGET=180
 #                   before each measured run, wait (up to QUIET_WAIT s, QUIET_BUDGET s in all) until the machine is
 #                   less than QUIET_PCT % busy over one second: other work on a 2-core box skews everything
-#   MAX_OTHER_PCT=10 RETRIES=2 RETRY_BUDGET=15
+#   MAX_OTHER_PCT=10 RETRIES=2 RETRY_BUDGET=10
 #                   a run during which other work used more than MAX_OTHER_PCT % of the machine is recorded as
 #                   disturbed and run again, up to RETRIES times per run and RETRY_BUDGET extra runs in all
 #   NICE=0          run wrk, the backends and every proxy at this nice level (e.g. -10, as root) so that other
@@ -45,10 +45,10 @@ INITIAL_WARMUP=${INITIAL_WARMUP:-10}
 PROFILE_WARMUP=${PROFILE_WARMUP:-20}
 QUIET_PCT=${QUIET_PCT:-10}
 QUIET_WAIT=${QUIET_WAIT:-30}
-QUIET_BUDGET=${QUIET_BUDGET:-240}
+QUIET_BUDGET=${QUIET_BUDGET:-180}
 MAX_OTHER_PCT=${MAX_OTHER_PCT:-10}
 RETRIES=${RETRIES:-2}
-RETRY_BUDGET=${RETRY_BUDGET:-15}
+RETRY_BUDGET=${RETRY_BUDGET:-10}
 NICE=${NICE:-0}
 PERF_ARGS=${PERF_ARGS:--F 999 -g}
 PERF=${PERF:-auto}
@@ -513,6 +513,15 @@ ctx_switches() { # voluntary + involuntary context switches of whole processes (
     echo "$total"
 }
 
+thread_count() { # threads of the processes, summed, right after a run
+    local total=0 pid n
+    for pid in "$@"; do
+        n=$(awk '/^Threads:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || echo 0)
+        total=$((total + ${n:-0}))
+    done
+    echo "$total"
+}
+
 system_ticks() { # "busy total" for the whole machine, in clock ticks
     local _cpu user nice system idle iowait irq softirq steal _rest
     read -r _cpu user nice system idle iowait irq softirq steal _rest </proc/stat
@@ -576,7 +585,7 @@ result_field() { # result_field NAME RESULT-LINE
     [[ $2 =~ (^| )$1=([^ ]+) ]] && echo "${BASH_REMATCH[2]}"
 }
 
-RUNS_HEADER="concurrency	round	position	target	attempt	accepted	other_pct	rps	p50_us	p99_us	mean_us	requests	errors	non2xx	proxy_ticks	proxy_rss_kib	backend_ticks	wrk_ticks	system_busy_ticks	system_total_ticks	proxy_ctx_switches	loadavg1"
+RUNS_HEADER="concurrency	round	position	target	attempt	accepted	other_pct	rps	p50_us	p99_us	mean_us	requests	errors	non2xx	proxy_ticks	proxy_rss_kib	backend_ticks	wrk_ticks	system_busy_ticks	system_total_ticks	proxy_ctx_switches	proxy_threads	loadavg1"
 
 # measure CONCURRENCY ROUND POSITION TARGET: warm up, then one recorded run, appended to runs.tsv. A run during
 # which other work took more than MAX_OTHER_PCT of the machine is recorded but not accepted, and run again (up to
@@ -620,12 +629,13 @@ measure_once() {
     read_children_ticks
     w1=$WRK_TICKS
 
-    local result rss="-" proxy_ticks="-" ctx="-"
+    local result rss="-" proxy_ticks="-" ctx="-" threads="-"
     result=$(grep '^RESULT ' <<<"$out") || die "no RESULT line from wrk against $target: $out"
     if [[ $target != direct ]]; then
         rss=$(rss_kib "${pids[@]}")
         proxy_ticks=$((p1 - p0))
         ctx=$((c1 - c0))
+        threads=$(thread_count "${pids[@]}")
     fi
     local busy=$((s1[0] - s0[0])) total=$((s1[1] - s0[1]))
     local other_pct=$((100 * (busy - ${proxy_ticks/-/0} - (b1 - b0) - (w1 - w0)) / (total > 0 ? total : 1)))
@@ -644,7 +654,7 @@ measure_once() {
     non2xx=$(result_field non2xx "$result")
     printf '%s\t' "$conc" "$round" "$position" "$target" "$attempt" "$accepted" "$other_pct" "$rps" "$p50" "$p99" \
         "$(result_field mean_us "$result")" "$(result_field requests "$result")" "$errors" "$non2xx" \
-        "$proxy_ticks" "$rss" "$((b1 - b0))" "$((w1 - w0))" "$busy" "$total" "$ctx" >>"$OUT/runs.tsv"
+        "$proxy_ticks" "$rss" "$((b1 - b0))" "$((w1 - w0))" "$busy" "$total" "$ctx" "$threads" >>"$OUT/runs.tsv"
     printf '%s\n' "$load" >>"$OUT/runs.tsv"
     printf '  c%-2s round %d  %-9s %9s req/s  p50 %6s us  p99 %7s us  other CPU %3s%%%s%s\n' "$conc" "$round" "$target" \
         "$rps" "$p50" "$p99" "$other_pct" \

@@ -76,9 +76,9 @@ def summarise(runs):
     summary = {}
     for key, rows in runs.items():
         summary[key] = {
-            field: median([r[field] for r in rows])
+            field: median([r.get(field) for r in rows])
             for field in ("rps", "p50_us", "p99_us", "mean_us", "proxy_us_per_req", "backend_us_per_req",
-                          "proxy_rss_kib", "foreign_pct", "busy_pct", "loadavg1", "ctx_per_req")
+                          "proxy_rss_kib", "foreign_pct", "busy_pct", "loadavg1", "ctx_per_req", "proxy_threads")
         }
         summary[key]["rounds"] = len(rows)
         summary[key]["errors"] = int(sum(r["errors"] + r["non2xx"] for r in rows))
@@ -98,9 +98,9 @@ def throughput_table(summary, conc, targets):
     haproxy, stock, direct = s("haproxy"), s("stockyarp"), s("direct")
     lines = [
         f"| target | req/s | min–max req/s | × HAProxy | × stock YARP | p50 µs | added p50 µs vs direct | p99 µs "
-        f"| proxy CPU µs/req | proxy ctx switches/req | backend CPU µs/req | RSS MiB{' (after run)' if conc == 32 else ''} "
-        f"| other CPU % | runs | errors |",
-        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+        f"| proxy CPU µs/req | proxy ctx switches/req | proxy threads | backend CPU µs/req "
+        f"| RSS MiB{' (after run)' if conc == 32 else ''} | other CPU % | runs | errors |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for t in targets:
         m = s(t)
@@ -112,7 +112,7 @@ def throughput_table(summary, conc, targets):
             f"| {LABEL[t]} | {fmt(m['rps'])} | {fmt(m['rps_min'])}–{fmt(m['rps_max'])} "
             f"| {fmt(ratio(m['rps'], haproxy and haproxy['rps']), 2)} | {fmt(ratio(m['rps'], stock and stock['rps']), 2)} "
             f"| {fmt(m['p50_us'])} | {fmt(added, 0, '') if t != 'direct' else '–'} | {fmt(m['p99_us'])} "
-            f"| {fmt(m['proxy_us_per_req'], 1)} | {fmt(m['ctx_per_req'], 2)} | {fmt(m['backend_us_per_req'], 1)} | {fmt(rss, 1)} "
+            f"| {fmt(m['proxy_us_per_req'], 1)} | {fmt(m['ctx_per_req'], 2)} | {fmt(m['proxy_threads'])} | {fmt(m['backend_us_per_req'], 1)} | {fmt(rss, 1)} "
             f"| {fmt(m['foreign_pct'], 1)} | {m['rounds']} | {m['errors']} |")
     return "\n".join(lines)
 
@@ -222,6 +222,10 @@ INCLUSIVE = [
     ("YARP active health checks", r"Yarp\.ReverseProxy\.Health\.Active"),
     ("YARP transforms (X-Forwarded etc.)", r"Yarp\.ReverseProxy\.Transforms"),
     ("host filtering", r"HostFiltering"),
+    ("sched_yield syscall (any caller)", r"__x64_sys_sched_yield"),
+    ("idle thread-pool workers spinning (LowLevelLifoSemaphore.Wait → sched_yield)",
+     r"LowLevelLifoSemaphore::Wait.*__x64_sys_sched_yield"),
+    ("epoll_wait syscall (socket engine waiting, incl. the switch away)", r"__x64_sys_epoll_wait"),
 ]
 
 

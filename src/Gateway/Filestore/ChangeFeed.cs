@@ -14,10 +14,19 @@ internal enum EventLossCause
     /// event from that subdirectory ever arrives.
     /// </summary>
     DirectoryRenamed,
+
+    /// <summary>
+    /// A scheduled reconcile found differences that no event had reported: the watcher may have stopped reporting
+    /// (seen with .NET's watcher under heavy directory churn, without any error).
+    /// </summary>
+    ReconcileFoundDifferences,
 }
 
-/// <summary>Change events may have been lost; the watcher was replaced by a fresh one (unless that failed) before this was said.</summary>
-internal sealed record ChangeEventsLost(EventLossCause Cause, string Detail, bool WatchingAgain);
+/// <summary>Change events may have been lost; the watcher was replaced by a fresh one before this was said, unless that failed.</summary>
+internal sealed record ChangeEventsLost(EventLossCause Cause, string Detail, string? RestartFailure)
+{
+    public bool WatchingAgain => RestartFailure is null;
+}
 
 /// <summary>
 /// Change events of the source tree (inotify through <see cref="FileSystemWatcher"/>, recursive), turned into hints.
@@ -71,6 +80,21 @@ internal sealed class ChangeFeed : IDisposable
         }
     }
 
+    /// <summary>Replaces the watcher by a fresh one, as when events are known to be lost.</summary>
+    public void Restart(EventLossCause cause, string detail)
+    {
+        FileSystemWatcher? current;
+        lock (_gate)
+        {
+            current = _watcher;
+        }
+
+        if (current is not null)
+        {
+            Rewatch(current, cause, detail);
+        }
+    }
+
     public void Dispose()
     {
         lock (_gate)
@@ -83,7 +107,7 @@ internal sealed class ChangeFeed : IDisposable
 
     private void Rewatch(FileSystemWatcher lost, EventLossCause cause, string detail)
     {
-        bool watching;
+        string? restartFailure = null;
         lock (_gate)
         {
             if (_disposed || lost != _watcher)
@@ -93,19 +117,19 @@ internal sealed class ChangeFeed : IDisposable
 
             // Disposed here, on its own event thread, so the runtime does not restart it as well: one watcher, started by us, before the rescan.
             lost.Dispose();
+            _watcher = null;
             try
             {
                 _watcher = Watch();
             }
-            catch (ReplicationException)
+            catch (Exception e)
             {
-                _watcher = null;
+                // Whatever it is: thrown from here, the runtime's event loop would swallow it, and nothing would be watched, silently.
+                restartFailure = e.Message;
             }
-
-            watching = _watcher is not null;
         }
 
-        _eventsLost(new ChangeEventsLost(cause, detail, watching));
+        _eventsLost(new ChangeEventsLost(cause, detail, restartFailure));
     }
 
     private FileSystemWatcher Watch()
@@ -154,9 +178,11 @@ internal sealed class ChangeFeed : IDisposable
             Report(new ChangeHint(to, ScanSubtree: true, RenamedFrom: from));
         }
 
-        if (Directory.Exists(e.FullPath))
+        // A directory, or something already gone again (which may have been one): only a renamed regular file
+        // cannot have taken watched subdirectories along.
+        if (!File.Exists(e.FullPath))
         {
-            Rewatch(watcher, EventLossCause.DirectoryRenamed, $"directory {from} renamed to {to}");
+            Rewatch(watcher, EventLossCause.DirectoryRenamed, $"{from} renamed to {to}, not a regular file (a directory, or gone again)");
         }
     }
 

@@ -242,7 +242,7 @@ public sealed partial class FilestoreReplicator : IAsyncDisposable
         if (!loss.WatchingAgain)
         {
             _alarms.Raise(ReplicaSide.Source, ChangeFeedAlarmKey,
-                $"not watching {Direction.SourcePath} for changes ({loss.Detail}); only reconcile scans replicate until it can be watched again");
+                $"not watching {Direction.SourcePath} for changes since {loss.Detail}: {loss.RestartFailure}; only reconcile scans replicate until it can be watched again");
         }
 
         // The whole tree, queued like any change: being caught up then includes this rescan.
@@ -305,6 +305,13 @@ public sealed partial class FilestoreReplicator : IAsyncDisposable
     private async ValueTask<bool> ReplicateAsync(PendingChange change, CancellationToken cancellation)
     {
         var path = change.Path;
+        if (path.Length == 0)
+        {
+            // The whole-tree rescan after events were lost counts only if every change after it will be reported:
+            // a watcher that could not be restarted is tried again here, retried with backoff until it can.
+            RestartChangeFeedIfItFailed();
+        }
+
         if (change.Hint.RenamedFrom is { } renamedFrom)
         {
             if (_options.Deletes == DeletePolicy.Propagate)
@@ -479,6 +486,12 @@ public sealed partial class FilestoreReplicator : IAsyncDisposable
             else
             {
                 Queue(plan, startedAt);
+            }
+
+            if (trigger == ReconcileTrigger.Schedule && plan.Count > 0)
+            {
+                // Some may be changes whose events are still on their way; a fresh watcher costs little either way.
+                _changeFeed!.Restart(EventLossCause.ReconcileFoundDifferences, $"the scheduled reconcile found {plan.Count} difference(s)");
             }
 
             _alarms.Clear(ReconcileAlarmKey);

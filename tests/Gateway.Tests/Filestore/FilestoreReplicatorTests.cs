@@ -153,6 +153,8 @@ public sealed class FilestoreReplicatorTests : IDisposable
         await ReconcileAtAsync(replicator, time, TimeSpan.FromMinutes(5), checksums: false);
         Assert.Equal("3X3", File.ReadAllText(_sans.B("corrupted-on-b")));
         Assert.Equal(3, replicator.Status.LastReconcile!.DifferencesQueued);
+        // Differences no event reported: the watcher is replaced in case it stopped reporting.
+        Assert.Equal(1, replicator.Status.WatcherRestarts);
         Assert.Equal(["corrupted-on-b", "deleted-on-b", "edited-on-b"], Directory.GetFiles(_sans.SanB).Select(Path.GetFileName).Order());
 
         await ReconcileAtAsync(replicator, time, TimeSpan.FromMinutes(5), checksums: true);

@@ -100,16 +100,27 @@ public static class Eventually
 
     public static async Task HoldsAsync(Func<bool> condition, Func<string> describeFailure, TimeSpan? within = null)
     {
-        var deadline = DateTime.UtcNow + (within ?? Patience);
+        if (!await ReachedAsync(condition, within ?? Patience))
+        {
+            Assert.Fail($"not reached within {within ?? Patience}: {describeFailure()}");
+        }
+    }
+
+    /// <summary>Whether the condition came true within <paramref name="within"/>, for a test that handles both outcomes.</summary>
+    public static async Task<bool> ReachedAsync(Func<bool> condition, TimeSpan within)
+    {
+        var deadline = DateTime.UtcNow + within;
         while (!condition())
         {
             if (DateTime.UtcNow > deadline)
             {
-                Assert.Fail($"not reached within {within ?? Patience}: {describeFailure()}");
+                return false;
             }
 
             await Task.Delay(10);
         }
+
+        return true;
     }
 
     /// <summary>Waits until B is a replica of A by the oracle, then asserts it (with the differences on failure).</summary>
