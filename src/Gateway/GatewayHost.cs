@@ -128,11 +128,19 @@ public sealed class GatewayHost : IAsyncDisposable
         app.UseHostFiltering();
         app.MapReverseProxy(proxy =>
         {
-            proxy.UseMiddleware<ProxyTelemetryMiddleware>();
+            if (options.Observability.RequestTelemetry)
+            {
+                proxy.UseMiddleware<ProxyTelemetryMiddleware>();
+            }
+
             proxy.UseMiddleware<WriteGateMiddleware>();
             proxy.UseMiddleware<SiteSelectionMiddleware>();
             proxy.UseMiddleware<IdempotentRetryMiddleware>();
-            proxy.UseMiddleware<ProxyAttemptTracingMiddleware>();
+            if (options.Observability.RequestTelemetry)
+            {
+                proxy.UseMiddleware<ProxyAttemptTracingMiddleware>();
+            }
+
             proxy.UseLoadBalancing();
             proxy.UsePassiveHealthChecks();
         });

@@ -236,6 +236,13 @@ public sealed class ObservabilityOptions
     public string OtlpEndpoint { get; set; } = "";
 
     public OtlpProtocol OtlpProtocol { get; set; } = OtlpProtocol.HttpProtobuf;
+
+    /// <summary>
+    /// Per-request metrics and spans of the public listener (gateway_requests_total, gateway_request_duration_seconds, the "proxy" span). On by default;
+    /// off removes their middleware from the pipeline, to measure what they cost (bench/proxy) or to shed that cost.
+    /// Gauges, database, filestore and switch metrics stay.
+    /// </summary>
+    public bool RequestTelemetry { get; set; } = true;
 }
 
 /// <summary>Explicit limits for the public listener (Kestrel's defaults are generous and implicit).</summary>

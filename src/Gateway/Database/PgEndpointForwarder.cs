@@ -87,6 +87,11 @@ public sealed partial class PgEndpointForwarder(
             {
                 // Decide once more: the loop forwards, keeps holding, or turns the hold into a refusal.
             }
+            catch (OperationCanceledException) when (clientClosed.IsCancellationRequested)
+            {
+                // Not an error of the gateway's: logged and counted as a refusal like any other end of a hold.
+                return new(EndpointAction.Refuse, null, $"{decision.Reason}; the client closed its connection while it was held");
+            }
         }
     }
 

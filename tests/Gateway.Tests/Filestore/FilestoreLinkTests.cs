@@ -12,11 +12,15 @@ public sealed class FilestoreLinkTests : IDisposable
 
     public void Dispose() => _sans.Dispose();
 
-    /// <summary>10,000 flips here, in every run: a flip costs tens of microseconds, so the full count is cheap.</summary>
+    /// <summary>
+    /// 10,000 flips here, in every run (a flip costs tens of microseconds, so the full count is cheap), and more while
+    /// any reader has not yet read a hundred times during the flipping: on a busy machine a reader's thread may not
+    /// get scheduled before 10,000 flips are over.
+    /// </summary>
     [Fact]
     public async Task Ten_thousand_flips_under_four_readers_never_show_a_missing_link_or_a_partial_file()
     {
-        const int Flips = 10_000;
+        const int Flips = 10_000, ReadsEach = 100;
         var content = new byte[64 * 1024];
         new Random(4).NextBytes(content);
         File.WriteAllBytes(_sans.A("data.bin"), content);
@@ -24,10 +28,17 @@ public sealed class FilestoreLinkTests : IDisposable
         var throughLink = Path.Combine(Link, "data.bin");
 
         using var flipping = new CancellationTokenSource();
-        var readers = Enumerable.Range(0, 4).Select(_ => Task.Run(() => ReadLoop(throughLink, content, flipping.Token))).ToList();
-        for (var i = 0; i < Flips; i++)
+        var reads = new int[4];
+        var readers = reads.Select((_, reader) => Task.Factory.StartNew(
+            () => ReadLoop(throughLink, content, reads, reader, flipping.Token), TaskCreationOptions.LongRunning)).ToList();
+        var flips = 0;
+        var giveUpAt = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (flips < Flips || (Enumerable.Range(0, reads.Length).Any(i => Volatile.Read(ref reads[i]) < ReadsEach) && DateTime.UtcNow < giveUpAt))
         {
-            FilestoreLink.Flip(Link, i % 2 == 0 ? _sans.SanB : _sans.SanA, targetIsCompleteReplica: true);
+            // In pairs, so the link ends where it started.
+            FilestoreLink.Flip(Link, _sans.SanB, targetIsCompleteReplica: true);
+            FilestoreLink.Flip(Link, _sans.SanA, targetIsCompleteReplica: true);
+            flips += 2;
         }
 
         await flipping.CancelAsync();
@@ -35,14 +46,14 @@ public sealed class FilestoreLinkTests : IDisposable
 
         Assert.Equal(0, results.Sum(r => r.Missing));
         Assert.Equal(0, results.Sum(r => r.Partial));
-        Assert.All(results, r => Assert.True(r.Reads > 0, "a reader never got to read while the link was flipping"));
+        Assert.All(results, r => Assert.True(r.Reads >= ReadsEach, $"a reader read only {r.Reads} times during {flips} flips (60 s)"));
         Assert.Equal(_sans.SanA, FilestoreLink.CurrentTarget(Link));
         Assert.Empty(Directory.GetFiles(_sans.Root, ".filestore.flip-*"));
     }
 
-    private static (int Reads, int Missing, int Partial) ReadLoop(string path, byte[] expected, CancellationToken stop)
+    private static (int Reads, int Missing, int Partial) ReadLoop(string path, byte[] expected, int[] reads, int reader, CancellationToken stop)
     {
-        int reads = 0, missing = 0, partial = 0;
+        int missing = 0, partial = 0;
         while (!stop.IsCancellationRequested)
         {
             try
@@ -58,10 +69,10 @@ public sealed class FilestoreLinkTests : IDisposable
                 missing++;
             }
 
-            reads++;
+            Interlocked.Increment(ref reads[reader]);
         }
 
-        return (reads, missing, partial);
+        return (Volatile.Read(ref reads[reader]), missing, partial);
     }
 
     [Fact]

@@ -97,6 +97,25 @@ public sealed class MetricsEndpointTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task With_request_telemetry_off_requests_are_proxied_but_neither_counted_nor_timed()
+    {
+        _settings.Values["Gateway:Observability:RequestTelemetry"] = "false";
+        await StartGatewayAsync();
+        for (var i = 0; i < 3; i++)
+        {
+            using var write = await _gateway.Public.PostAsync($"/deposits?name=f{i}", new ByteArrayContent([1]));
+            write.EnsureSuccessStatusCode();
+        }
+
+        var scrape = await ScrapeAsync();
+
+        Assert.Equal(3, _a1.Received.Count(r => r.Path.StartsWith("/deposits", StringComparison.Ordinal)));
+        Assert.DoesNotContain(scrape.Names, name => name.StartsWith("gateway_request", StringComparison.Ordinal));
+        // The rest of the figures are still there.
+        Assert.Equal(1, scrape.Value("gateway_active_site{site=\"A\"}"));
+    }
+
+    [Fact]
     public async Task A_failing_instance_counts_a_5xx_against_its_site_and_instance()
     {
         await StartGatewayAsync();

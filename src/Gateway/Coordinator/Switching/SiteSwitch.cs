@@ -110,9 +110,18 @@ public sealed partial class SiteSwitch(
             return Report(true, $"site {to} is already active (epoch {state.Current.Epoch}): nothing to do");
         }
 
-        if (kind == SwitchKind.Switchover && databaseObserver.Current.Node(from) is not { IsPrimary: true })
+        if (kind == SwitchKind.Switchover)
         {
-            return Report(false, $"switchover to {to} refused: the database of site {from} is not a reachable primary; a planned switchover needs it (use failover)");
+            var database = await databaseObserver.ObserveNowAsync(cancellation);
+            if (database.Node(from) is not { IsPrimary: true })
+            {
+                return Report(false, $"switchover to {to} refused: the database of site {from} is not a reachable primary; a planned switchover needs it (use failover)");
+            }
+
+            if (database.WhyNotFollowing(from, to) is { } notFollowing)
+            {
+                return Report(false, $"switchover to {to} refused: {notFollowing}; a planned switchover needs a standby that streams from the primary");
+            }
         }
 
         var epoch = await journal.RunAsync("persist new epoch", () =>

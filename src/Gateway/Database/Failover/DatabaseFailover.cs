@@ -89,6 +89,12 @@ public sealed partial class DatabaseFailover(
             return Report(startedAt, journal, from, to, planned, force, true, $"site {to} is already the primary of epoch {state.Current.Epoch}: nothing to do", 0, true);
         }
 
+        if (planned && !force && snapshot.WhyNotFollowing(from, to) is { } notFollowing)
+        {
+            // Fencing and stopping the primary now would leave nothing that can take over without losing writes.
+            return Report(startedAt, journal, from, to, planned, force, false, $"promotion of {to} refused: {notFollowing}; force it to proceed anyway", 0, true);
+        }
+
         if (!planned)
         {
             var gate = PromotionGate.Evaluate(snapshot, from, to, _options.MaxLagOnFailover, force);
@@ -113,15 +119,12 @@ public sealed partial class DatabaseFailover(
         await journal.RunAsync($"fence {from}", () => FenceAsync(from, planned ? _nodeAction : _singleAttempt, cancellation));
 
         var fencedAt = planned ? await journal.RunAsync($"read {from}'s final WAL position", () => FinalPositionAsync(from, cancellation)) : null;
-        if (planned && CanRunNodeCommands(from))
-        {
-            await journal.RunAsync($"demote {from}", () => DemoteAsync(from, cancellation));
-        }
+        var demoted = planned && CanRunNodeCommands(from) && await journal.RunAsync($"demote {from}", () => DemoteAsync(from, cancellation));
 
         var caughtUp = await journal.RunAsync($"let {to} catch up", () => CatchUpAsync(to, fencedAt, cancellation));
         if (planned && !caughtUp && !force)
         {
-            await journal.RunAsync($"roll back to {from}", () => RollBackAsync(from, epoch, cancellation));
+            await journal.RunAsync($"roll back to {from}", () => RollBackAsync(from, epoch, demoted, cancellation));
             return Report(startedAt, journal, from, to, planned, force, false,
                 $"promotion of {to} abandoned: it did not replay {from}'s last WAL within {_options.CatchUpTimeout.TotalSeconds:0} s; {from} is primary again (epoch {epoch + 1})", 0, true);
         }
@@ -169,10 +172,12 @@ public sealed partial class DatabaseFailover(
     /// primary can later follow the new one. Left running read-only instead, it would write checkpoints past the
     /// fork and need a rewind (which pg_rewind may wrongly call unnecessary) or a base backup to come back.
     /// </summary>
-    private async Task<string> DemoteAsync(string site, CancellationToken cancellation)
+    private async Task<(bool Stopped, string Outcome)> DemoteAsync(string site, CancellationToken cancellation)
     {
         var result = await commands.StopAsync(site, cancellation);
-        return result.Succeeded ? "stopped cleanly; its shutdown checkpoint goes to the standby" : $"clean stop failed (exit {result.ExitCode}); it stays fenced and read-only: {result.Output}";
+        return result.Succeeded
+            ? (true, "stopped cleanly; its shutdown checkpoint goes to the standby")
+            : (false, $"clean stop failed (exit {result.ExitCode}); it stays fenced and read-only: {result.Output}");
     }
 
     private async Task<(ulong? Lsn, string Outcome)> FinalPositionAsync(string site, CancellationToken cancellation)
@@ -237,8 +242,18 @@ public sealed partial class DatabaseFailover(
         return "promoted and verified: it commits a write";
     }
 
-    private async Task<string> RollBackAsync(string site, long abandonedEpoch, CancellationToken cancellation)
+    private async Task<string> RollBackAsync(string site, long abandonedEpoch, bool demoted, CancellationToken cancellation)
     {
+        if (demoted)
+        {
+            // Stopped cleanly for the standby to take over: nothing was promoted, so it starts again as the primary it was.
+            var started = await commands.StartAsync(site, cancellation);
+            if (!started.Succeeded)
+            {
+                throw new InvalidOperationException($"{site} was stopped for the promotion and does not start again (exit {started.ExitCode}): {started.Output}");
+            }
+        }
+
         await _nodeAction.ExecuteAsync(async token => await NodeSql.AllowWritesAsync(nodes.For(site), token), cancellation);
         var next = state.Change(s => s with { Epoch = abandonedEpoch + 1, DatabasePrimary = site, Switching = false, ChangedAt = time.GetUtcNow(), Reason = "promotion abandoned" });
         routing.DesignatePrimary(site, next.Epoch);

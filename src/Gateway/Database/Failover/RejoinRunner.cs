@@ -134,21 +134,29 @@ public sealed class RejoinRunner(
             return (result.Succeeded, Describe(result, tolerated: null));
         });
 
+    /// <summary>
+    /// Waits until the node follows the primary in two observations in a row: a node that cannot follow (see
+    /// <see cref="DatabaseSnapshot.WhyNotFollowing"/>) may look connected for a moment before its WAL receiver gives up.
+    /// </summary>
     private async Task<(bool, string)> WaitUntilStreamingAsync(string site, string primary, TimeSpan timeout, CancellationToken cancellation)
     {
         var giveUpAt = time.GetUtcNow() + timeout;
+        var followedBefore = false;
+        string? why = "not observed yet";
         while (time.GetUtcNow() < giveUpAt)
         {
             var snapshot = await observer.ObserveNowAsync(cancellation);
-            if (snapshot.Node(site) is { IsStandby: true } && snapshot.Node(primary)?.Peers.Any(p => p.State == "streaming") == true)
+            why = snapshot.WhyNotFollowing(primary, site);
+            if (why is null && followedBefore)
             {
-                return (true, $"streaming; {snapshot.ReplayLagBytes(primary, site)} bytes behind");
+                return (true, $"streaming on timeline {snapshot.Node(primary)?.Timeline}; {snapshot.ReplayLagBytes(primary, site)} bytes behind");
             }
 
+            followedBefore = why is null;
             await Task.Delay(TimeSpan.FromMilliseconds(200), time, cancellation);
         }
 
-        return (false, $"not streaming after {timeout.TotalSeconds:0} s");
+        return (false, $"not streaming after {timeout.TotalSeconds:0} s: {why}");
     }
 
     private static string Describe(CommandResult result, string? tolerated) =>

@@ -29,6 +29,23 @@ public sealed record DatabaseSnapshot(IReadOnlyDictionary<string, NodeObservatio
         return primaryLsn is { } p && received is { } r ? (long)(p - Math.Min(p, r)) : null;
     }
 
+    /// <summary>
+    /// Why the standby does not follow the primary now, or null when it does: the primary lists a streaming standby
+    /// and the standby's WAL receiver is on the primary's timeline. The timeline matters: a node whose WAL went past
+    /// the fork of a promotion (pg_rewind has been seen to call that "no rewind required") connects, but can never
+    /// replay the new timeline.
+    /// </summary>
+    public string? WhyNotFollowing(string primarySite, string standbySite) => (Node(primarySite), Node(standbySite)) switch
+    {
+        (not { IsPrimary: true }, _) => $"the node of site {primarySite} is not a reachable primary",
+        (_, not { IsStandby: true }) => $"the node of site {standbySite} is not a reachable standby",
+        ({ } primary, _) when !primary.Peers.Any(peer => peer.State == "streaming") => $"site {primarySite} has no streaming standby",
+        (_, { Timeline: null }) => $"the WAL receiver of site {standbySite} is not connected",
+        ({ } primary, { } standby) when primary.Timeline != standby.Timeline =>
+            $"site {standbySite} receives timeline {standby.Timeline} while site {primarySite} writes timeline {primary.Timeline}",
+        _ => null,
+    };
+
     /// <summary>Replay lag in time, as the primary measures it for its streaming standby.</summary>
     public TimeSpan? ReplayLag(string primarySite) =>
         Node(primarySite)?.Peers.FirstOrDefault(peer => peer.State == "streaming")?.ReplayLag;

@@ -193,6 +193,65 @@ public sealed class DatabaseFailoverTests(ITestOutputHelper output) : IAsyncLife
         Assert.Equal(false, await insert.ExecuteScalarAsync());
     }
 
+    [Fact]
+    public async Task A_planned_promotion_to_a_standby_that_does_not_stream_is_refused_before_anything_changes()
+    {
+        await StartAsync();
+        // The standby's WAL receiver stops when its conninfo goes: it stays a standby, but follows nobody.
+        await _system.Postgres.Standby.ExecuteAsync("ALTER SYSTEM SET primary_conninfo = ''");
+        await _system.Postgres.Standby.ExecuteAsync("SELECT pg_reload_conf()");
+        var giveUpAt = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (await _system.Postgres.Primary.ScalarAsync<long>("SELECT count(*) FROM pg_stat_replication") > 0)
+        {
+            Assert.True(DateTime.UtcNow < giveUpAt, "the standby's WAL receiver did not stop");
+            await Task.Delay(50);
+        }
+
+
+        var (report, _) = await _system.PromoteAsync("B");
+
+        Assert.False(report!.Succeeded, report.Summary);
+        Assert.Contains("promotion of B refused: site A has no streaming standby", report.Summary);
+        Assert.Empty(report.Steps);
+        Assert.False(await _system.Postgres.Primary.ScalarAsync<bool>("SELECT pg_is_in_recovery()"));
+        await using var write = new NpgsqlConnection(_system.WriteEndpoint());
+        await write.OpenAsync();
+        await using var insert = new NpgsqlCommand("INSERT INTO acks VALUES (1, 'still on A') RETURNING inet_server_port()", write);
+        Assert.Equal(_system.Postgres.Primary.Port, await insert.ExecuteScalarAsync());
+    }
+
+    [Fact]
+    public async Task A_planned_promotion_whose_standby_cannot_catch_up_restarts_the_stopped_primary_and_rolls_back_to_it()
+    {
+        await StartAsync(values => values["Gateway:Database:CatchUpTimeout"] = "00:00:02");
+        // It streams but replays an hour late: after the primary's clean stop it cannot reach the final position.
+        await _system.Postgres.Standby.ExecuteAsync("ALTER SYSTEM SET recovery_min_apply_delay = '1h'");
+        await _system.Postgres.Standby.ExecuteAsync("SELECT pg_reload_conf()");
+        await InsertLoad.CreateTableAsync(_system.WriteEndpoint());
+        await using (var before = new NpgsqlConnection(_system.WriteEndpoint()))
+        {
+            await before.OpenAsync();
+            await using var insert = new NpgsqlCommand("INSERT INTO acks VALUES (1, 'before')", before);
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        var (report, _) = await _system.PromoteAsync("B");
+        foreach (var step in report!.Steps)
+        {
+            output.WriteLine($"  {step.Step}: {step.Outcome}");
+        }
+
+        Assert.False(report.Succeeded, report.Summary);
+        Assert.Contains("promotion of B abandoned", report.Summary);
+        Assert.Contains(report.Steps, step => step.Step == "demote A" && step.Outcome.StartsWith("stopped cleanly", StringComparison.Ordinal));
+        Assert.Contains(report.Steps, step => step.Step == "roll back to A" && step.Outcome.StartsWith("A takes writes again", StringComparison.Ordinal));
+        Assert.True(_system.Postgres.Primary.IsRunning);
+        await using var after = new NpgsqlConnection(_system.WriteEndpoint());
+        await after.OpenAsync();
+        await using var check = new NpgsqlCommand("INSERT INTO acks VALUES (2, 'after') RETURNING inet_server_port()", after);
+        Assert.Equal(_system.Postgres.Primary.Port, await check.ExecuteScalarAsync());
+    }
+
     [Theory]
     [InlineData("Rewind")]
     [InlineData("BaseBackup")]
