@@ -23,7 +23,10 @@
 #   PERF_ARGS="-F 999 -g"  perf record's sampling options (without -g perf costs less, but no inclusive view)
 #   DOTNET_ENV=""   extra environment for both .NET proxies, e.g. "DOTNET_TieredPGO=0" (an ablation knob)
 #   PERF=auto       profile the gateway and stock YARP with perf after the rounds (auto: if perf works; 0: skip)
-#   TARGETS="direct haproxy nginx stockyarp gateway"   which targets to run
+#   TARGETS="direct haproxy nginx stockyarp gateway"   which targets to run; two more measure what the gateway's
+#                   per-request telemetry costs (issue 6): gateway_bare (Observability:RequestTelemetry off: no
+#                   request metrics, no spans) and gateway_traced (metrics on and every span exported over OTLP to a
+#                   sink in the backends' nginx), e.g. TARGETS="gateway_bare gateway gateway_traced"
 #   GATEWAY_REV=worktree  build the gateway from the working tree, or from a commit (e.g. HEAD) exported with
 #                   git archive to a temp dir: reproducible while others have half-done edits in src/
 #   SKIP_BUILD=1    reuse the binaries in bench/out/build from an earlier run
@@ -93,7 +96,7 @@ check_settings() {
     fi
     local t
     for t in "${TARGETS[@]}"; do
-        [[ $t =~ ^(direct|haproxy|nginx|stockyarp|gateway)$ ]] || die "unknown target '$t'"
+        [[ $t =~ ^(direct|haproxy|nginx|stockyarp|gateway|gateway_bare|gateway_traced)$ ]] || die "unknown target '$t'"
     done
 }
 
@@ -188,7 +191,10 @@ port_free() {
 }
 
 pick_ports() {
-    local names=(backend1 backend2 haproxy nginx stockyarp gateway gateway_admin gateway_pg_write gateway_pg_read)
+    local names=(backend1 backend2 otlp_sink haproxy nginx stockyarp) gateway
+    for gateway in gateway gateway_bare gateway_traced; do
+        names+=("$gateway" "${gateway}_admin" "${gateway}_pg_write" "${gateway}_pg_read")
+    done
     local port=$BASE_PORT name
     for name in "${names[@]}"; do
         while ! port_free "$port"; do
@@ -292,6 +298,13 @@ start_backends() {
     }
 EOF
         done
+        # OTLP/HTTP sink for gateway_traced: accepts every export (an empty 200 is a full success to the exporter).
+        cat <<EOF
+    server {
+        listen 127.0.0.1:${PORT[otlp_sink]};
+        location / { client_body_buffer_size 1m; return 200; }
+    }
+EOF
         echo "}"
     } >"$dir/nginx.conf"
     cp "$dir/nginx.conf" "$OUT/config/backends-nginx.conf"
@@ -380,8 +393,15 @@ start_stockyarp() {
 # The gateway's HTTP features are all on (site selection, least-loaded balancing, active and passive health,
 # idempotent retry, X-Forwarded replacement, host filtering, telemetry). Its two database nodes are ports nobody
 # listens on: the database observer keeps probing them, and automatic failover is off so it never acts on them.
+# write_gateway_config NAME: gateway as measured; gateway_bare without per-request telemetry; gateway_traced with
+# every span exported over OTLP.
 write_gateway_config() {
-    local dir=$WORK/gateway
+    local name=$1 dir=$WORK/$1 observability
+    case $name in
+        gateway) observability='{}' ;;
+        gateway_bare) observability='{ "RequestTelemetry": false }' ;;
+        gateway_traced) observability="{ \"OtlpEndpoint\": \"http://127.0.0.1:${PORT[otlp_sink]}\" }" ;;
+    esac
     mkdir -p "$dir/san-a" "$dir/san-b" "$dir/state"
     ln -s "$dir/san-a" "$dir/filestore"
     random_hex 24 >"$dir/token"
@@ -396,34 +416,35 @@ write_gateway_config() {
         "Instances": [ { "Id": "b1", "Url": "http://127.0.0.1:${PORT[backend2]}" } ] } ],
     "Filestore": { "Links": [ "$dir/filestore" ] },
     "Listeners": {
-      "PublicUrl": "http://127.0.0.1:${PORT[gateway]}",
-      "AdminUrl": "http://127.0.0.1:${PORT[gateway_admin]}",
-      "PgWriteEndpoint": "127.0.0.1:${PORT[gateway_pg_write]}",
-      "PgReadEndpoint": "127.0.0.1:${PORT[gateway_pg_read]}" },
+      "PublicUrl": "http://127.0.0.1:${PORT[$name]}",
+      "AdminUrl": "http://127.0.0.1:${PORT[${name}_admin]}",
+      "PgWriteEndpoint": "127.0.0.1:${PORT[${name}_pg_write]}",
+      "PgReadEndpoint": "127.0.0.1:${PORT[${name}_pg_read]}" },
     "Database": { "AutoFailover": false },
+    "Observability": $observability,
     "StateDirectory": "$dir/state",
     "Admin": { "TokenFile": "$dir/token" } },
   "Logging": { "LogLevel": { "Default": "Warning" } } }
 EOF
-    sed "s|$WORK|<tmp>|g" "$dir/gateway.json" >"$OUT/config/gateway.json"
+    sed "s|$WORK|<tmp>|g" "$dir/gateway.json" >"$OUT/config/$name.json"
 }
 
-start_gateway() {
-    [[ -f $WORK/gateway/gateway.json ]] || write_gateway_config
-    start_process gateway env "${DOTNET_EXTRA_ENV[@]}" dotnet "$BUILD_DIR/gateway/Gateway.dll" --config "$WORK/gateway/gateway.json"
+start_gateway() { # start_gateway NAME
+    [[ -f $WORK/$1/gateway.json ]] || write_gateway_config "$1"
+    start_process "$1" env "${DOTNET_EXTRA_ENV[@]}" dotnet "$BUILD_DIR/gateway/Gateway.dll" --config "$WORK/$1/gateway.json"
 }
 
-gateway_status() { # the admin status document (/admin/status; /status before the admin API moved)
+gateway_status() { # gateway_status NAME: the admin status document (/admin/status; /status before the admin API moved)
     local path
     for path in /admin/status /status; do
-        curl -fsS --max-time 2 -H "Authorization: Bearer $(<"$WORK/gateway/token")" \
-            "http://127.0.0.1:${PORT[gateway_admin]}$path" && return 0
+        curl -fsS --max-time 2 -H "Authorization: Bearer $(<"$WORK/$1/token")" \
+            "http://127.0.0.1:${PORT[${1}_admin]}$path" && return 0
     done
     return 1
 }
 
-gateway_both_healthy() {
-    gateway_status | jq -e '[(.instances // .Instances)[] | select((.health // .Health) == "Healthy")] | length == 2'
+gateway_both_healthy() { # gateway_both_healthy NAME
+    gateway_status "$1" | jq -e '[(.instances // .Instances)[] | select((.health // .Health) == "Healthy")] | length == 2'
 }
 
 start_target() {
@@ -431,15 +452,15 @@ start_target() {
         haproxy) start_haproxy ;;
         nginx) start_nginx_proxy ;;
         stockyarp) start_stockyarp ;;
-        gateway) start_gateway ;;
+        gateway*) start_gateway "$1" ;;
     esac
 }
 
 wait_target_ready() {
     [[ $1 == direct ]] && return 0
     wait_until 60 "$1 on port ${PORT[$1]}" "$1" check_target "$1"
-    if [[ $1 == gateway ]]; then
-        wait_until 60 "the gateway to report both instances Healthy" gateway gateway_both_healthy
+    if [[ $1 == gateway* ]]; then
+        wait_until 60 "$1 to report both instances Healthy" "$1" gateway_both_healthy "$1"
     fi
 }
 

@@ -21,8 +21,13 @@ LABEL = {
     "nginx": "nginx",
     "stockyarp": "stock YARP 2.1",
     "gateway": "gateway",
+    "gateway_bare": "gateway, request telemetry off",
+    "gateway_traced": "gateway, spans exported (OTLP)",
 }
-ORDER = ["direct", "haproxy", "nginx", "stockyarp", "gateway"]
+ORDER = ["direct", "haproxy", "nginx", "stockyarp", "gateway_bare", "gateway", "gateway_traced"]
+# Pairs whose per-round req/s ratio is printed (when both ran): against the baselines, and the telemetry's cost.
+RATIO_PAIRS = [("gateway", "stockyarp"), ("gateway", "haproxy"), ("stockyarp", "haproxy"),
+               ("gateway", "gateway_bare"), ("gateway_traced", "gateway_bare")]
 
 
 def median(values):
@@ -412,7 +417,7 @@ def main():
               f"{median([r['loadavg1'] for k, rows in runs.items() if k[0] == conc for r in rows]):.2f}.")
         print()
         print(throughput_table(summary, conc, targets))
-        for a, b in (("gateway", "stockyarp"), ("gateway", "haproxy"), ("stockyarp", "haproxy")):
+        for a, b in RATIO_PAIRS:
             ratios = per_round_ratios(runs, conc, a, b)
             if ratios:
                 print()
@@ -435,7 +440,7 @@ def main():
             print(f"### Concurrency {conc}, undisturbed runs")
             print()
             print(throughput_table(clean_summary, conc, targets))
-            for a, b in (("gateway", "stockyarp"), ("gateway", "haproxy"), ("stockyarp", "haproxy")):
+            for a, b in RATIO_PAIRS:
                 ratios = per_round_ratios(clean, conc, a, b)
                 if ratios:
                     print()

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace Gateway.Testing;
@@ -138,6 +139,25 @@ public sealed class BrokerProcess : IAsyncDisposable
             _process.WaitForExit();
         }
     }
+
+    /// <summary>SIGSTOP: the process keeps its sockets but answers nothing, like a host frozen or cut off for a while.</summary>
+    public void Freeze() => Signal(SigStop);
+
+    /// <summary>SIGCONT after <see cref="Freeze"/>.</summary>
+    public void Thaw() => Signal(SigCont);
+
+    private const int SigCont = 18, SigStop = 19;
+
+    private void Signal(int signal)
+    {
+        if (IsRunning && kill(_process!.Id, signal) != 0)
+        {
+            throw new InvalidOperationException($"kill({_process.Id}, {signal}) failed with errno {Marshal.GetLastPInvokeError()}");
+        }
+    }
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int kill(int pid, int signal);
 
     /// <summary>Kills the process if it still runs. Safe to call more than once.</summary>
     public async ValueTask DisposeAsync()
