@@ -56,6 +56,7 @@ public sealed class SiteFailoverTests(AutoFailoverSystem system, ITestOutputHelp
         var firstFailure = failedAtMs.IsEmpty ? (long?)null : failedAtMs.Min();
         var recovered = acknowledged.Values.Where(a => a.AtMs > (firstFailure ?? killedAtMs)).Select(a => a.AtMs).DefaultIfEmpty(-1).Min();
         output.WriteLine($"{acknowledged.Count} deposits acknowledged, {failedAtMs.Count} failed; kill at {killedAtMs} ms, first failure at {firstFailure} ms, first success after it at {recovered} ms");
+        output.WriteLine($"longest window without a successful deposit across the kill: {LongestWindowWithoutSuccess(acknowledged.Values.Select(a => a.AtMs), killedAtMs)} ms");
         output.WriteLine(report.Summary);
         foreach (var step in report.Steps)
         {
@@ -101,6 +102,13 @@ public sealed class SiteFailoverTests(AutoFailoverSystem system, ITestOutputHelp
         Assert.Empty(failedAtMs);
         Assert.EndsWith("san-a", new FileInfo(system.Settings.FilestoreLink).LinkTarget);
         await AssertPresentAsync(acknowledged, "after the failback");
+    }
+
+    /// <summary>The RTO as clients saw it: the longest time between two successful deposits, the later one after the kill.</summary>
+    private static long LongestWindowWithoutSuccess(IEnumerable<long> acknowledgedAtMs, long killedAtMs)
+    {
+        var times = acknowledgedAtMs.Order().ToList();
+        return times.Zip(times.Skip(1)).Where(pair => pair.Second > killedAtMs).Select(pair => pair.Second - pair.First).DefaultIfEmpty(0).Max();
     }
 
     private async Task AssertPresentAsync(ConcurrentDictionary<Guid, (string Sha256, long AtMs)> acknowledged, string when)
