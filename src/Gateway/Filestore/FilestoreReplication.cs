@@ -67,14 +67,27 @@ public sealed class FilestoreReplication(
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        await _switching.WaitAsync(cancellationToken);
+        // Shutting down, the replicator stops even when a switch still holds the lock past the host's shutdown
+        // timeout: a replicator left running could write into a SAN after the gateway is gone.
+        var locked = false;
+        try
+        {
+            locked = await _switching.WaitAsync(Timeout.InfiniteTimeSpan, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
         try
         {
             await StopCurrentAsync();
         }
         finally
         {
-            _switching.Release();
+            if (locked)
+            {
+                _switching.Release();
+            }
         }
     }
 

@@ -30,6 +30,9 @@ public sealed class NodeConnections : IAsyncDisposable
             Database = "postgres",
             ApplicationName = "gateway",
             Timeout = Math.Max(1, (int)Math.Ceiling(database.ObserveTimeout.TotalSeconds)),
+            // A cancelled probe or action breaks its connection at once instead of waiting for the server to confirm
+            // the cancellation: a frozen node (SIGSTOP, a hung host) never would.
+            CancellationTimeout = -1,
             // A handful of connections is plenty for probes and actions; a dead node must not hoard sockets.
             MaxPoolSize = 4,
             ConnectionIdleLifetime = 10,

@@ -52,7 +52,10 @@ public sealed partial class DatabaseObserver(
         timeout.CancelAfter(_options.ObserveTimeout);
         try
         {
-            var observation = await NodeProbe.ObserveAsync(nodes.For(siteId), siteId, time.GetUtcNow(), previous, timeout.Token);
+            // WaitAsync bounds the probe even where the driver does not stop at the token (a frozen node accepts TCP
+            // connections in its kernel and then answers nothing); the abandoned probe ends by itself, its pool is reset.
+            var observation = await NodeProbe.ObserveAsync(nodes.For(siteId), siteId, time.GetUtcNow(), previous, timeout.Token)
+                .WaitAsync(_options.ObserveTimeout, time, cancellation);
             if (previous is { Reachable: false })
             {
                 Log.NodeBack(logger, siteId, observation.InRecovery ? "standby" : "primary");
@@ -70,7 +73,10 @@ public sealed partial class DatabaseObserver(
 
             // A connection to a crashed or frozen node may be dead in the pool; start afresh next time.
             nodes.Reset(siteId);
-            return NodeObservation.Unreachable(siteId, reason, time.GetUtcNow(), previous);
+            // Another observation (an action's ObserveNowAsync) may have published while this one waited out its
+            // timeout: carry the outage's start from whichever saw it first, or each overlap would restart the clock.
+            var known = _current.Node(siteId) is { Reachable: false } published ? published : previous;
+            return NodeObservation.Unreachable(siteId, reason, time.GetUtcNow(), known);
         }
     }
 

@@ -337,6 +337,79 @@ public sealed class DatabaseFailoverTests(ITestOutputHelper output) : IAsyncLife
             && s.Database.Nodes.Single(n => n.Site == "A").SynchronousStandbyNames == "*", "synchronous again");
     }
 
+    /// <summary>
+    /// Issue 7's frozen primary: SIGSTOP of every process of A's PostgreSQL (a hung host, not a dead one: its sockets
+    /// stay open and it would carry on as primary when it wakes). The gateway must replace it and, when it thaws,
+    /// keep it fenced: one writable database behind the gateway, polled every 100 ms throughout.
+    /// </summary>
+    [Fact]
+    public async Task A_frozen_primary_is_replaced_and_stays_fenced_when_it_thaws()
+    {
+        await StartAsync();
+        var frozen = await PostgresProcessesAsync(_system.Postgres.Primary);
+        using var stopPolling = new CancellationTokenSource();
+        var writableSeen = PollWritableNodesThroughTheGatewayAsync(stopPolling.Token);
+        var frozenAt = DateTimeOffset.UtcNow;
+        await ProcessRunner.RunAsync("kill", ["-STOP", .. frozen]);
+        try
+        {
+            await _system.WaitForStatusAsync(s => s.Database.Primary == "B" && !s.Switching, "B promoted while A is frozen");
+            output.WriteLine($"SIGSTOP of A's {frozen.Count} PostgreSQL processes -> B primary after {(DateTimeOffset.UtcNow - frozenAt).TotalMilliseconds:0} ms (FailoverAfter 1 s)");
+        }
+        finally
+        {
+            await ProcessRunner.RunAsync("kill", ["-CONT", .. frozen]);
+        }
+
+        var fenced = await _system.WaitForStatusAsync(
+            s => s.Database.Fenced.Contains("A") && s.Database.Nodes.Single(n => n.Site == "A") is { Reachable: true, ReadOnly: true }, "A fenced and read-only after it thawed");
+        output.WriteLine(string.Join("; ", fenced.Alarms.Select(a => $"{a.Key}: {a.Message}")));
+        await Task.Delay(1000);
+        await stopPolling.CancelAsync();
+        var writable = await writableSeen;
+
+        // Through the gateway, writes go to A, then (after the failover) to B, and never back to A once B took one.
+        var (a, b) = (_system.Postgres.Primary.Port, _system.Postgres.Standby.Port);
+        var firstOnB = writable.IndexOf(b);
+        Assert.True(firstOnB >= 0, $"no write reached B in {writable.Count} probes");
+        Assert.DoesNotContain(a, writable.Skip(firstOnB));
+        Assert.Equal("B", fenced.Database.Primary);
+        Assert.Equal("on", await _system.Postgres.Primary.ScalarAsync<string>("SHOW default_transaction_read_only"));
+    }
+
+    /// <summary>The postmaster of the node and its children (backends, walsender, checkpointer ...).</summary>
+    private static async Task<List<string>> PostgresProcessesAsync(Gateway.Testing.PostgresNode node)
+    {
+        var postmaster = File.ReadLines(Path.Combine(node.DataDirectory, "postmaster.pid")).First().Trim();
+        var children = await ProcessRunner.RunAsync("pgrep", ["-P", postmaster]);
+        return [postmaster, .. children.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
+    }
+
+    /// <summary>Every 100 ms, the node (by port) that took a write through the write endpoint; refused, held or timed-out attempts are left out.</summary>
+    private async Task<List<int>> PollWritableNodesThroughTheGatewayAsync(CancellationToken stop)
+    {
+        var seen = new List<int>();
+        var connectionString = new NpgsqlConnectionStringBuilder(_system.WriteEndpoint()) { Timeout = 1, CommandTimeout = 1 }.ConnectionString;
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                await using var connection = new NpgsqlConnection(connectionString);
+                await connection.OpenAsync(stop);
+                await using var probe = new NpgsqlCommand("CREATE TEMP TABLE probe (x int); SELECT inet_server_port()", connection);
+                seen.Add((int)(await probe.ExecuteScalarAsync(stop))!);
+            }
+            catch (Exception e) when (e is NpgsqlException or OperationCanceledException or TimeoutException)
+            {
+                // Held, refused or frozen: no write taken.
+            }
+
+            await Task.Delay(100, CancellationToken.None);
+        }
+
+        return seen;
+    }
+
     [Fact]
     public async Task A_standby_promoted_behind_the_gateways_back_is_fenced_and_writes_stay_on_the_designated_primary()
     {
