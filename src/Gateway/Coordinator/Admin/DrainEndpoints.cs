@@ -73,7 +73,7 @@ public static partial class DrainEndpoints
 
         if ((body.Site is null) == (body.Instance is null))
         {
-            return (null, AdminRequests.Problem(StatusCodes.Status400BadRequest, "give exactly one of \"site\" or \"instance\""));
+            return (null, AdminRequests.Problem(StatusCodes.Status400BadRequest, "give exactly one of the fields site and instance"));
         }
 
         if (body.Site is { } site)
