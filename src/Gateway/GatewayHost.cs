@@ -2,6 +2,8 @@ using System.Net;
 using Gateway.Configuration;
 using Gateway.Coordinator;
 using Gateway.Coordinator.Admin;
+using Gateway.Coordinator.Audit;
+using Gateway.Coordinator.Draining;
 using Gateway.Coordinator.State;
 using Gateway.Coordinator.Supervision;
 using Gateway.Coordinator.Switching;
@@ -107,6 +109,7 @@ public sealed class GatewayHost : IAsyncDisposable
         services.AddSingleton(state);
         services.AddSingleton(new SiteTopology(options.Sites));
         services.AddSingleton(new ActiveSiteState(state.Current.ActiveSite));
+        services.AddSingleton(DrainState.Load(options.StateDirectory));
         services.AddSingleton<Alarms>();
         AddDatabase(services, state);
         services.AddSingleton(new WriteGate(options.Coordinator.MaxHeldWrites, options.Coordinator.MaxHoldTime, time));
@@ -172,19 +175,25 @@ public sealed class GatewayHost : IAsyncDisposable
         var builder = NewBuilder(configuration);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            // Admin requests are small JSON documents; anything bigger is refused before it is read.
-            kestrel.Limits.MaxRequestBodySize = 64 * 1024;
+            // Admin requests are small JSON documents; the admin filters answer a bigger one with 413 before reading it all,
+            // and Kestrel's own limit stops a chunked body that keeps growing.
+            kestrel.Limits.MaxRequestBodySize = options.Admin.MaxRequestBodySize;
             Listen(kestrel, options.Listeners.AdminUrl, _ => { });
         });
 
         var services = builder.Services;
         services.AddSingleton(AdminToken.Load(options.Admin));
+        services.AddSingleton(options.Admin);
+        services.AddSingleton(provider => new FailedAuthLimiter(
+            options.Admin.MaxFailedAuthAttempts, options.Admin.FailedAuthWindow, provider.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(provider => new AuditLog(
+            options.StateDirectory, provider.GetRequiredService<AdminApiMetrics>(), provider.GetRequiredService<ILogger<AuditLog>>()));
         // The admin host acts on the public host's live objects, never on copies.
         foreach (var type in new[]
                  {
-                     typeof(IProxyStateLookup), typeof(ActiveSiteState), typeof(GatewayState), typeof(Alarms), typeof(SiteTopology), typeof(DatabaseTargets),
+                     typeof(TimeProvider), typeof(IProxyStateLookup), typeof(ActiveSiteState), typeof(GatewayState), typeof(Alarms), typeof(SiteTopology), typeof(DatabaseTargets),
                      typeof(DatabaseRoutingTable), typeof(DatabaseObserver), typeof(DatabaseFailover), typeof(RejoinRunner),
-                     typeof(SiteSwitch), typeof(FailbackPreparation), typeof(WriteGate), typeof(FilestoreReplication),
+                     typeof(SiteSwitch), typeof(FailbackPreparation), typeof(WriteGate), typeof(FilestoreReplication), typeof(DrainState),
                  })
         {
             services.AddSingleton(type, shared.GetRequiredService(type));

@@ -36,6 +36,9 @@ public sealed class EchoBackend : IAsyncDisposable
     /// <summary>When true, every request other than /healthz has its connection aborted before any answer.</summary>
     public volatile bool DropRequests;
 
+    /// <summary>When set, every request other than /healthz waits for it before answering (a request kept in flight).</summary>
+    public volatile Task? HoldRequests;
+
     public static async Task<EchoBackend> StartAsync(string id)
     {
         var port = FreePort.Next();
@@ -49,13 +52,13 @@ public sealed class EchoBackend : IAsyncDisposable
         return backend;
     }
 
-    private Task HandleAsync(HttpContext context)
+    private async Task HandleAsync(HttpContext context)
     {
         context.Response.Headers["X-Served-By"] = Id;
         if (context.Request.Path == "/healthz")
         {
             context.Response.StatusCode = Healthy ? 200 : 503;
-            return Task.CompletedTask;
+            return;
         }
 
         Received.Enqueue(new ReceivedRequest(
@@ -65,10 +68,15 @@ public sealed class EchoBackend : IAsyncDisposable
         if (DropRequests)
         {
             context.Abort();
-            return Task.CompletedTask;
+            return;
         }
 
-        return context.Response.WriteAsync($"{Id} {context.Request.Method} {context.Request.Path}");
+        if (HoldRequests is { } hold)
+        {
+            await hold;
+        }
+
+        await context.Response.WriteAsync($"{Id} {context.Request.Method} {context.Request.Path}");
     }
 
     public async ValueTask DisposeAsync()

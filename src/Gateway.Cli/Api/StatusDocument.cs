@@ -14,6 +14,7 @@ public sealed class StatusDocument
     public List<InstanceRow>? Instances { get; init; }
     public DatabaseSection? Database { get; init; }
     public List<AlarmRow>? Alarms { get; init; }
+    public DrainedSection? Drained { get; init; }
 
     [JsonExtensionData]
     public Dictionary<string, JsonElement>? OtherSections { get; init; }
@@ -26,6 +27,16 @@ public sealed class InstanceRow
     public string? Url { get; init; }
     public string? Health { get; init; }
     public int? InFlight { get; init; }
+
+    /// <summary>True while the instance takes no new request (it or its site is drained).</summary>
+    public bool? Drained { get; init; }
+}
+
+/// <summary>What operators drained, as they named it.</summary>
+public sealed class DrainedSection
+{
+    public List<string>? Sites { get; init; }
+    public List<string>? Instances { get; init; }
 }
 
 public sealed class DatabaseSection

@@ -15,6 +15,7 @@ public static class StatusRenderer
         output.WriteLine($"epoch {Format.Number(status.Epoch)}   active site {Format.Text(status.ActiveSite)}   {switching}");
 
         WriteInstances(output, status.Instances);
+        WriteDrained(output, status.Drained);
         WriteDatabase(output, status.Database);
         WriteAlarms(output, status.Alarms);
         foreach (var (name, section) in status.OtherSections ?? [])
@@ -36,10 +37,24 @@ public static class StatusRenderer
         var table = new TextTable("id", "site", "url", "health", "in-flight");
         foreach (var instance in instances)
         {
-            table.Add(instance.Id, instance.Site, instance.Url, instance.Health, Format.Number(instance.InFlight));
+            // In the health cell rather than a column of its own: a drained instance is still probed, and its health still matters.
+            var health = instance.Drained == true ? $"{Format.Text(instance.Health)}, drained" : instance.Health;
+            table.Add(instance.Id, instance.Site, instance.Url, health, Format.Number(instance.InFlight));
         }
 
         table.WriteTo(output);
+    }
+
+    /// <summary>One line under the instances; absent from a gateway too old to drain.</summary>
+    private static void WriteDrained(TextWriter output, DrainedSection? drained)
+    {
+        if (drained is null)
+        {
+            return;
+        }
+
+        var targets = (drained.Sites ?? []).Select(site => $"site {site}").Concat((drained.Instances ?? []).Select(instance => $"instance {instance}")).ToList();
+        output.WriteLine(targets.Count == 0 ? "Drained: none" : $"Drained: {string.Join(", ", targets)} (no new requests; wait for in-flight to reach 0)");
     }
 
     private static void WriteDatabase(TextWriter output, DatabaseSection? database)

@@ -219,6 +219,15 @@ public sealed class AdminOptions
 {
     /// <summary>File holding the bearer token for the admin API. The environment variable GATEWAY_ADMIN_TOKEN takes precedence.</summary>
     public string TokenFile { get; set; } = "";
+
+    /// <summary>Wrong or missing tokens one remote address may present within FailedAuthWindow before it gets 429 for the rest of the window.</summary>
+    public int MaxFailedAuthAttempts { get; set; } = 10;
+
+    /// <summary>The window failed attempts are counted in, starting at an address's first failure; a locked-out address waits for its end.</summary>
+    public TimeSpan FailedAuthWindow { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Admin requests are small JSON documents; a bigger body is refused with 413 before it is parsed.</summary>
+    public int MaxRequestBodySize { get; set; } = 16 * 1024;
 }
 
 public enum OtlpProtocol

@@ -318,11 +318,18 @@ public static class GatewayOptionsValidator
 
     private static void ValidateAdmin(AdminOptions admin, bool tokenFromEnvironment, List<ConfigurationError> errors)
     {
-        if (tokenFromEnvironment)
+        var key = $"{Root}:Admin";
+        RequireAtLeastOne(admin.MaxFailedAuthAttempts, $"{key}:MaxFailedAuthAttempts", errors);
+        RequirePositive(admin.FailedAuthWindow, $"{key}:FailedAuthWindow", errors);
+        RequireAtLeastOne(admin.MaxRequestBodySize, $"{key}:MaxRequestBodySize", errors);
+        if (!tokenFromEnvironment)
         {
-            return;
+            ValidateAdminTokenFile(admin, errors);
         }
+    }
 
+    private static void ValidateAdminTokenFile(AdminOptions admin, List<ConfigurationError> errors)
+    {
         var key = $"{Root}:Admin:TokenFile";
         if (ValidateAbsolutePath(admin.TokenFile, key, errors) is not { } path)
         {

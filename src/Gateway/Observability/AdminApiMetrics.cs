@@ -7,6 +7,8 @@ namespace Gateway.Observability;
 public sealed class AdminApiMetrics
 {
     private readonly Counter<long> _requests;
+    private readonly Counter<long> _authRefusals;
+    private readonly Counter<long> _auditFailures;
 
     public AdminApiMetrics(MetricsCollector collector)
     {
@@ -15,7 +17,24 @@ public sealed class AdminApiMetrics
             "gateway.admin.requests",
             "{request}",
             "Admin API calls by endpoint and result: ok, unauthorized (missing or wrong token), rejected (a bad request, nothing changed) or failed.");
+        _authRefusals = meter.CreateCounter<long>(
+            "gateway.admin.auth.refusals",
+            "{request}",
+            "Admin calls refused before any action: wrong_token (missing or wrong token, 401) or locked_out (too many failures from the address, 429 without looking at the token).");
+        _auditFailures = meter.CreateCounter<long>(
+            "gateway.admin.audit.failures",
+            "{entry}",
+            "Audit log appends that failed; while any entry is unwritten, state-changing admin calls are refused.");
+
+        // Every series from the start, so an alert on them sees 0 rather than nothing.
+        _authRefusals.Add(0, new TagList { { "reason", "wrong_token" } });
+        _authRefusals.Add(0, new TagList { { "reason", "locked_out" } });
+        _auditFailures.Add(0);
     }
+
+    public void AuthRefused(bool lockedOut) => _authRefusals.Add(1, new TagList { { "reason", lockedOut ? "locked_out" : "wrong_token" } });
+
+    public void AuditAppendFailed() => _auditFailures.Add(1);
 
     /// <summary>The endpoint filter; add it before the token check so refused calls are counted too.</summary>
     public static async ValueTask<object?> CountAsync(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)

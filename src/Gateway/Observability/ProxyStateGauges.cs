@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using Gateway.Coordinator;
 using Gateway.Coordinator.Admin;
+using Gateway.Coordinator.Draining;
 using Gateway.Coordinator.State;
 using Gateway.Routing;
 using Yarp.ReverseProxy;
@@ -8,14 +9,15 @@ using Yarp.ReverseProxy.Model;
 
 namespace Gateway.Observability;
 
-/// <summary>Gauges read from the routing state at each scrape: instance health and load, the active site, the epoch.</summary>
+/// <summary>Gauges read from the routing state at each scrape: instance health, load and drain, the active site, the epoch.</summary>
 public sealed class ProxyStateGauges
 {
     private readonly IProxyStateLookup _proxyState;
     private readonly ActiveSiteState _activeSite;
     private readonly SiteTopology _topology;
 
-    public ProxyStateGauges(MetricsCollector collector, IProxyStateLookup proxyState, ActiveSiteState activeSite, SiteTopology topology, GatewayState state)
+    public ProxyStateGauges(
+        MetricsCollector collector, IProxyStateLookup proxyState, ActiveSiteState activeSite, SiteTopology topology, GatewayState state, DrainState drains)
     {
         _proxyState = proxyState;
         _activeSite = activeSite;
@@ -30,6 +32,10 @@ public sealed class ProxyStateGauges
             () => PerInstance(instance => instance.ConcurrentRequestCount),
             "{request}",
             "Requests the instance is answering now.");
+        meter.CreateObservableGauge(
+            "gateway.instance.drained",
+            () => PerInstance(instance => drains.Current.Excludes(SiteSelectionMiddleware.SiteOf(instance), instance.DestinationId) ? 1 : 0),
+            description: "1 while the instance takes no new request because an operator drained it or its whole site, 0 otherwise.");
         meter.CreateObservableGauge(
             "gateway.active_site",
             ActiveSite,

@@ -1,17 +1,21 @@
 using Gateway.Configuration;
 using Gateway.Coordinator;
+using Gateway.Coordinator.Draining;
 using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Model;
 
 namespace Gateway.Routing;
 
 /// <summary>
-/// Narrows the healthy instances to those that may take this request (<see cref="SiteSelection"/>), or answers 503
-/// with Retry-After at once when none may: a client is never left hanging for an instance that is not there.
+/// Narrows the healthy instances to those that may take this request: drained ones never take a new request, and of
+/// the rest <see cref="SiteSelection"/> decides (so a drained active site is, for writes, like one with no healthy
+/// instance). Answers 503 with Retry-After at once when none may: a client is never left hanging for an instance
+/// that is not there.
 /// </summary>
 public sealed partial class SiteSelectionMiddleware(
     RequestDelegate next,
     ActiveSiteState activeSite,
+    DrainState drains,
     IOptions<GatewayOptions> options,
     ILogger<SiteSelectionMiddleware> logger)
 {
@@ -22,12 +26,14 @@ public sealed partial class SiteSelectionMiddleware(
     public Task InvokeAsync(HttpContext context)
     {
         var proxy = context.GetReverseProxyFeature();
-        var choice = SiteSelection.Choose(
-            RequestKinds.Of(context.Request.Method), proxy.AvailableDestinations, SiteOf, activeSite.ActiveSite, _policy);
+        var drained = drains.Current;
+        var routable = drained.Routable(proxy.AvailableDestinations, SiteOf, destination => destination.DestinationId);
+        var choice = SiteSelection.Choose(RequestKinds.Of(context.Request.Method), routable, SiteOf, activeSite.ActiveSite, _policy);
         if (choice.IsRefusal)
         {
-            Log.Refused(logger, context.Request.Method, context.Request.Path, choice.Reason);
-            return RefuseAsync(context, choice.Reason);
+            var reason = drained.IsEmpty ? choice.Reason : $"{choice.Reason} (drained instances not counted; drained: {drained})";
+            Log.Refused(logger, context.Request.Method, context.Request.Path, reason);
+            return RefuseAsync(context, reason);
         }
 
         proxy.AvailableDestinations = choice.Candidates;

@@ -84,6 +84,22 @@ public sealed class StatusRendererTests
     }
 
     [Fact]
+    public void DrainedInstancesSayItInTheirHealthCellAndTheDrainsAreOneLine()
+    {
+        var status = AdminJson.TryRead<StatusDocument>("""
+            {"instances": [{"id": "a1", "site": "A", "url": "http://127.0.0.1:5101", "health": "Healthy", "inFlight": 2, "drained": true},
+                           {"id": "b1", "site": "B", "url": "http://127.0.0.1:5201", "health": "Unhealthy", "inFlight": 0, "drained": false}],
+             "drained": {"sites": ["A"], "instances": ["b2"]}}
+            """)!;
+        var text = Sample.Render(output => StatusRenderer.Write(output, status));
+
+        Assert.Equal(["a1", "A", "http://127.0.0.1:5101", "Healthy, drained", "2"], Cells(LineStartingWith(text, "a1 ")));
+        Assert.Equal(["b1", "B", "http://127.0.0.1:5201", "Unhealthy", "0"], Cells(LineStartingWith(text, "b1 ")));
+        Assert.Contains("\nDrained: site A, instance b2 (no new requests; wait for in-flight to reach 0)\n", text.ReplaceLineEndings("\n"));
+        Assert.DoesNotContain("\nDrained\n", text.ReplaceLineEndings("\n"));
+    }
+
+    [Fact]
     public void FilestoreWritesAndTheRunningOperationAreShownGenerically()
     {
         var text = Render("status-during-switchover.json").ReplaceLineEndings("\n");

@@ -14,7 +14,7 @@ public sealed record ReceivedCall(string Method, string Path, string? ContentTyp
 
 /// <summary>
 /// An admin API whose answers a test scripts, over real HTTP, for what the real gateway cannot be made to show on
-/// cue or does not serve yet: endpoints still being built (failback, drain, undrain), an operation whose steps
+/// cue or does not serve yet: endpoints still being built (failback), an operation whose steps
 /// appear one every <see cref="StepEvery"/> in the status's <c>currentOperation</c> (the newest without an outcome,
 /// as a running step), an answer slower than the CLI's timeout, a gateway too old to have an endpoint. The shapes
 /// are the gateway's own (real reports from the Samples folder).

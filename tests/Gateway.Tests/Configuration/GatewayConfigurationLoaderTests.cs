@@ -265,6 +265,24 @@ public sealed class GatewayConfigurationLoaderTests : IDisposable
         AssertRejected("Gateway:Admin:TokenFile", "does not exist");
     }
 
+    [Theory]
+    [InlineData("Gateway:Admin:MaxFailedAuthAttempts", "0", "must be at least 1")]
+    [InlineData("Gateway:Admin:FailedAuthWindow", "00:00:00", "must be greater than zero")]
+    [InlineData("Gateway:Admin:MaxRequestBodySize", "-1", "must be at least 1")]
+    public void Admin_limits_that_would_disable_the_limiter_or_every_request_are_rejected(string key, string value, string problem)
+    {
+        _settings.Values[key] = value;
+        AssertRejected(key, problem);
+    }
+
+    [Fact]
+    public void Admin_limits_have_their_documented_defaults()
+    {
+        var admin = _settings.Load().Admin;
+
+        Assert.Equal((10, TimeSpan.FromMinutes(1), 16 * 1024), (admin.MaxFailedAuthAttempts, admin.FailedAuthWindow, admin.MaxRequestBodySize));
+    }
+
     [Fact]
     public void An_empty_allowed_hosts_entry_is_rejected()
     {

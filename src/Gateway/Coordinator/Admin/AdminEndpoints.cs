@@ -19,15 +19,23 @@ public sealed record FailbackRequest;
 /// The admin API: liveness without authentication, everything else behind the bearer token. Operations run to their
 /// end even if the caller hangs up (a half-done promotion helps nobody); only the gateway's shutdown cancels them.
 /// </summary>
-public static partial class AdminEndpoints
+public static class AdminEndpoints
 {
     public static void Map(WebApplication app)
     {
         app.MapGet("/healthz", () => Results.Text("ok\n"));
 
-        // Counting first, so calls the token check refuses are counted too.
-        var authenticated = app.MapGroup("/admin").AddEndpointFilter(AdminApiMetrics.CountAsync).AddEndpointFilter(RequireTokenAsync);
+        // Counting and auditing first, so calls the token check refuses are counted and audited too; the body limit and
+        // the audit log's health after the token check, so a stranger learns nothing from them.
+        var authenticated = app.MapGroup("/admin")
+            .AddEndpointFilter(AdminApiMetrics.CountAsync)
+            .AddEndpointFilter(AdminAudit.RecordAsync)
+            .AddEndpointFilter(AdminAuthorization.RequireTokenAsync)
+            .AddEndpointFilter(AdminCall.RequireBodyWithinLimitAsync)
+            .AddEndpointFilter(AdminAudit.RequireWritableLogForChangesAsync);
         authenticated.MapGet("/status", (GatewayStatusReader status) => Results.Json(status.Read(), AdminRequests.Json));
+        authenticated.MapGet("/audit", AdminAudit.Read);
+        DrainEndpoints.Map(authenticated);
         authenticated.MapPost("/database/promote", PromoteAsync);
         authenticated.MapPost("/database/rejoin", RejoinAsync);
         authenticated.MapGet("/database/history", (DatabaseFailover failover) => Results.Json(failover.History, AdminRequests.Json));
@@ -134,26 +142,5 @@ public static partial class AdminEndpoints
         {
             return AdminRequests.Problem(StatusCodes.Status409Conflict, e.Message);
         }
-    }
-
-    private static async ValueTask<object?> RequireTokenAsync(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)
-    {
-        var http = invocation.HttpContext;
-        var token = http.RequestServices.GetRequiredService<AdminToken>();
-        if (token.Matches(AdminToken.FromAuthorizationHeader(http.Request.Headers.Authorization)))
-        {
-            return await next(invocation);
-        }
-
-        var logger = http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(AdminEndpoints));
-        Log.Unauthorized(logger, http.Request.Method, http.Request.Path, http.Connection.RemoteIpAddress?.ToString());
-        http.Response.Headers.WWWAuthenticate = "Bearer";
-        return Results.Json(new { error = "missing or wrong admin token (Authorization: Bearer <token>)" }, statusCode: StatusCodes.Status401Unauthorized);
-    }
-
-    private static partial class Log
-    {
-        [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "Admin {Method} {Path} from {Remote} refused: missing or wrong token")]
-        public static partial void Unauthorized(ILogger logger, string method, PathString path, string? remote);
     }
 }

@@ -1,3 +1,4 @@
+using Gateway.Coordinator.Draining;
 using Gateway.Coordinator.State;
 using Gateway.Coordinator.Switching;
 using Gateway.Database.Failover;
@@ -10,7 +11,11 @@ using Yarp.ReverseProxy.Model;
 
 namespace Gateway.Coordinator.Admin;
 
-public sealed record InstanceStatus(string Id, string Site, string Url, string Health, int InFlight);
+/// <summary>One instance; <see cref="Drained"/> is true while it takes no new request (it or its whole site is drained).</summary>
+public sealed record InstanceStatus(string Id, string Site, string Url, string Health, int InFlight, bool Drained);
+
+/// <summary>What operators drained, as they named it.</summary>
+public sealed record DrainStatus(IReadOnlyList<string> Sites, IReadOnlyList<string> Instances);
 
 public sealed record EndpointStatus(string Action, string? Site, string? Host, int? Port, string Reason);
 
@@ -33,7 +38,8 @@ public sealed record GatewayStatus(
     ReplicationStatus? Filestore,
     WritesStatus Writes,
     OperationStatus? CurrentOperation,
-    IReadOnlyList<Alarm> Alarms);
+    IReadOnlyList<Alarm> Alarms,
+    DrainStatus Drained);
 
 /// <summary>Reads the live routing and database state into the admin API's status document.</summary>
 public sealed class GatewayStatusReader(
@@ -47,12 +53,14 @@ public sealed class GatewayStatusReader(
     FilestoreReplication filestore,
     WriteGate writeGate,
     SiteSwitch siteSwitch,
-    Alarms alarms)
+    Alarms alarms,
+    DrainState drains)
 {
     public GatewayStatus Read()
     {
+        var drained = drains.Current;
         var instances = proxyState.TryGetCluster(ProxyConfigFactory.ClusterId, out var cluster)
-            ? cluster.Destinations.Values.OrderBy(d => d.DestinationId, StringComparer.Ordinal).Select(Describe).ToList()
+            ? cluster.Destinations.Values.OrderBy(d => d.DestinationId, StringComparer.Ordinal).Select(d => Describe(d, drained)).ToList()
             : [];
         return new GatewayStatus(
             state.Current.Epoch,
@@ -63,7 +71,8 @@ public sealed class GatewayStatusReader(
             filestore.Status,
             new WritesStatus(writeGate.IsClosed, writeGate.Held, writeGate.InFlight),
             siteSwitch.CurrentSteps is { } steps ? new OperationStatus(steps) : null,
-            alarms.Active);
+            alarms.Active,
+            new DrainStatus(drained.Sites, drained.Instances));
     }
 
     private DatabaseStatus ReadDatabase()
@@ -97,12 +106,13 @@ public sealed class GatewayStatusReader(
             node?.SynchronousStandbyNames ?? "");
     }
 
-    private static InstanceStatus Describe(DestinationState destination) => new(
+    private static InstanceStatus Describe(DestinationState destination, DrainSet drained) => new(
         destination.DestinationId,
         SiteSelectionMiddleware.SiteOf(destination),
         destination.Model.Config.Address,
         HealthOf(destination.Health).ToString(),
-        destination.ConcurrentRequestCount);
+        destination.ConcurrentRequestCount,
+        drained.Excludes(SiteSelectionMiddleware.SiteOf(destination), destination.DestinationId));
 
     private static EndpointStatus Describe(EndpointDecision decision) =>
         new(decision.Action.ToString(), decision.Target?.SiteId, decision.Target?.Host, decision.Target?.Port, decision.Reason);
