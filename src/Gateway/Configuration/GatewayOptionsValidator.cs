@@ -359,6 +359,16 @@ public static class GatewayOptionsValidator
         RequireAtLeastOne(limits.MaxConcurrentConnections, $"{key}:MaxConcurrentConnections", errors);
         RequirePositive(limits.RequestHeadersTimeout, $"{key}:RequestHeadersTimeout", errors);
         RequirePositive(limits.KeepAliveTimeout, $"{key}:KeepAliveTimeout", errors);
+        if (!(limits.MinRequestBodyDataRate > 0) || double.IsInfinity(limits.MinRequestBodyDataRate))
+        {
+            errors.Add(new($"{key}:MinRequestBodyDataRate", $"{limits.MinRequestBodyDataRate} must be a number of bytes per second greater than zero"));
+        }
+
+        // Kestrel measures data rates on its one-second heartbeat and refuses a grace period it could not observe.
+        if (limits.MinRequestBodyDataRateGracePeriod <= TimeSpan.FromSeconds(1))
+        {
+            errors.Add(new($"{key}:MinRequestBodyDataRateGracePeriod", $"{limits.MinRequestBodyDataRateGracePeriod} must be more than 1 second"));
+        }
     }
 
     private static void ValidateCoordinator(CoordinatorOptions coordinator, List<ConfigurationError> errors)
@@ -379,6 +389,8 @@ public static class GatewayOptionsValidator
         var key = $"{Root}:Database";
         var database = options.Database;
         RequirePositive(database.ConnectTimeout, $"{key}:ConnectTimeout", errors);
+        RequirePositive(database.StartupTimeout, $"{key}:StartupTimeout", errors);
+        RequireAtLeastOne(database.MaxConnectionsPerEndpoint, $"{key}:MaxConnectionsPerEndpoint", errors);
         RequirePositive(database.ObserveInterval, $"{key}:ObserveInterval", errors);
         RequirePositive(database.ObserveTimeout, $"{key}:ObserveTimeout", errors);
         RequirePositive(database.FailoverAfter, $"{key}:FailoverAfter", errors);
