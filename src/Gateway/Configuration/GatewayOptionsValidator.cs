@@ -324,7 +324,7 @@ public static class GatewayOptionsValidator
         }
 
         var key = $"{Root}:Admin:TokenFile";
-        if (ValidateAbsolutePath(admin.TokenFile, key, errors) is not { } path)
+        if (ValidateSecretFilePath(admin.TokenFile, key, errors) is not { } path)
         {
             return;
         }
@@ -337,6 +337,28 @@ public static class GatewayOptionsValidator
         {
             errors.Add(new(key, $"token file '{path}' is empty"));
         }
+    }
+
+    /// <summary>
+    /// Like <see cref="ValidateAbsolutePath"/> for a key that names a file holding a secret. Operators do paste the
+    /// secret itself there; an error must not print it into a terminal or a deployment log, so a value that is not an
+    /// absolute path (which no secret of ours is shaped like) is never echoed.
+    /// </summary>
+    private static string? ValidateSecretFilePath(string path, string key, List<ConfigurationError> errors)
+    {
+        if (string.IsNullOrWhiteSpace(path))
+        {
+            errors.Add(new(key, "is required"));
+            return null;
+        }
+
+        if (!Path.IsPathFullyQualified(path))
+        {
+            errors.Add(new(key, "must be the absolute path of a file holding the secret (the value is not shown: it may be the secret itself)"));
+            return null;
+        }
+
+        return Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
     }
 
     private static void ValidateObservability(ObservabilityOptions observability, List<ConfigurationError> errors)
@@ -407,9 +429,11 @@ public static class GatewayOptionsValidator
             errors.Add(new($"{key}:Username", "is required"));
         }
 
-        if (database.PasswordFile.Length > 0 && !File.Exists(database.PasswordFile))
+        if (database.PasswordFile.Length > 0
+            && ValidateSecretFilePath(database.PasswordFile, $"{key}:PasswordFile", errors) is { } passwordFile
+            && !File.Exists(passwordFile))
         {
-            errors.Add(new($"{key}:PasswordFile", $"password file '{database.PasswordFile}' does not exist"));
+            errors.Add(new($"{key}:PasswordFile", $"password file '{passwordFile}' does not exist"));
         }
 
         for (var s = 0; s < options.Sites.Count; s++)

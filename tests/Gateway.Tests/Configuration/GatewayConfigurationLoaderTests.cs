@@ -305,6 +305,18 @@ public sealed class GatewayConfigurationLoaderTests : IDisposable
         AssertRejected("Gateway:Admin:TokenFile", "does not exist");
     }
 
+    [Theory]
+    [InlineData("Gateway:Admin:TokenFile")]
+    [InlineData("Gateway:Database:PasswordFile")]
+    public void A_secret_pasted_where_its_file_belongs_is_rejected_without_being_echoed(string key)
+    {
+        const string secret = "s3cr3t-pasted-by-mistake";
+        _settings.Values[key] = secret;
+
+        AssertRejected(key, "must be the absolute path of a file holding the secret");
+        Assert.DoesNotContain(secret, string.Join("\n", _settings.Errors()));
+    }
+
     [Fact]
     public void An_empty_allowed_hosts_entry_is_rejected()
     {
