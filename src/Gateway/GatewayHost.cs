@@ -92,11 +92,17 @@ public sealed class GatewayHost : IAsyncDisposable
 
     private static WebApplication BuildPublic(GatewayOptions options, IConfiguration configuration)
     {
+        // A bare LF as line terminator (RFC 9112 allows a server to accept it) is one more way for two parsers to
+        // disagree about where a header ends; only CRLF is accepted. Process-wide, and read when Kestrel parses.
+        AppContext.SetSwitch("Microsoft.AspNetCore.Server.Kestrel.DisableHttp1LineFeedTerminators", true);
         var builder = NewBuilder(configuration);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             ApplyLimits(kestrel.Limits, options.Limits);
-            Listen(kestrel, options.Listeners.PublicUrl, _ => { });
+            // HTTP/1.1 only, stated rather than implied: Kestrel's default (HTTP/1.1 and HTTP/2) already answers an
+            // HTTP/2 preface on a cleartext port with GOAWAY, but would negotiate HTTP/2 the day TLS is added here: a
+            // second protocol with its own framing and limits that the hostile-input suite does not cover.
+            Listen(kestrel, options.Listeners.PublicUrl, listen => listen.Protocols = HttpProtocols.Http1);
             ListenDatabase(kestrel, options.Listeners.PgWriteEndpoint, DatabaseEndpointRole.Write);
             ListenDatabase(kestrel, options.Listeners.PgReadEndpoint, DatabaseEndpointRole.Read);
         });
@@ -121,13 +127,19 @@ public sealed class GatewayHost : IAsyncDisposable
         services.AddSingleton<SiteSwitch>();
         services.AddSingleton<FailbackPreparation>();
         services.AddHostedService<SiteCoordinator>();
-        services.AddHostFiltering(filter => filter.AllowedHosts = options.Routing.AllowedHosts is [] ? ["*"] : options.Routing.AllowedHosts);
+        services.AddHostFiltering(filter =>
+        {
+            filter.AllowedHosts = options.Routing.AllowedHosts is [] ? ["*"] : options.Routing.AllowedHosts;
+            // With a list of hosts, a request naming none (empty Host, or an HTTP/1.0 request without one) is refused too.
+            filter.AllowEmptyHosts = options.Routing.AllowedHosts is [];
+        });
         services.AddSingleton<ILoadBalancingPolicy, LeastLoadedPolicy>();
         services.AddSingleton<IPassiveHealthCheckPolicy, ConsecutiveFailuresPassivePolicy>();
         services.AddGatewayObservability();
         services.AddReverseProxy().LoadFromMemory([ProxyConfigFactory.Route()], [ProxyConfigFactory.Cluster(options)]);
 
         var app = builder.Build();
+        app.UseMiddleware<RequestFramingMiddleware>();
         app.UseHostFiltering();
         app.MapReverseProxy(proxy =>
         {
@@ -215,6 +227,7 @@ public sealed class GatewayHost : IAsyncDisposable
         kestrel.MaxRequestLineSize = limits.MaxRequestLineSize;
         kestrel.MaxRequestBodySize = limits.MaxRequestBodySize;
         kestrel.RequestHeadersTimeout = limits.RequestHeadersTimeout;
+        kestrel.MinRequestBodyDataRate = new MinDataRate(limits.MinRequestBodyDataRate, limits.MinRequestBodyDataRateGracePeriod);
         kestrel.KeepAliveTimeout = limits.KeepAliveTimeout;
         kestrel.MaxConcurrentConnections = limits.MaxConcurrentConnections;
     }

@@ -7,7 +7,14 @@ using Microsoft.Extensions.Logging;
 namespace Gateway.Testing;
 
 /// <summary>What a backend saw of one request.</summary>
-public sealed record ReceivedRequest(string Method, string Path, IReadOnlyDictionary<string, string> Headers);
+public sealed record ReceivedRequest(string Method, string Path, IReadOnlyDictionary<string, string> Headers)
+{
+    /// <summary>
+    /// The body, once the backend has read it to its end; null while it is being read, or when the request was cut
+    /// short (the request is recorded on arrival, so even one whose body never completes is on the list).
+    /// </summary>
+    public byte[]? Body { get; internal set; }
+}
 
 /// <summary>
 /// A real HTTP server on loopback standing in for a service instance where a test needs to see exactly what the
@@ -61,10 +68,11 @@ public sealed class EchoBackend : IAsyncDisposable
             return;
         }
 
-        Received.Enqueue(new ReceivedRequest(
+        var received = new ReceivedRequest(
             context.Request.Method,
             context.Request.Path + context.Request.QueryString,
-            context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase)));
+            context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase));
+        Received.Enqueue(received);
         if (DropRequests)
         {
             context.Abort();
@@ -76,7 +84,23 @@ public sealed class EchoBackend : IAsyncDisposable
             await hold;
         }
 
+        received.Body = await ReadBodyAsync(context);
         await context.Response.WriteAsync($"{Id} {context.Request.Method} {context.Request.Path}");
+    }
+
+    private static async Task<byte[]?> ReadBodyAsync(HttpContext context)
+    {
+        using var body = new MemoryStream();
+        try
+        {
+            await context.Request.Body.CopyToAsync(body, context.RequestAborted);
+            return body.ToArray();
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or BadHttpRequestException)
+        {
+            // The sender gave up mid-body: the request stays on the list, without a body.
+            return null;
+        }
     }
 
     public async ValueTask DisposeAsync()

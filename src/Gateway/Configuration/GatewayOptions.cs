@@ -153,6 +153,12 @@ public sealed class DatabaseOptions
     /// <summary>Bound on opening the TCP connection to a database node, so a dead node fails a client fast instead of hanging it.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>Client sessions per PG endpoint (write, read) at most; one more is refused with SQLSTATE 53300 too_many_connections.</summary>
+    public int MaxConnectionsPerEndpoint { get; set; } = 100;
+
+    /// <summary>A client of a PG endpoint must send its first protocol message (startup, SSL or cancel request) within this, or it is closed.</summary>
+    public TimeSpan StartupTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>The role the gateway itself uses to observe, fence and promote the nodes (a superuser).</summary>
     public string Username { get; set; } = "postgres";
 
@@ -259,6 +265,7 @@ public sealed class LimitsOptions
 {
     public int MaxRequestHeaderCount { get; set; } = 64;
 
+    /// <summary>All request headers together, names and values, in bytes.</summary>
     public int MaxRequestHeadersTotalSize { get; set; } = 32 * 1024;
 
     public int MaxRequestLineSize { get; set; } = 8 * 1024;
@@ -266,9 +273,18 @@ public sealed class LimitsOptions
     /// <summary>Deposits carry whole files; 64 MiB by default.</summary>
     public long MaxRequestBodySize { get; set; } = 64L * 1024 * 1024;
 
+    /// <summary>From a connection's first byte of a request to the end of its headers: a client trickling its headers (slowloris) is cut off after this.</summary>
     public TimeSpan RequestHeadersTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>A request body arriving slower than this (bytes per second, after the grace period) is cut off, so a slow upload cannot hold a connection and an instance forever.</summary>
+    public double MinRequestBodyDataRate { get; set; } = 240;
+
+    /// <summary>How long a request body may arrive slower than MinRequestBodyDataRate (Kestrel checks once a second, so it must be more than 1 s).</summary>
+    public TimeSpan MinRequestBodyDataRateGracePeriod { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long an idle connection (no request in progress) stays open.</summary>
     public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>Open connections of the public host at most: HTTP and the PostgreSQL endpoints together (one Kestrel server). More are closed at once.</summary>
     public long MaxConcurrentConnections { get; set; } = 10_000;
 }

@@ -331,7 +331,7 @@ public static class GatewayOptionsValidator
     private static void ValidateAdminTokenFile(AdminOptions admin, List<ConfigurationError> errors)
     {
         var key = $"{Root}:Admin:TokenFile";
-        if (ValidateAbsolutePath(admin.TokenFile, key, errors) is not { } path)
+        if (ValidateSecretFilePath(admin.TokenFile, key, errors) is not { } path)
         {
             return;
         }
@@ -344,6 +344,28 @@ public static class GatewayOptionsValidator
         {
             errors.Add(new(key, $"token file '{path}' is empty"));
         }
+    }
+
+    /// <summary>
+    /// Like <see cref="ValidateAbsolutePath"/> for a key that names a file holding a secret. Operators do paste the
+    /// secret itself there; an error must not print it into a terminal or a deployment log, so a value that is not an
+    /// absolute path (which no secret of ours is shaped like) is never echoed.
+    /// </summary>
+    private static string? ValidateSecretFilePath(string path, string key, List<ConfigurationError> errors)
+    {
+        if (string.IsNullOrWhiteSpace(path))
+        {
+            errors.Add(new(key, "is required"));
+            return null;
+        }
+
+        if (!Path.IsPathFullyQualified(path))
+        {
+            errors.Add(new(key, "must be the absolute path of a file holding the secret (the value is not shown: it may be the secret itself)"));
+            return null;
+        }
+
+        return Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
     }
 
     private static void ValidateObservability(ObservabilityOptions observability, List<ConfigurationError> errors)
@@ -366,6 +388,16 @@ public static class GatewayOptionsValidator
         RequireAtLeastOne(limits.MaxConcurrentConnections, $"{key}:MaxConcurrentConnections", errors);
         RequirePositive(limits.RequestHeadersTimeout, $"{key}:RequestHeadersTimeout", errors);
         RequirePositive(limits.KeepAliveTimeout, $"{key}:KeepAliveTimeout", errors);
+        if (!(limits.MinRequestBodyDataRate > 0) || double.IsInfinity(limits.MinRequestBodyDataRate))
+        {
+            errors.Add(new($"{key}:MinRequestBodyDataRate", $"{limits.MinRequestBodyDataRate} must be a number of bytes per second greater than zero"));
+        }
+
+        // Kestrel measures data rates on its one-second heartbeat and refuses a grace period it could not observe.
+        if (limits.MinRequestBodyDataRateGracePeriod <= TimeSpan.FromSeconds(1))
+        {
+            errors.Add(new($"{key}:MinRequestBodyDataRateGracePeriod", $"{limits.MinRequestBodyDataRateGracePeriod} must be more than 1 second"));
+        }
     }
 
     private static void ValidateCoordinator(CoordinatorOptions coordinator, List<ConfigurationError> errors)
@@ -386,6 +418,8 @@ public static class GatewayOptionsValidator
         var key = $"{Root}:Database";
         var database = options.Database;
         RequirePositive(database.ConnectTimeout, $"{key}:ConnectTimeout", errors);
+        RequirePositive(database.StartupTimeout, $"{key}:StartupTimeout", errors);
+        RequireAtLeastOne(database.MaxConnectionsPerEndpoint, $"{key}:MaxConnectionsPerEndpoint", errors);
         RequirePositive(database.ObserveInterval, $"{key}:ObserveInterval", errors);
         RequirePositive(database.ObserveTimeout, $"{key}:ObserveTimeout", errors);
         RequirePositive(database.FailoverAfter, $"{key}:FailoverAfter", errors);
@@ -402,9 +436,11 @@ public static class GatewayOptionsValidator
             errors.Add(new($"{key}:Username", "is required"));
         }
 
-        if (database.PasswordFile.Length > 0 && !File.Exists(database.PasswordFile))
+        if (database.PasswordFile.Length > 0
+            && ValidateSecretFilePath(database.PasswordFile, $"{key}:PasswordFile", errors) is { } passwordFile
+            && !File.Exists(passwordFile))
         {
-            errors.Add(new($"{key}:PasswordFile", $"password file '{database.PasswordFile}' does not exist"));
+            errors.Add(new($"{key}:PasswordFile", $"password file '{passwordFile}' does not exist"));
         }
 
         for (var s = 0; s < options.Sites.Count; s++)

@@ -25,8 +25,38 @@ public sealed partial class PgEndpointForwarder(
 {
     private static readonly TimeSpan RefusalTimeout = TimeSpan.FromSeconds(5);
     private readonly DatabaseOptions _options = options.Value.Database;
+    private readonly Dictionary<DatabaseEndpointRole, PgConnectionLimit> _limits = Enum.GetValues<DatabaseEndpointRole>()
+        .ToDictionary(role => role, _ => new PgConnectionLimit(options.Value.Database.MaxConnectionsPerEndpoint));
 
     public async Task ForwardAsync(ConnectionContext client, DatabaseEndpointRole role)
+    {
+        using var slot = _limits[role].TryEnter();
+        if (slot is null)
+        {
+            Log.OverLimit(logger, role, client.RemoteEndPoint?.ToString(), _options.MaxConnectionsPerEndpoint);
+            metrics.OverLimit(role);
+            await PgRefusal.RefuseAsync(client.Transport.Input, client.Transport.Output, PgRefusal.TooManyConnections,
+                $"too many connections to the {role.ToString().ToLowerInvariant()} endpoint (at most {_options.MaxConnectionsPerEndpoint})", RefusalTimeout);
+            return;
+        }
+
+        // Before any node is chosen or connected to: a client that never speaks, or speaks something else, costs no node anything.
+        var startup = await PgStartup.InspectAsync(client.Transport.Input, _options.StartupTimeout, client.ConnectionClosed);
+        if (startup != PgStartupKind.PostgreSql)
+        {
+            if (startup != PgStartupKind.Closed)
+            {
+                Log.NotPostgreSql(logger, role, client.RemoteEndPoint?.ToString(), startup);
+                metrics.Malformed(role);
+            }
+
+            return;
+        }
+
+        await ForwardToNodeAsync(client, role);
+    }
+
+    private async Task ForwardToNodeAsync(ConnectionContext client, DatabaseEndpointRole role)
     {
         var decision = await DecideAsync(role, client.ConnectionClosed);
         if (decision.Target is not { } target)
@@ -139,20 +169,5 @@ public sealed partial class PgEndpointForwarder(
         {
             // A pump cut short because the other direction ended, or a fence aborted the session: it is over either way.
         }
-    }
-
-    private static partial class Log
-    {
-        [LoggerMessage(EventId = 1, Level = LogLevel.Debug, Message = "PG {Role} endpoint: client {Client} forwarded to {Target}")]
-        public static partial void Forwarding(ILogger logger, DatabaseEndpointRole role, string? client, string target);
-
-        [LoggerMessage(EventId = 2, Level = LogLevel.Debug, Message = "PG {Role} endpoint: session of {Client} with {Target} closed")]
-        public static partial void Closed(ILogger logger, DatabaseEndpointRole role, string? client, string target);
-
-        [LoggerMessage(EventId = 3, Level = LogLevel.Error, Message = "PG {Role} endpoint: database node {Target} unreachable ({Reason}); refused client {Client}")]
-        public static partial void NodeUnreachable(ILogger logger, DatabaseEndpointRole role, string target, string reason, string? client);
-
-        [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "PG {Role} endpoint: refused client {Client}: {Reason}")]
-        public static partial void Refused(ILogger logger, DatabaseEndpointRole role, string? client, string reason);
     }
 }

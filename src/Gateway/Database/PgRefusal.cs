@@ -12,15 +12,21 @@ namespace Gateway.Database;
 /// </summary>
 public static class PgRefusal
 {
-    private const int SslRequestCode = 80877103;
-    private const int GssEncRequestCode = 80877104;
-    private const int CancelRequestCode = 80877102;
-    private const int MaxStartupPacket = 10_000;
+    private const int SslRequestCode = PgStartup.SslRequestCode;
+    private const int GssEncRequestCode = PgStartup.GssEncRequestCode;
+    private const int CancelRequestCode = PgStartup.CancelRequestCode;
+    private const int MaxStartupPacket = PgStartup.MaxStartupPacket;
 
     /// <summary>SQLSTATE 57P03 cannot_connect_now: drivers treat it as transient, so their retries pick up the next primary.</summary>
     public const string CannotConnectNow = "57P03";
 
-    public static async Task RefuseAsync(PipeReader input, PipeWriter output, string message, TimeSpan timeout)
+    /// <summary>SQLSTATE 53300 too_many_connections, what PostgreSQL itself answers past max_connections.</summary>
+    public const string TooManyConnections = "53300";
+
+    public static Task RefuseAsync(PipeReader input, PipeWriter output, string message, TimeSpan timeout) =>
+        RefuseAsync(input, output, CannotConnectNow, message, timeout);
+
+    public static async Task RefuseAsync(PipeReader input, PipeWriter output, string sqlState, string message, TimeSpan timeout)
     {
         using var deadline = new CancellationTokenSource(timeout);
         try
@@ -34,7 +40,7 @@ public static class PgRefusal
 
             if (code is not (CancelRequestCode or null))
             {
-                await output.WriteAsync(ErrorResponse(CannotConnectNow, "gateway: " + message), deadline.Token);
+                await output.WriteAsync(ErrorResponse(sqlState, "gateway: " + message), deadline.Token);
             }
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or InvalidOperationException)

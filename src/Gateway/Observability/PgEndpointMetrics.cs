@@ -16,6 +16,8 @@ public sealed class PgEndpointMetrics
     private const string ResultForwarded = "forwarded";
     private const string ResultRefused = "refused";
     private const string ResultUnreachable = "unreachable";
+    private const string ResultOverLimit = "over_limit";
+    private const string ResultMalformed = "malformed";
 
     private readonly Counter<long> _connections;
     private readonly UpDownCounter<long> _activeSessions;
@@ -28,12 +30,14 @@ public sealed class PgEndpointMetrics
         _connections = meter.CreateCounter<long>(
             "gateway.pg.connections",
             "{connection}",
-            "Client connections to the PostgreSQL endpoints, by result: forwarded to a node, refused (no node may take them), or unreachable (the node did not answer).");
+            "Client connections to the PostgreSQL endpoints, by result: forwarded to a node, refused (no node may take them), unreachable (the node did not answer), over_limit (the endpoint was full) or malformed (no valid first message within the startup timeout).");
         _activeSessions = meter.CreateUpDownCounter<long>(
             "gateway.pg.active_sessions", "{session}", "Client sessions being forwarded to a database node now.");
         foreach (var role in Roles)
         {
             _connections.Add(0, Tags(role, None, ResultRefused));
+            _connections.Add(0, Tags(role, None, ResultOverLimit));
+            _connections.Add(0, Tags(role, None, ResultMalformed));
             foreach (var site in topology.Sites)
             {
                 _connections.Add(0, Tags(role, site.Id, ResultForwarded));
@@ -54,6 +58,12 @@ public sealed class PgEndpointMetrics
 
     /// <summary>Refused before any node was chosen (no node may take it now): counted with site "none".</summary>
     public void Refused(DatabaseEndpointRole role) => _connections.Add(1, Tags(role, None, ResultRefused));
+
+    /// <summary>Refused because the endpoint already had its maximum of connections: counted with site "none".</summary>
+    public void OverLimit(DatabaseEndpointRole role) => _connections.Add(1, Tags(role, None, ResultOverLimit));
+
+    /// <summary>Closed before forwarding: the client sent no valid first message within the startup timeout (site "none").</summary>
+    public void Malformed(DatabaseEndpointRole role) => _connections.Add(1, Tags(role, None, ResultMalformed));
 
     public void Unreachable(DatabaseEndpointRole role, string site) => _connections.Add(1, Tags(role, site, ResultUnreachable));
 

@@ -217,10 +217,50 @@ public sealed class GatewayConfigurationLoaderTests : IDisposable
     [InlineData("Gateway:Routing:HealthCheck:PassiveReactivationPeriod", "00:00:00")]
     [InlineData("Gateway:Limits:RequestHeadersTimeout", "00:00:00")]
     [InlineData("Gateway:Database:ConnectTimeout", "-00:00:00.100")]
+    [InlineData("Gateway:Database:StartupTimeout", "00:00:00")]
     public void A_zero_or_negative_interval_is_rejected(string key, string value)
     {
         _settings.Values[key] = value;
         AssertRejected(key, "must be greater than zero");
+    }
+
+    [Fact]
+    public void The_public_listener_and_pg_endpoint_limits_have_their_documented_defaults()
+    {
+        var options = _settings.Load();
+
+        Assert.Equal(64, options.Limits.MaxRequestHeaderCount);
+        Assert.Equal(32 * 1024, options.Limits.MaxRequestHeadersTotalSize);
+        Assert.Equal(8 * 1024, options.Limits.MaxRequestLineSize);
+        Assert.Equal(TimeSpan.FromSeconds(10), options.Limits.RequestHeadersTimeout);
+        Assert.Equal(240, options.Limits.MinRequestBodyDataRate);
+        Assert.Equal(TimeSpan.FromSeconds(5), options.Limits.MinRequestBodyDataRateGracePeriod);
+        Assert.Equal(TimeSpan.FromSeconds(60), options.Limits.KeepAliveTimeout);
+        Assert.Equal(10_000, options.Limits.MaxConcurrentConnections);
+        Assert.Equal(100, options.Database.MaxConnectionsPerEndpoint);
+        Assert.Equal(TimeSpan.FromSeconds(10), options.Database.StartupTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(2), options.Database.ConnectTimeout);
+    }
+
+    [Fact]
+    public void A_minimum_request_body_data_rate_of_zero_is_rejected()
+    {
+        _settings.Values["Gateway:Limits:MinRequestBodyDataRate"] = "0";
+        AssertRejected("Gateway:Limits:MinRequestBodyDataRate", "greater than zero");
+    }
+
+    [Fact]
+    public void A_body_data_rate_grace_period_kestrel_cannot_observe_is_rejected()
+    {
+        _settings.Values["Gateway:Limits:MinRequestBodyDataRateGracePeriod"] = "00:00:01";
+        AssertRejected("Gateway:Limits:MinRequestBodyDataRateGracePeriod", "must be more than 1 second");
+    }
+
+    [Fact]
+    public void A_pg_endpoint_connection_limit_below_one_is_rejected()
+    {
+        _settings.Values["Gateway:Database:MaxConnectionsPerEndpoint"] = "0";
+        AssertRejected("Gateway:Database:MaxConnectionsPerEndpoint", "must be at least 1");
     }
 
     [Fact]
@@ -281,6 +321,18 @@ public sealed class GatewayConfigurationLoaderTests : IDisposable
         var admin = _settings.Load().Admin;
 
         Assert.Equal((10, TimeSpan.FromMinutes(1), 16 * 1024), (admin.MaxFailedAuthAttempts, admin.FailedAuthWindow, admin.MaxRequestBodySize));
+    }
+
+    [Theory]
+    [InlineData("Gateway:Admin:TokenFile")]
+    [InlineData("Gateway:Database:PasswordFile")]
+    public void A_secret_pasted_where_its_file_belongs_is_rejected_without_being_echoed(string key)
+    {
+        const string secret = "s3cr3t-pasted-by-mistake";
+        _settings.Values[key] = secret;
+
+        AssertRejected(key, "must be the absolute path of a file holding the secret");
+        Assert.DoesNotContain(secret, string.Join("\n", _settings.Errors()));
     }
 
     [Fact]
