@@ -2,6 +2,7 @@ using System.Net;
 using Gateway.Configuration;
 using Gateway.Coordinator;
 using Gateway.Coordinator.Admin;
+using Gateway.Coordinator.Hooks;
 using Gateway.Coordinator.State;
 using Gateway.Coordinator.Supervision;
 using Gateway.Coordinator.Switching;
@@ -115,6 +116,8 @@ public sealed class GatewayHost : IAsyncDisposable
         services.AddHostedService(provider => provider.GetRequiredService<FilestoreReplication>());
         services.AddSingleton<SwitchMetrics>();
         services.AddSingleton<FilestoreMetrics>();
+        services.AddSingleton<IHookProcess>(new ShellHookProcess(time));
+        services.AddSingleton<SwitchHooks>();
         services.AddSingleton<SiteSwitch>();
         services.AddSingleton<FailbackPreparation>();
         services.AddHostedService<SiteCoordinator>();
