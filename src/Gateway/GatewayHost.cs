@@ -110,7 +110,7 @@ public sealed class GatewayHost : IAsyncDisposable
         services.AddSingleton(new ActiveSiteState(state.Current.ActiveSite));
         services.AddSingleton<Alarms>();
         AddDatabase(services, state);
-        services.AddSingleton(new WriteGate(options.Coordinator.MaxHeldWrites, options.Coordinator.MaxHoldTime, time));
+        services.AddSingleton(WriteGateAtStart(options.Coordinator, state, time));
         services.AddSingleton(new ReplicationOptions());
         services.AddSingleton<FilestoreReplication>();
         services.AddHostedService(provider => provider.GetRequiredService<FilestoreReplication>());
@@ -140,6 +140,18 @@ public sealed class GatewayHost : IAsyncDisposable
             proxy.UsePassiveHealthChecks();
         });
         return app;
+    }
+
+    /// <summary>A gateway killed in the middle of a site switch starts with HTTP writes held too, until the resumed switch routes them.</summary>
+    private static WriteGate WriteGateAtStart(CoordinatorOptions coordinator, GatewayState state, TimeProvider time)
+    {
+        var gate = new WriteGate(coordinator.MaxHeldWrites, coordinator.MaxHoldTime, time);
+        if (state.Current.Switching)
+        {
+            gate.Close();
+        }
+
+        return gate;
     }
 
     private static void AddDatabase(IServiceCollection services, GatewayState state)

@@ -227,8 +227,19 @@ public sealed partial class SiteSwitch(
     private SiteSwitchReport Report(SwitchRun run, bool succeeded, string summary, PromotionReport? db = null, IReadOnlyList<string>? files = null) =>
         new(state.Current.Epoch, run.Kind, run.From, run.To, succeeded, summary, run.Journal.Steps, db, files ?? [], run.StartedAt, time.GetUtcNow() - run.StartedAt, run.Hooks.Runs);
 
+    /// <summary>
+    /// Replicates what is left and stops the replicator, so nothing is copied onto the new active SAN after the flip.
+    /// When the links already point at the new site (a switch resumed after a restart that interrupted it past the
+    /// flip), there is nothing to finish: the replicator then already runs from the new site, and must keep doing so.
+    /// </summary>
     private async Task<((bool Complete, IReadOnlyList<string> Files), string)> FinalSyncAsync(string to, CancellationToken cancellation)
     {
+        var san = topology.Site(to).SanPath;
+        if (options.Value.Filestore.Links.All(link => FilestoreLink.PointsAt(link, san)))
+        {
+            return ((true, []), $"the filestore links already point at {san}: nothing left to replicate onto it");
+        }
+
         try
         {
             var result = await filestore.FinalSyncAndStopAsync(_options.FinalSyncDeadline, cancellation);
