@@ -4,6 +4,7 @@ using Gateway.Coordinator;
 using Gateway.Coordinator.Admin;
 using Gateway.Coordinator.Audit;
 using Gateway.Coordinator.Draining;
+using Gateway.Coordinator.Hooks;
 using Gateway.Coordinator.State;
 using Gateway.Coordinator.Supervision;
 using Gateway.Coordinator.Switching;
@@ -118,12 +119,14 @@ public sealed class GatewayHost : IAsyncDisposable
         services.AddSingleton(DrainState.Load(options.StateDirectory));
         services.AddSingleton<Alarms>();
         AddDatabase(services, state);
-        services.AddSingleton(new WriteGate(options.Coordinator.MaxHeldWrites, options.Coordinator.MaxHoldTime, time));
+        services.AddSingleton(WriteGateAtStart(options.Coordinator, state, time));
         services.AddSingleton(new ReplicationOptions());
         services.AddSingleton<FilestoreReplication>();
         services.AddHostedService(provider => provider.GetRequiredService<FilestoreReplication>());
         services.AddSingleton<SwitchMetrics>();
         services.AddSingleton<FilestoreMetrics>();
+        services.AddSingleton<IHookProcess>(new ShellHookProcess(time));
+        services.AddSingleton<SwitchHooks>();
         services.AddSingleton<SiteSwitch>();
         services.AddSingleton<FailbackPreparation>();
         services.AddHostedService<SiteCoordinator>();
@@ -160,6 +163,18 @@ public sealed class GatewayHost : IAsyncDisposable
             proxy.UsePassiveHealthChecks();
         });
         return app;
+    }
+
+    /// <summary>A gateway killed in the middle of a site switch starts with HTTP writes held too, until the resumed switch routes them.</summary>
+    private static WriteGate WriteGateAtStart(CoordinatorOptions coordinator, GatewayState state, TimeProvider time)
+    {
+        var gate = new WriteGate(coordinator.MaxHeldWrites, coordinator.MaxHoldTime, time);
+        if (state.Current.Switching)
+        {
+            gate.Close();
+        }
+
+        return gate;
     }
 
     private static void AddDatabase(IServiceCollection services, GatewayState state)

@@ -30,6 +30,41 @@ public sealed class PostgresPair : IAsyncLifetime
         await Standby.StartAsync();
     }
 
+    /// <summary>
+    /// Stops both servers cleanly and keeps a copy of their data directories (beside them), then starts them again:
+    /// <see cref="RestoreSnapshotAsync"/> brings the pair back to this moment in a second or two, far faster than a
+    /// new pair, whatever a test did to it (promoted, stopped, rewound).
+    /// </summary>
+    public async Task SnapshotAsync()
+    {
+        await Primary.StopAsync();
+        await Standby.StopAsync();
+        foreach (var node in new[] { Primary, Standby })
+        {
+            await ProcessRunner.RunAsync("rm", ["-rf", SnapshotOf(node)]);
+            await ProcessRunner.RunAsync("cp", ["-a", node.DataDirectory, SnapshotOf(node)]);
+        }
+
+        await Primary.StartAsync();
+        await Standby.StartAsync();
+    }
+
+    /// <summary>Back to the last <see cref="SnapshotAsync"/>: A the primary, B streaming from it, the data as it was.</summary>
+    public async Task RestoreSnapshotAsync()
+    {
+        foreach (var node in new[] { Standby, Primary })
+        {
+            await node.StopAsync("immediate");
+            await ProcessRunner.RunAsync("rm", ["-rf", node.DataDirectory]);
+            await ProcessRunner.RunAsync("cp", ["-a", SnapshotOf(node), node.DataDirectory]);
+        }
+
+        await Primary.StartAsync();
+        await Standby.StartAsync();
+    }
+
+    private static string SnapshotOf(PostgresNode node) => node.DataDirectory + ".snapshot";
+
     private static string ServerSettings(int port) => $"""
 
         port = {port}

@@ -219,6 +219,34 @@ public sealed class CoordinatorOptions
 
     /// <summary>How long a switch may spend replicating the filestore's remaining backlog before it flips the link.</summary>
     public TimeSpan FinalSyncDeadline { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Commands run before and after steps of a site switch (stop test servers, update DNS, page someone), in the order listed.</summary>
+    public List<HookOptions> Hooks { get; set; } = [];
+}
+
+public enum HookWhen
+{
+    Before,
+    After,
+}
+
+/// <summary>
+/// One command run by /bin/sh -c before or after a step of a site switch, with GATEWAY_SWITCH_KIND, GATEWAY_FROM_SITE,
+/// GATEWAY_TO_SITE, GATEWAY_EPOCH, GATEWAY_STEP and GATEWAY_HOOK_WHEN in its environment. Its exit code, duration and
+/// the last 4 KiB of its output go into the switch's report. A failing Before hook aborts a planned switchover while
+/// the database has not moved yet; every other failure is recorded and alarmed, and the switch goes on.
+/// </summary>
+public sealed class HookOptions
+{
+    /// <summary>A step id (persist-epoch, move-database, ..., or "switch" for the whole switch); see SwitchSteps.</summary>
+    public string Step { get; set; } = "";
+
+    public HookWhen? When { get; set; }
+
+    public string Command { get; set; } = "";
+
+    /// <summary>Past this the hook's whole process group is killed and the hook counts as failed.</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
 }
 
 public sealed class AdminOptions

@@ -1,4 +1,5 @@
 using System.Net;
+using Gateway.Coordinator.Switching;
 
 namespace Gateway.Configuration;
 
@@ -411,6 +412,33 @@ public static class GatewayOptionsValidator
         RequirePositive(coordinator.MaxHoldTime, $"{key}:MaxHoldTime", errors);
         RequirePositive(coordinator.DrainTimeout, $"{key}:DrainTimeout", errors);
         RequirePositive(coordinator.FinalSyncDeadline, $"{key}:FinalSyncDeadline", errors);
+        ValidateHooks(coordinator.Hooks, $"{key}:Hooks", errors);
+    }
+
+    private static void ValidateHooks(List<HookOptions> hooks, string key, List<ConfigurationError> errors)
+    {
+        for (var h = 0; h < hooks.Count; h++)
+        {
+            var hook = hooks[h];
+            var hookKey = $"{key}:{h}";
+            if (!SwitchSteps.Hookable.Contains(hook.Step))
+            {
+                var valid = string.Join(", ", SwitchSteps.Hookable);
+                errors.Add(new($"{hookKey}:Step", hook.Step.Length == 0 ? $"is required; one of {valid}" : $"unknown step '{hook.Step}'; the steps are {valid}"));
+            }
+
+            if (hook.When is null)
+            {
+                errors.Add(new($"{hookKey}:When", "is required: Before or After"));
+            }
+
+            if (string.IsNullOrWhiteSpace(hook.Command))
+            {
+                errors.Add(new($"{hookKey}:Command", "is required (run by /bin/sh -c)"));
+            }
+
+            RequirePositive(hook.Timeout, $"{hookKey}:Timeout", errors);
+        }
     }
 
     private static void ValidateDatabase(GatewayOptions options, List<ConfigurationError> errors)

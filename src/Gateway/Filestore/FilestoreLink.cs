@@ -27,6 +27,19 @@ public static class FilestoreLink
             : $"filestore link '{link}' does not exist");
     }
 
+    /// <summary>True when <paramref name="link"/> resolves to <paramref name="directory"/> (however either is spelt); false when it points elsewhere or cannot be read.</summary>
+    public static bool PointsAt(string link, string directory)
+    {
+        try
+        {
+            return SamePlace(CurrentTarget(link), directory, Path.GetDirectoryName(Path.GetFullPath(link))!);
+        }
+        catch (FilestoreLinkException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>
     /// Points <paramref name="link"/> at <paramref name="target"/>. Does nothing when it already points there. Refuses
     /// a target the replicator has not declared a complete replica, unless <paramref name="force"/> is set (an

@@ -1,4 +1,6 @@
+using Gateway.Configuration;
 using Gateway.Coordinator;
+using Microsoft.Extensions.Options;
 
 namespace Gateway.Filestore;
 
@@ -10,6 +12,7 @@ namespace Gateway.Filestore;
 public sealed class FilestoreReplication(
     SiteTopology topology,
     ActiveSiteState activeSite,
+    IOptions<GatewayOptions> gatewayOptions,
     ReplicationOptions options,
     TimeProvider time,
     ILogger<FilestoreReplicator> logger) : IHostedService, IAsyncDisposable
@@ -20,7 +23,16 @@ public sealed class FilestoreReplication(
     /// <summary>The running replicator's status; null while none runs (before start, or between a failover and the way back).</summary>
     public ReplicationStatus? Status => _current?.Status;
 
-    public Task StartAsync(CancellationToken cancellationToken) => ReplicateFromAsync(activeSite.ActiveSite, cancellationToken);
+    /// <summary>
+    /// Replicates from the SAN the filestore links point at: that is where the services write. Usually the active
+    /// site's; not after a restart that interrupted a site switch, whose persisted active site is already the new one
+    /// while the links still point at the old one (the new SAN is then the incomplete side, and replicating from it
+    /// would delete files on the complete one).
+    /// </summary>
+    public Task StartAsync(CancellationToken cancellationToken) => ReplicateFromAsync(SiteTheLinksPointAt() ?? activeSite.ActiveSite, cancellationToken);
+
+    private string? SiteTheLinksPointAt() =>
+        gatewayOptions.Value.Filestore.Links.FirstOrDefault() is { } link ? topology.Sites.FirstOrDefault(site => FilestoreLink.PointsAt(link, site.SanPath))?.Id : null;
 
     /// <summary>Replicates <paramref name="sourceSiteId"/>'s SAN to the other site's; stops a replicator running the other way first. Does nothing if already so.</summary>
     public async Task ReplicateFromAsync(string sourceSiteId, CancellationToken cancellation)

@@ -342,6 +342,56 @@ public sealed class GatewayConfigurationLoaderTests : IDisposable
         AssertRejected("Gateway:Routing:AllowedHosts", "no empty entries");
     }
 
+    private void AddHook(string step, string? when, string command, string? timeout = null)
+    {
+        const string key = "Gateway:Coordinator:Hooks:0";
+        _settings.Values[$"{key}:Step"] = step;
+        _settings.Values[$"{key}:When"] = when;
+        _settings.Values[$"{key}:Command"] = command;
+        if (timeout is not null)
+        {
+            _settings.Values[$"{key}:Timeout"] = timeout;
+        }
+    }
+
+    [Fact]
+    public void A_hook_loads_with_its_step_and_the_default_timeout()
+    {
+        AddHook("move-database", "After", "logger moved");
+
+        var hook = Assert.Single(_settings.Load().Coordinator.Hooks);
+
+        Assert.Equal(("move-database", HookWhen.After, "logger moved", TimeSpan.FromSeconds(10)), (hook.Step, hook.When, hook.Command, hook.Timeout));
+    }
+
+    [Fact]
+    public void A_hook_on_an_unknown_step_names_the_value_and_the_valid_steps()
+    {
+        AddHook("move-the-database", "Before", "true");
+        AssertRejected("Gateway:Coordinator:Hooks:0:Step", "unknown step 'move-the-database'; the steps are switch, persist-epoch, hold-writes");
+    }
+
+    [Fact]
+    public void A_hook_without_when_is_rejected()
+    {
+        AddHook("switch", null, "true");
+        AssertRejected("Gateway:Coordinator:Hooks:0:When", "is required: Before or After");
+    }
+
+    [Fact]
+    public void A_hook_with_an_empty_command_is_rejected()
+    {
+        AddHook("switch", "Before", "  ");
+        AssertRejected("Gateway:Coordinator:Hooks:0:Command", "is required");
+    }
+
+    [Fact]
+    public void A_hook_with_a_non_positive_timeout_is_rejected()
+    {
+        AddHook("switch", "Before", "true", timeout: "00:00:00");
+        AssertRejected("Gateway:Coordinator:Hooks:0:Timeout", "must be greater than zero");
+    }
+
     [Fact]
     public void Every_problem_is_reported_at_once_not_only_the_first()
     {

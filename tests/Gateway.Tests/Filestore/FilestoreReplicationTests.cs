@@ -2,6 +2,7 @@ using Gateway.Configuration;
 using Gateway.Coordinator;
 using Gateway.Filestore;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 
 namespace Gateway.Tests.Filestore;
 
@@ -11,9 +12,10 @@ public sealed class FilestoreReplicationTests : IDisposable
 
     public void Dispose() => _sans.Dispose();
 
-    private FilestoreReplication Replication(string activeSite) => new(
+    private FilestoreReplication Replication(string activeSite, params string[] links) => new(
         new SiteTopology([new SiteOptions { Id = "A", SanPath = _sans.SanA }, new SiteOptions { Id = "B", SanPath = _sans.SanB }]),
         new ActiveSiteState(activeSite),
+        Options.Create(new GatewayOptions { Filestore = new FilestoreOptions { Links = [.. links] } }),
         SanPair.Options(),
         TimeProvider.System,
         NullLogger<FilestoreReplicator>.Instance);
@@ -41,6 +43,19 @@ public sealed class FilestoreReplicationTests : IDisposable
         Assert.False(File.Exists(_sans.B("late")));
         await replication.StopAsync(CancellationToken.None);
         Assert.Null(replication.Status);
+    }
+
+    [Fact]
+    public async Task At_start_it_replicates_from_the_SAN_the_link_points_at_even_when_the_persisted_active_site_is_the_other()
+    {
+        // A restart in the middle of a switch to B: the state already names B, the link still points at SAN A.
+        var link = Path.Combine(_sans.Root, "filestore");
+        File.CreateSymbolicLink(link, _sans.SanA);
+        await using var replication = Replication("B", link);
+
+        await replication.StartAsync(CancellationToken.None);
+
+        Assert.Equal(_sans.AToB, replication.Status!.Direction);
     }
 
     [Fact]

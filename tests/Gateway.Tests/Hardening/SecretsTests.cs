@@ -34,6 +34,8 @@ public sealed class SecretsTests : IAsyncLifetime
         _settings.Values["Gateway:Database:PasswordFile"] = passwordFile;
         _settings.Values["Gateway:Coordinator:AutoFailover"] = "false";
         _settings.Values["Gateway:Database:AutoFailover"] = "false";
+        // The test tries many wrong tokens on purpose; the failed-auth lockout must not answer its later calls with 429.
+        _settings.Values["Gateway:Admin:MaxFailedAuthAttempts"] = "1000";
         // Everything the gateway can say, down to its debug messages.
         _settings.Values["Logging:LogLevel:Default"] = "Debug";
     }

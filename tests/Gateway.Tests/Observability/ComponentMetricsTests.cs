@@ -1,10 +1,14 @@
 using System.Diagnostics.Metrics;
 using Gateway.Configuration;
 using Gateway.Coordinator;
+using Gateway.Coordinator.Hooks;
+using Gateway.Coordinator.Switching;
 using Gateway.Database;
 using Gateway.Observability;
+using Gateway.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 
 namespace Gateway.Tests.Observability;
 
@@ -43,6 +47,22 @@ public sealed class ComponentMetricsTests : IDisposable
         Assert.Contains("gateway_pg_connections_total{result=\"refused\",role=\"read\",site=\"none\"} 1\n", after);
         Assert.Contains("gateway_pg_connections_total{result=\"unreachable\",role=\"write\",site=\"B\"} 1\n", after);
         Assert.Contains("gateway_pg_connections_total{result=\"unreachable\",role=\"read\",site=\"A\"} 0\n", after);
+    }
+
+    [Fact]
+    public async Task Hook_runs_are_counted_by_step_when_and_result_from_zero_for_every_configured_hook_and_pass_promtool()
+    {
+        var options = new GatewayOptions();
+        options.Coordinator.Hooks.Add(new HookOptions { Step = "move-database", When = HookWhen.Before, Command = "true" });
+        var metrics = new SwitchMetrics(_collector, new WriteGate(1, TimeSpan.FromSeconds(1), TimeProvider.System), Options.Create(options));
+
+        metrics.RecordHook(new HookRun("move-database", HookWhen.Before, "true", DateTimeOffset.UnixEpoch, TimeSpan.FromMilliseconds(5), 1, false, "", HookRun.Failed, "stopped"));
+        var scrape = Scrape();
+
+        Assert.Contains("gateway_switch_hook_runs_total{result=\"failed\",step=\"move-database\",when=\"before\"} 1\n", scrape);
+        Assert.Contains("gateway_switch_hook_runs_total{result=\"timed_out\",step=\"move-database\",when=\"before\"} 0\n", scrape);
+        Assert.Contains("gateway_switch_hook_runs_total{result=\"succeeded\",step=\"move-database\",when=\"before\"} 0\n", scrape);
+        await PrometheusTools.CheckMetricsAsync(scrape);
     }
 
     [Theory]

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Gateway.Coordinator.State;
 
 /// <summary>
@@ -9,4 +11,13 @@ public sealed record DurableState(long Epoch, string ActiveSite, string Database
 {
     public static DurableState Initial(string activeSite, DateTimeOffset now) =>
         new(1, activeSite, activeSite, Switching: false, now, $"first start: active site {activeSite} from the configuration");
+
+    /// <summary>
+    /// The interrupted change is a whole-site switch, which the site coordinator finishes (its database step
+    /// included), rather than a database promotion alone, which the database supervisor finishes. A site switch names
+    /// its target both active site and primary; a promotion alone changes only the primary. (A promotion onto the
+    /// active site looks like a site switch to it, and finishing it as one does no more than the promotion would.)
+    /// </summary>
+    [JsonIgnore]
+    public bool SiteSwitchInterrupted => Switching && ActiveSite == DatabasePrimary;
 }

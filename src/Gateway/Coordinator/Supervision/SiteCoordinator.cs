@@ -31,6 +31,9 @@ public sealed partial class SiteCoordinator(
 {
     public const string FailoverRefusedAlarm = "site-failover-refused";
 
+    /// <summary>How long an interrupted switch that could not be finished waits before it is tried again.</summary>
+    private static readonly TimeSpan ResumeRetryInterval = TimeSpan.FromSeconds(2);
+
     private readonly CoordinatorOptions _policy = options.Value.Coordinator;
     private readonly Dictionary<string, SiteHealth> _health = [];
     private string? _lastReason;
@@ -64,25 +67,35 @@ public sealed partial class SiteCoordinator(
     }
 
     /// <summary>
-    /// A gateway killed in the middle of a site switch restarts with the new active site persisted: once the
-    /// database supervisor has finished its part (a primary is designated again), the switch is run again to flip
-    /// the links and release writes. Every step is idempotent.
+    /// A gateway killed in the middle of a site switch restarts with the new active site persisted and writes held
+    /// (see GatewayHost), and runs the switch again from the start, as a failover: every step is idempotent (the
+    /// database step finds the primary already moved, or moves it; the links flip once), and the gate was passed
+    /// before the epoch was written. Until the switch has finished it is retried; writes stay held meanwhile.
+    /// An interrupted promotion alone is the database supervisor's; the site then follows it as usual.
     /// </summary>
     private async Task FinishInterruptedSwitchAsync(CancellationToken cancellation)
     {
-        if (!state.Current.Switching)
+        while (state.Current.SiteSwitchInterrupted)
         {
-            return;
-        }
+            var target = state.Current.ActiveSite;
+            Log.Resuming(logger, target, state.Current.Epoch);
+            try
+            {
+                var report = await siteSwitch.SwitchAsync(target, SwitchKind.Failover, force: true, $"resuming the switch to {target} interrupted by a gateway restart", cancellation);
+                if (report.Succeeded)
+                {
+                    return;
+                }
 
-        while (databaseRouting.Current.Primary is null)
-        {
-            await Task.Delay(_policy.ObserveInterval, time, cancellation);
-        }
+                Log.ResumeFailed(logger, target, report.Summary);
+            }
+            catch (SwitchInProgressException)
+            {
+                // An operator's switch got in first; it decides, and leaves the state switching only if it failed too.
+            }
 
-        var target = state.Current.ActiveSite;
-        Log.Resuming(logger, target, state.Current.Epoch);
-        await siteSwitch.SwitchAsync(target, SwitchKind.Failover, force: true, $"resuming the switch to {target} interrupted by a gateway restart", cancellation);
+            await Task.Delay(ResumeRetryInterval, time, cancellation);
+        }
     }
 
     private async Task SuperviseAsync(CancellationToken cancellation)
@@ -177,6 +190,9 @@ public sealed partial class SiteCoordinator(
 
         [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "Resuming the switch to site {Site} of epoch {Epoch}, interrupted by a gateway restart")]
         public static partial void Resuming(ILogger logger, string site, long epoch);
+
+        [LoggerMessage(EventId = 4, Level = LogLevel.Error, Message = "The interrupted switch to site {Site} could not be finished; retrying: {Summary}")]
+        public static partial void ResumeFailed(ILogger logger, string site, string summary);
 
         [LoggerMessage(EventId = 3, Level = LogLevel.Error, Message = "Coordinator cycle failed: {Message}")]
         public static partial void CycleFailed(ILogger logger, string message, Exception exception);

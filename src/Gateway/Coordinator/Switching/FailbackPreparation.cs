@@ -25,7 +25,7 @@ public sealed class FailbackPreparation(
         var old = topology.PeerOf(active).Id;
         var journal = new StepJournal(time, logger, $"failback preparation of {old}");
         SiteSwitchReport Report(bool succeeded, string summary) =>
-            new(0, SwitchKind.Failback, active, old, succeeded, summary, journal.Steps, null, [], startedAt, time.GetUtcNow() - startedAt);
+            new(0, SwitchKind.Failback, active, old, succeeded, summary, journal.Steps, null, [], startedAt, time.GetUtcNow() - startedAt, []);
 
         var database = await journal.RunAsync($"rejoin the database of {old} as a standby of {active}", async () =>
         {

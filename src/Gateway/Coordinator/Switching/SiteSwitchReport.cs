@@ -1,3 +1,4 @@
+using Gateway.Coordinator.Hooks;
 using Gateway.Database.Failover;
 
 namespace Gateway.Coordinator.Switching;
@@ -16,7 +17,8 @@ public enum SwitchKind
 
 /// <summary>
 /// What a whole-site switch did: its epoch, each step with start and duration, the database promotion's own report
-/// (WAL not replicated), the files not replicated, and the total time (the RTO as the gateway saw it).
+/// (WAL not replicated), the files not replicated, the total time (the RTO as the gateway saw it), and every hook
+/// run with its exit code, duration and output.
 /// </summary>
 public sealed record SiteSwitchReport(
     long Epoch,
@@ -29,4 +31,5 @@ public sealed record SiteSwitchReport(
     PromotionReport? Database,
     IReadOnlyList<string> UnreplicatedFiles,
     DateTimeOffset StartedAt,
-    TimeSpan Total);
+    TimeSpan Total,
+    IReadOnlyList<HookRun> Hooks);

@@ -1,11 +1,14 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using Gateway.Configuration;
+using Gateway.Coordinator.Hooks;
 using Gateway.Observability;
 using Gateway.Routing;
+using Microsoft.Extensions.Options;
 
 namespace Gateway.Coordinator.Switching;
 
-/// <summary>Site switches by kind and result, how long they took, and the writes held meanwhile.</summary>
+/// <summary>Site switches by kind and result, how long they took, the writes held meanwhile, and the hooks run.</summary>
 public sealed class SwitchMetrics
 {
     private static readonly string[] Kinds = ["switchover", "failover"];
@@ -13,8 +16,9 @@ public sealed class SwitchMetrics
 
     private readonly Counter<long> _switches;
     private readonly Histogram<double> _duration;
+    private readonly Counter<long> _hookRuns;
 
-    public SwitchMetrics(MetricsCollector collector, WriteGate writeGate)
+    public SwitchMetrics(MetricsCollector collector, WriteGate writeGate, IOptions<GatewayOptions> options)
     {
         var meter = collector.Meter;
         _switches = meter.CreateCounter<long>("gateway.failovers", "{switch}", "Site switches (planned switchovers and failovers) by kind and result.");
@@ -29,7 +33,21 @@ public sealed class SwitchMetrics
                 _switches.Add(0, Tags(kind, result));
             }
         }
+
+        _hookRuns = meter.CreateCounter<long>("gateway.switch.hook.runs", "{run}", "Hooks run during site switches, by step, before or after it, and result (succeeded, failed, timed_out).");
+        foreach (var hook in options.Value.Coordinator.Hooks.DistinctBy(h => (h.Step, h.When)))
+        {
+            foreach (var result in HookRun.Results)
+            {
+                _hookRuns.Add(0, HookTags(hook.Step, hook.When ?? HookWhen.Before, result));
+            }
+        }
     }
+
+    public void RecordHook(HookRun run) => _hookRuns.Add(1, HookTags(run.Step, run.When, run.Result));
+
+    private static TagList HookTags(string step, HookWhen when, string result) =>
+        new() { { "step", step }, { "when", when.ToString().ToLowerInvariant() }, { "result", result } };
 
     public void Record(SiteSwitchReport report)
     {

@@ -51,12 +51,14 @@ public sealed partial class DatabaseSupervisor(
     }
 
     /// <summary>
-    /// A gateway killed in the middle of a switch restarts with writes held (see GatewayHost) and finishes the switch
-    /// its persisted state names: every step is idempotent, and the gate was passed before the epoch was written.
+    /// A gateway killed in the middle of a promotion restarts with writes held (see GatewayHost) and finishes the
+    /// promotion its persisted state names: every step is idempotent, and the gate was passed before the epoch was
+    /// written. An interrupted whole-site switch is the site coordinator's to finish: were the promotion finished here,
+    /// it would mark the switch done while the filestore links still point at the old site.
     /// </summary>
     private async Task ResumeInterruptedSwitchAsync(CancellationToken cancellation)
     {
-        if (state.Current is { Switching: true } interrupted)
+        if (state.Current is { Switching: true, SiteSwitchInterrupted: false } interrupted)
         {
             Log.Resuming(logger, interrupted.DatabasePrimary, interrupted.Epoch);
             await observer.NextAsync(cancellation);

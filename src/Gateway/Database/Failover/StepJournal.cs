@@ -8,9 +8,28 @@ public sealed partial class StepJournal(TimeProvider time, ILogger logger, strin
 {
     private readonly List<StepRecord> _steps = [];
 
-    public IReadOnlyList<StepRecord> Steps => _steps;
+    /// <summary>The steps so far, as a copy: the admin status reads them while the operation adds more.</summary>
+    public IReadOnlyList<StepRecord> Steps
+    {
+        get
+        {
+            lock (_steps)
+            {
+                return _steps.ToList();
+            }
+        }
+    }
 
-    public async Task<T> RunAsync<T>(string step, Func<Task<(T Result, string Outcome)>> action)
+    public Task<T> RunAsync<T>(string step, Func<Task<(T Result, string Outcome)>> action) => RunAsync(null, step, action);
+
+    public Task RunAsync(string step, Func<Task<string>> action) => RunAsync(null, step, action);
+
+    /// <param name="id">The step's stable id (kebab-case, see SwitchSteps), kept in its record beside the sentence.</param>
+    public Task RunAsync(string? id, string step, Func<Task<string>> action) =>
+        RunAsync<bool>(id, step, async () => (true, await action()));
+
+    /// <param name="id">The step's stable id (kebab-case, see SwitchSteps), kept in its record beside the sentence.</param>
+    public async Task<T> RunAsync<T>(string? id, string step, Func<Task<(T Result, string Outcome)>> action)
     {
         var startedAt = time.GetUtcNow();
         var clock = Stopwatch.StartNew();
@@ -20,24 +39,25 @@ public sealed partial class StepJournal(TimeProvider time, ILogger logger, strin
         try
         {
             var (result, outcome) = await action();
-            Record(step, startedAt, clock.Elapsed, outcome);
+            Record(id, step, startedAt, clock.Elapsed, outcome);
             span?.SetTag("gateway.outcome", outcome);
             return result;
         }
         catch (Exception e)
         {
-            Record(step, startedAt, clock.Elapsed, "failed: " + e.Message);
+            Record(id, step, startedAt, clock.Elapsed, "failed: " + e.Message);
             span?.SetStatus(ActivityStatusCode.Error, e.Message);
             throw;
         }
     }
 
-    public Task RunAsync(string step, Func<Task<string>> action) =>
-        RunAsync<bool>(step, async () => (true, await action()));
-
-    private void Record(string step, DateTimeOffset startedAt, TimeSpan duration, string outcome)
+    private void Record(string? id, string step, DateTimeOffset startedAt, TimeSpan duration, string outcome)
     {
-        _steps.Add(new StepRecord(step, startedAt, duration, outcome));
+        lock (_steps)
+        {
+            _steps.Add(new StepRecord(step, startedAt, duration, outcome, id));
+        }
+
         Log.Step(logger, operation, step, (long)duration.TotalMilliseconds, outcome);
     }
 

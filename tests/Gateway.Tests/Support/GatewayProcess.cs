@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Gateway.Coordinator.Admin;
+
+namespace Gateway.Tests.Support;
+
+/// <summary>
+/// The gateway as its own process (<c>dotnet Gateway.dll --config file</c>, the build these tests reference), so a
+/// test can kill it with SIGKILL, as a crashed host would, and start it again on the same configuration and state
+/// directory. Its output goes to a log file, appended across restarts.
+/// </summary>
+public sealed class GatewayProcess : IAsyncDisposable
+{
+    private readonly string _configFile;
+    private Process? _process;
+
+    public GatewayProcess(GatewaySettings settings, string configFile, string logFile)
+    {
+        _configFile = configFile;
+        LogFile = logFile;
+        Public = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{settings.PublicPort}"), Timeout = TimeSpan.FromSeconds(30) };
+        Admin = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{settings.AdminPort}"), Timeout = TimeSpan.FromSeconds(60) };
+        Admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", settings.AdminToken);
+    }
+
+    public string LogFile { get; }
+    public HttpClient Public { get; }
+    public HttpClient Admin { get; }
+    public bool IsRunning => _process is { HasExited: false };
+
+    /// <summary>The last lines of the gateway's log, for failure messages.</summary>
+    public string LogTail(int lines = 60) => File.Exists(LogFile) ? string.Join('\n', File.ReadLines(LogFile).TakeLast(lines)) : "(no log)";
+
+    public void Start()
+    {
+        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
+        var dll = Path.Combine(AppContext.BaseDirectory, "Gateway.dll");
+        // exec: the process started is the gateway itself, so Kill() is a SIGKILL of the gateway and nothing else.
+        var start = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add("exec \"$0\" \"$1\" --config \"$2\" >> \"$3\" 2>&1");
+        foreach (var argument in new[] { dotnet, dll, _configFile, LogFile })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        // Settings from the developer's shell must not reconfigure the gateway under test.
+        foreach (var inherited in start.Environment.Keys.Where(key => key.StartsWith("Gateway__", StringComparison.OrdinalIgnoreCase) || key.StartsWith("GATEWAY_", StringComparison.Ordinal)).ToList())
+        {
+            start.Environment.Remove(inherited);
+        }
+
+        _process = Process.Start(start);
+    }
+
+    /// <summary>SIGKILL: no shutdown, no flush, no cleanup; whatever the gateway had persisted is all there is.</summary>
+    public void Kill()
+    {
+        if (IsRunning)
+        {
+            _process!.Kill();
+            _process.WaitForExit();
+        }
+    }
+
+    /// <summary>The admin status, once the admin listener answers (bounded).</summary>
+    public async Task<GatewayStatus> StatusAsync(TimeSpan? within = null)
+    {
+        var giveUpAt = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(30));
+        while (true)
+        {
+            try
+            {
+                return JsonSerializer.Deserialize<GatewayStatus>(await Admin.GetStringAsync("/admin/status"), AdminRequests.Json)!;
+            }
+            catch (HttpRequestException) when (DateTime.UtcNow < giveUpAt && IsRunning)
+            {
+                await Task.Delay(100);
+            }
+        }
+    }
+
+    /// <summary>Polls the status until <paramref name="condition"/> holds; fails with the last status and the log when it does not within the bound.</summary>
+    public async Task<GatewayStatus> WaitForAsync(Func<GatewayStatus, bool> condition, string what, TimeSpan within)
+    {
+        var giveUpAt = DateTime.UtcNow + within;
+        while (true)
+        {
+            var status = await StatusAsync(within);
+            if (condition(status))
+            {
+                return status;
+            }
+
+            if (DateTime.UtcNow > giveUpAt)
+            {
+                throw new TimeoutException($"gateway: not {what} within {within.TotalSeconds:0} s; status: {JsonSerializer.Serialize(status, AdminRequests.Json)}\n--- log ---\n{LogTail()}");
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Kill();
+        _process?.Dispose();
+        Public.Dispose();
+        Admin.Dispose();
+        await Task.CompletedTask;
+    }
+}
