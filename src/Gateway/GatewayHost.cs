@@ -15,6 +15,7 @@ using Gateway.Database.Observation;
 using Gateway.Filestore;
 using Gateway.Observability;
 using Gateway.Routing;
+using Gateway.Tls;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
@@ -101,9 +102,17 @@ public sealed class GatewayHost : IAsyncDisposable
         {
             ApplyLimits(kestrel.Limits, options.Limits);
             // HTTP/1.1 only, stated rather than implied: Kestrel's default (HTTP/1.1 and HTTP/2) already answers an
-            // HTTP/2 preface on a cleartext port with GOAWAY, but would negotiate HTTP/2 the day TLS is added here: a
+            // HTTP/2 preface on a cleartext port with GOAWAY, but over TLS it would negotiate HTTP/2 (ALPN): a
             // second protocol with its own framing and limits that the hostile-input suite does not cover.
-            Listen(kestrel, options.Listeners.PublicUrl, listen => listen.Protocols = HttpProtocols.Http1);
+            Listen(kestrel, options.Listeners.PublicUrl, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http1;
+                if (options.Listeners.PublicCertificate.Length > 0)
+                {
+                    var certificate = kestrel.ApplicationServices.GetRequiredService<ReloadingCertificate>();
+                    listen.UseHttps(https => https.ServerCertificateSelector = (_, _) => certificate.Current());
+                }
+            });
             ListenDatabase(kestrel, options.Listeners.PgWriteEndpoint, DatabaseEndpointRole.Write);
             ListenDatabase(kestrel, options.Listeners.PgReadEndpoint, DatabaseEndpointRole.Read);
         });
@@ -139,6 +148,7 @@ public sealed class GatewayHost : IAsyncDisposable
         services.AddSingleton<ILoadBalancingPolicy, LeastLoadedPolicy>();
         services.AddSingleton<IPassiveHealthCheckPolicy, ConsecutiveFailuresPassivePolicy>();
         services.AddGatewayObservability();
+        services.AddSingleton<ReloadingCertificate>();
         services.AddReverseProxy().LoadFromMemory([ProxyConfigFactory.Route()], [ProxyConfigFactory.Cluster(options)]);
 
         var app = builder.Build();

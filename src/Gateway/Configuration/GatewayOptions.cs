@@ -129,6 +129,15 @@ public sealed class ListenerOptions
 {
     public string PublicUrl { get; set; } = "http://127.0.0.1:8080";
 
+    /// <summary>
+    /// PEM certificate (chain) for an https:// PublicUrl, with <see cref="PublicCertificateKey"/>. Both files are read
+    /// again when either changes, for the next TLS handshake: renew them (rename over the old ones) without a restart.
+    /// </summary>
+    public string PublicCertificate { get; set; } = "";
+
+    /// <summary>PEM private key (unencrypted PKCS#8 or PKCS#1) of <see cref="PublicCertificate"/>.</summary>
+    public string PublicCertificateKey { get; set; } = "";
+
     public string AdminUrl { get; set; } = "http://127.0.0.1:8081";
 
     public string PgWriteEndpoint { get; set; } = "127.0.0.1:6432";

@@ -1,5 +1,6 @@
 using System.Net;
 using Gateway.Coordinator.Switching;
+using Gateway.Tls;
 
 namespace Gateway.Configuration;
 
@@ -20,6 +21,7 @@ public static class GatewayOptionsValidator
         ValidateFilestore(options, errors);
         ValidateHealthCheck(options.Routing, errors);
         ValidateListeners(options.Listeners, errors);
+        ValidatePublicCertificate(options.Listeners, errors);
         ValidateAdmin(options.Admin, adminTokenFromEnvironment, errors);
         ValidateLimits(options, errors);
         ValidateObservability(options.Observability, errors);
@@ -295,9 +297,13 @@ public static class GatewayOptionsValidator
                 continue;
             }
 
-            if (parsed.Scheme != Uri.UriSchemeHttp || !(parsed.IsLoopback || IPAddress.TryParse(parsed.Host.Trim('[', ']'), out _)))
+            var scheme = name == "PublicUrl" && listeners.PublicCertificate.Length > 0 ? Uri.UriSchemeHttps : Uri.UriSchemeHttp;
+            if (parsed.Scheme != scheme || !(parsed.IsLoopback || IPAddress.TryParse(parsed.Host.Trim('[', ']'), out _)))
             {
-                errors.Add(new($"{key}:{name}", $"'{url}' must be http:// on an IP address or localhost (TLS is terminated in front of the gateway for now)"));
+                var why = name == "PublicUrl"
+                    ? "https:// with PublicCertificate and PublicCertificateKey set, http:// without them"
+                    : "http:// (the admin listener is for loopback or a management network)";
+                errors.Add(new($"{key}:{name}", $"'{url}' must be {scheme}:// on an IP address or localhost: {why}"));
                 continue;
             }
 
@@ -367,6 +373,27 @@ public static class GatewayOptionsValidator
         }
 
         return Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
+    }
+
+    /// <summary>Both PEM files or neither; present and readable as a certificate with its key, so a bad file stops the start, not the first handshake.</summary>
+    private static void ValidatePublicCertificate(ListenerOptions listeners, List<ConfigurationError> errors)
+    {
+        var key = $"{Root}:Listeners";
+        if (listeners.PublicCertificate.Length == 0 && listeners.PublicCertificateKey.Length == 0)
+        {
+            return;
+        }
+
+        if (listeners.PublicCertificate.Length == 0 || listeners.PublicCertificateKey.Length == 0)
+        {
+            errors.Add(new($"{key}:{(listeners.PublicCertificate.Length == 0 ? "PublicCertificate" : "PublicCertificateKey")}", "is required when the other one is set"));
+            return;
+        }
+
+        if (PublicCertificate.Load(listeners.PublicCertificate, listeners.PublicCertificateKey) is { Error: { } error })
+        {
+            errors.Add(new($"{key}:PublicCertificate", error));
+        }
     }
 
     private static void ValidateObservability(ObservabilityOptions observability, List<ConfigurationError> errors)
