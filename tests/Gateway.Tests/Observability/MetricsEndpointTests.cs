@@ -5,45 +5,21 @@ using Gateway.Tests.Support;
 namespace Gateway.Tests.Observability;
 
 /// <summary>/metrics of the real gateway (both hosts, real listeners) in front of one real backend per site.</summary>
-public sealed class MetricsEndpointTests : IAsyncLifetime
+public sealed class MetricsEndpointTests : EchoSitesTest
 {
-    private EchoBackend _a1 = null!;
-    private EchoBackend _b1 = null!;
-    private GatewaySettings _settings = null!;
-    private RunningGateway _gateway = null!;
-
-    public async Task InitializeAsync()
+    private new async Task StartGatewayAsync()
     {
-        _a1 = await EchoBackend.StartAsync("a1");
-        _b1 = await EchoBackend.StartAsync("b1");
-        _settings = new GatewaySettings([_a1.Url], [_b1.Url]);
+        await base.StartGatewayAsync();
+        await Gateway.WaitForAllHealthyAsync(TimeSpan.FromSeconds(10));
     }
 
-    public async Task DisposeAsync()
-    {
-        if (_gateway is not null)
-        {
-            await _gateway.DisposeAsync();
-        }
-
-        await _a1.DisposeAsync();
-        await _b1.DisposeAsync();
-        _settings.Dispose();
-    }
-
-    private async Task StartGatewayAsync()
-    {
-        _gateway = await RunningGateway.StartAsync(_settings);
-        await _gateway.WaitForAllHealthyAsync(TimeSpan.FromSeconds(10));
-    }
-
-    private Task<MetricsScrape> ScrapeAsync() => MetricsScrape.FetchAsync(_gateway.Admin.BaseAddress!);
+    private Task<MetricsScrape> ScrapeAsync() => MetricsScrape.FetchAsync(Gateway.Admin.BaseAddress!);
 
     [Fact]
     public async Task Metrics_answer_on_the_admin_listener_without_a_token_while_the_status_still_needs_one()
     {
         await StartGatewayAsync();
-        using var anonymous = new HttpClient { BaseAddress = _gateway.Admin.BaseAddress };
+        using var anonymous = new HttpClient { BaseAddress = Gateway.Admin.BaseAddress };
 
         using var metrics = await anonymous.GetAsync("/metrics");
         using var status = await anonymous.GetAsync("/admin/status");
@@ -61,8 +37,8 @@ public sealed class MetricsEndpointTests : IAsyncLifetime
 
         var scrape = await ScrapeAsync();
 
-        Assert.Equal(1, scrape.Value($"gateway_filestore_link_target{{link=\"{_settings.FilestoreLink}\",site=\"A\"}}"));
-        Assert.Equal(0, scrape.Value($"gateway_filestore_link_target{{link=\"{_settings.FilestoreLink}\",site=\"B\"}}"));
+        Assert.Equal(1, scrape.Value($"gateway_filestore_link_target{{link=\"{Settings.FilestoreLink}\",site=\"A\"}}"));
+        Assert.Equal(0, scrape.Value($"gateway_filestore_link_target{{link=\"{Settings.FilestoreLink}\",site=\"B\"}}"));
         Assert.Equal(0, scrape.Value("gateway_failovers_total{kind=\"failover\",result=\"succeeded\"}"));
         Assert.Equal(0, scrape.Value("gateway_writes_held"));
     }
@@ -72,7 +48,7 @@ public sealed class MetricsEndpointTests : IAsyncLifetime
     {
         await StartGatewayAsync();
 
-        var body = await _gateway.Public.GetStringAsync("/metrics");
+        var body = await Gateway.Public.GetStringAsync("/metrics");
 
         Assert.Matches("^(a1|b1) GET /metrics$", body);
     }
@@ -83,7 +59,7 @@ public sealed class MetricsEndpointTests : IAsyncLifetime
         await StartGatewayAsync();
         for (var i = 0; i < 3; i++)
         {
-            using var write = await _gateway.Public.PostAsync($"/deposits?name=f{i}", new ByteArrayContent([1]));
+            using var write = await Gateway.Public.PostAsync($"/deposits?name=f{i}", new ByteArrayContent([1]));
             write.EnsureSuccessStatusCode();
         }
 
@@ -99,17 +75,17 @@ public sealed class MetricsEndpointTests : IAsyncLifetime
     [Fact]
     public async Task With_request_telemetry_off_requests_are_proxied_but_neither_counted_nor_timed()
     {
-        _settings.Values["Gateway:Observability:RequestTelemetry"] = "false";
+        Settings.Values["Gateway:Observability:RequestTelemetry"] = "false";
         await StartGatewayAsync();
         for (var i = 0; i < 3; i++)
         {
-            using var write = await _gateway.Public.PostAsync($"/deposits?name=f{i}", new ByteArrayContent([1]));
+            using var write = await Gateway.Public.PostAsync($"/deposits?name=f{i}", new ByteArrayContent([1]));
             write.EnsureSuccessStatusCode();
         }
 
         var scrape = await ScrapeAsync();
 
-        Assert.Equal(3, _a1.Received.Count(r => r.Path.StartsWith("/deposits", StringComparison.Ordinal)));
+        Assert.Equal(3, A1.Received.Count(r => r.Path.StartsWith("/deposits", StringComparison.Ordinal)));
         Assert.DoesNotContain(scrape.Names, name => name.StartsWith("gateway_request", StringComparison.Ordinal));
         // The rest of the figures are still there.
         Assert.Equal(1, scrape.Value("gateway_active_site{site=\"A\"}"));
@@ -119,9 +95,9 @@ public sealed class MetricsEndpointTests : IAsyncLifetime
     public async Task A_failing_instance_counts_a_5xx_against_its_site_and_instance()
     {
         await StartGatewayAsync();
-        _a1.DropRequests = true;
+        A1.DropRequests = true;
 
-        using var write = await _gateway.Public.PostAsync("/deposits?name=f", new ByteArrayContent([1]));
+        using var write = await Gateway.Public.PostAsync("/deposits?name=f", new ByteArrayContent([1]));
 
         var scrape = await ScrapeAsync();
         Assert.Equal(HttpStatusCode.BadGateway, write.StatusCode);
@@ -131,12 +107,12 @@ public sealed class MetricsEndpointTests : IAsyncLifetime
     [Fact]
     public async Task A_request_refused_before_any_instance_is_counted_with_site_and_instance_none_and_health_shows_why()
     {
-        _settings.Values["Gateway:Routing:WritePolicy"] = "Require";
+        Settings.Values["Gateway:Routing:WritePolicy"] = "Require";
         await StartGatewayAsync();
-        _a1.Healthy = false;
-        await _gateway.WaitForHealthAsync("a1", "Unhealthy", TimeSpan.FromSeconds(5));
+        A1.Healthy = false;
+        await Gateway.WaitForHealthAsync("a1", "Unhealthy", TimeSpan.FromSeconds(5));
 
-        using var write = await _gateway.Public.PostAsync("/deposits?name=f", new ByteArrayContent([1]));
+        using var write = await Gateway.Public.PostAsync("/deposits?name=f", new ByteArrayContent([1]));
 
         var scrape = await ScrapeAsync();
         Assert.Equal(HttpStatusCode.ServiceUnavailable, write.StatusCode);
@@ -151,7 +127,7 @@ public sealed class MetricsEndpointTests : IAsyncLifetime
         await StartGatewayAsync();
 
         using var request = new HttpRequestMessage(new HttpMethod("BREW"), "/pot");
-        using var response = await _gateway.Public.SendAsync(request);
+        using var response = await Gateway.Public.SendAsync(request);
 
         var scrape = await ScrapeAsync();
         Assert.Equal(1, scrape.Value("gateway_requests_total{instance=\"a1\",method=\"OTHER\",site=\"A\",status_class=\"2xx\"}"));
@@ -174,9 +150,9 @@ public sealed class MetricsEndpointTests : IAsyncLifetime
     {
         await StartGatewayAsync();
         var before = await ScrapeAsync();
-        using var anonymous = new HttpClient { BaseAddress = _gateway.Admin.BaseAddress };
+        using var anonymous = new HttpClient { BaseAddress = Gateway.Admin.BaseAddress };
         using var refused = await anonymous.GetAsync("/admin/status");
-        using var accepted = await _gateway.Admin.GetAsync("/admin/status");
+        using var accepted = await Gateway.Admin.GetAsync("/admin/status");
 
         var after = await ScrapeAsync();
 
@@ -216,8 +192,8 @@ public sealed class MetricsEndpointTests : IAsyncLifetime
     public async Task Promtool_finds_no_problem_in_a_scrape_with_traffic()
     {
         await StartGatewayAsync();
-        using var read = await _gateway.Public.GetAsync("/deposits/x");
-        using var write = await _gateway.Public.PostAsync("/deposits?name=f", new ByteArrayContent([1]));
+        using var read = await Gateway.Public.GetAsync("/deposits/x");
+        using var write = await Gateway.Public.PostAsync("/deposits?name=f", new ByteArrayContent([1]));
 
         var scrape = await ScrapeAsync();
 

@@ -9,28 +9,21 @@ namespace Gateway.Tests.Observability;
 /// reach a real OTLP endpoint. Other tests' gateways in this process may export into the same trace listeners, so
 /// the assertions look for this test's own trace id, never for an exact set of spans.
 /// </summary>
-public sealed class TracingTests : IAsyncLifetime
+public sealed class TracingTests : EchoSitesTest
 {
-    private EchoBackend _a1 = null!;
-    private EchoBackend _b1 = null!;
     private OtlpReceiver _collector = null!;
-    private GatewaySettings _settings = null!;
 
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        _a1 = await EchoBackend.StartAsync("a1");
-        _b1 = await EchoBackend.StartAsync("b1");
+        await base.InitializeAsync();
         _collector = await OtlpReceiver.StartAsync();
-        _settings = new GatewaySettings([_a1.Url], [_b1.Url]);
-        _settings.Values["Gateway:Observability:OtlpEndpoint"] = _collector.Url;
+        Settings.Values["Gateway:Observability:OtlpEndpoint"] = _collector.Url;
     }
 
-    public async Task DisposeAsync()
+    public override async Task DisposeAsync()
     {
-        await _a1.DisposeAsync();
-        await _b1.DisposeAsync();
+        await base.DisposeAsync();
         await _collector.DisposeAsync();
-        _settings.Dispose();
     }
 
     [Fact]
@@ -38,7 +31,7 @@ public sealed class TracingTests : IAsyncLifetime
     {
         var callerTrace = ActivityTraceId.CreateRandom();
         var callerSpan = ActivitySpanId.CreateRandom();
-        var gateway = await RunningGateway.StartAsync(_settings);
+        var gateway = await RunningGateway.StartAsync(Settings);
         await using (gateway)
         {
             await gateway.WaitForAllHealthyAsync(TimeSpan.FromSeconds(10));
@@ -50,7 +43,7 @@ public sealed class TracingTests : IAsyncLifetime
         }
 
         // The gateway has stopped, which flushed its exporter.
-        var forwarded = _a1.Received.Single(r => r.Path == "/deposits?name=traced");
+        var forwarded = A1.Received.Single(r => r.Path == "/deposits?name=traced");
         var traceParent = forwarded.Headers["traceparent"].Split('-');
         Assert.Equal(callerTrace.ToHexString(), traceParent[1]);
         Assert.NotEqual(callerSpan.ToHexString(), traceParent[2]);
@@ -64,7 +57,7 @@ public sealed class TracingTests : IAsyncLifetime
     {
         // ASP.NET Core starts an unrecorded activity for every request; the proxy span must not hang off it.
         var stopped = new System.Collections.Concurrent.ConcurrentQueue<Activity>();
-        var gatewaySource = Gateway.Observability.GatewayTelemetry.Source;
+        var gatewaySource = global::Gateway.Observability.GatewayTelemetry.Source;
         using var listener = new ActivityListener
         {
             ShouldListenTo = source => source == gatewaySource,
@@ -73,7 +66,7 @@ public sealed class TracingTests : IAsyncLifetime
         };
         ActivitySource.AddActivityListener(listener);
         var path = $"/untraced/{Guid.NewGuid():N}";
-        var gateway = await RunningGateway.StartAsync(_settings);
+        var gateway = await RunningGateway.StartAsync(Settings);
         await using (gateway)
         {
             await gateway.WaitForAllHealthyAsync(TimeSpan.FromSeconds(10));
@@ -83,7 +76,7 @@ public sealed class TracingTests : IAsyncLifetime
         }
 
         var span = stopped.Single(activity => (string?)activity.GetTagItem("url.path") == path);
-        var traceParent = (_a1.Received.Concat(_b1.Received)).Single(r => r.Path == path).Headers["traceparent"].Split('-');
+        var traceParent = (A1.Received.Concat(B1.Received)).Single(r => r.Path == path).Headers["traceparent"].Split('-');
         Assert.Equal(default, span.ParentSpanId);
         Assert.Equal(span.TraceId.ToHexString(), traceParent[1]);
     }
@@ -91,7 +84,7 @@ public sealed class TracingTests : IAsyncLifetime
     [Fact]
     public async Task The_request_span_carries_the_site_instance_and_retry_attributes()
     {
-        var gateway = await RunningGateway.StartAsync(_settings);
+        var gateway = await RunningGateway.StartAsync(Settings);
         await using (gateway)
         {
             await gateway.WaitForAllHealthyAsync(TimeSpan.FromSeconds(10));
@@ -109,14 +102,14 @@ public sealed class TracingTests : IAsyncLifetime
     [Fact]
     public async Task Health_probes_are_not_traced_but_the_forwarded_calls_are()
     {
-        var gateway = await RunningGateway.StartAsync(_settings);
+        var gateway = await RunningGateway.StartAsync(Settings);
         await using (gateway)
         {
             await gateway.WaitForAllHealthyAsync(TimeSpan.FromSeconds(10));
             // Probes that certainly ran while the exporter was up: two failed ones take a1 out, a passing one brings it back.
-            _a1.Healthy = false;
+            A1.Healthy = false;
             await gateway.WaitForHealthAsync("a1", "Unhealthy", TimeSpan.FromSeconds(5));
-            _a1.Healthy = true;
+            A1.Healthy = true;
             await gateway.WaitForHealthAsync("a1", "Healthy", TimeSpan.FromSeconds(5));
             using var client = CallerOf(gateway);
             using var response = await client.GetAsync("/deposits/probe-check");
@@ -130,18 +123,18 @@ public sealed class TracingTests : IAsyncLifetime
     [Fact]
     public async Task A_retried_read_is_marked_on_its_span()
     {
-        var gateway = await RunningGateway.StartAsync(_settings);
+        var gateway = await RunningGateway.StartAsync(Settings);
         var trace = ActivityTraceId.CreateRandom();
         await using (gateway)
         {
             await gateway.WaitForAllHealthyAsync(TimeSpan.FromSeconds(10));
-            _a1.DropRequests = true;
-            _b1.DropRequests = true;
+            A1.DropRequests = true;
+            B1.DropRequests = true;
             using var request = new HttpRequestMessage(HttpMethod.Get, "/deposits/x");
             request.Headers.Add("traceparent", $"00-{trace.ToHexString()}-{ActivitySpanId.CreateRandom().ToHexString()}-01");
             using var client = CallerOf(gateway);
             using var response = await client.SendAsync(request);
-            Assert.Equal(2, _a1.Received.Count + _b1.Received.Count);
+            Assert.Equal(2, A1.Received.Count + B1.Received.Count);
         }
 
         var exports = _collector.TraceExports.Where(e => e.AsSpan().IndexOf(Convert.FromHexString(trace.ToHexString())) >= 0).ToList();

@@ -8,38 +8,23 @@ using Gateway.Tests.Support;
 namespace Gateway.Tests.Tls;
 
 /// <summary>TLS on the public listener: a real gateway, real handshakes, certificates renewed by replacing the PEM files.</summary>
-public sealed class PublicTlsTests : IAsyncLifetime
+public sealed class PublicTlsTests : EchoSitesTest
 {
-    private EchoBackend _a1 = null!;
-    private EchoBackend _b1 = null!;
-    private GatewaySettings _settings = null!;
 
-    private string CertificateFile => Path.Combine(_settings.Root, "public.crt");
+    private string CertificateFile => Path.Combine(Settings.Root, "public.crt");
 
-    private string KeyFile => Path.Combine(_settings.Root, "public.key");
+    private string KeyFile => Path.Combine(Settings.Root, "public.key");
 
-    private Uri PublicHttps => new($"https://127.0.0.1:{_settings.PublicPort}/");
+    private Uri PublicHttps => new($"https://127.0.0.1:{Settings.PublicPort}/");
 
-    public async Task InitializeAsync()
-    {
-        _a1 = await EchoBackend.StartAsync("a1");
-        _b1 = await EchoBackend.StartAsync("b1");
-        _settings = new GatewaySettings([_a1.Url], [_b1.Url]);
-    }
 
-    public async Task DisposeAsync()
-    {
-        await _a1.DisposeAsync();
-        await _b1.DisposeAsync();
-        _settings.Dispose();
-    }
 
     [Fact]
     public async Task The_public_listener_serves_https_and_a_renewed_certificate_from_the_next_handshake_on()
     {
         WritePem("gateway-one");
         UseHttps();
-        await using var gateway = await RunningGateway.StartAsync(_settings);
+        await using var gateway = await RunningGateway.StartAsync(Settings);
         await gateway.WaitForAllHealthyAsync(TimeSpan.FromSeconds(10));
 
         var (firstSubject, body) = await GetOverNewConnectionAsync("/hello");
@@ -60,13 +45,13 @@ public sealed class PublicTlsTests : IAsyncLifetime
     [Fact]
     public void Https_without_a_certificate_and_a_certificate_on_http_are_both_rejected_naming_the_key()
     {
-        _settings.Values["Gateway:Listeners:PublicUrl"] = $"https://127.0.0.1:{_settings.PublicPort}";
-        Assert.Contains(_settings.Errors(), e => e.Key == "Gateway:Listeners:PublicUrl" && e.Problem.Contains("must be http://"));
+        Settings.Values["Gateway:Listeners:PublicUrl"] = $"https://127.0.0.1:{Settings.PublicPort}";
+        Assert.Contains(Settings.Errors(), e => e.Key == "Gateway:Listeners:PublicUrl" && e.Problem.Contains("must be http://"));
 
         WritePem("gateway-one");
         UseHttps();
-        _settings.Values["Gateway:Listeners:PublicUrl"] = $"http://127.0.0.1:{_settings.PublicPort}";
-        Assert.Contains(_settings.Errors(), e => e.Key == "Gateway:Listeners:PublicUrl" && e.Problem.Contains("must be https://"));
+        Settings.Values["Gateway:Listeners:PublicUrl"] = $"http://127.0.0.1:{Settings.PublicPort}";
+        Assert.Contains(Settings.Errors(), e => e.Key == "Gateway:Listeners:PublicUrl" && e.Problem.Contains("must be https://"));
     }
 
     [Fact]
@@ -74,25 +59,25 @@ public sealed class PublicTlsTests : IAsyncLifetime
     {
         WritePem("gateway-one");
         UseHttps();
-        var other = Path.Combine(_settings.Root, "other.key");
+        var other = Path.Combine(Settings.Root, "other.key");
         using (var key = RSA.Create(2048))
         {
             File.WriteAllText(other, key.ExportPkcs8PrivateKeyPem());
         }
 
-        foreach (var keyFile in new[] { Path.Combine(_settings.Root, "missing.key"), other })
+        foreach (var keyFile in new[] { Path.Combine(Settings.Root, "missing.key"), other })
         {
-            _settings.Values["Gateway:Listeners:PublicCertificateKey"] = keyFile;
-            var error = Assert.Single(_settings.Errors(), e => e.Key == "Gateway:Listeners:PublicCertificate");
+            Settings.Values["Gateway:Listeners:PublicCertificateKey"] = keyFile;
+            var error = Assert.Single(Settings.Errors(), e => e.Key == "Gateway:Listeners:PublicCertificate");
             Assert.Contains($"with key '{keyFile}' cannot be used", error.Problem);
         }
     }
 
     private void UseHttps()
     {
-        _settings.Values["Gateway:Listeners:PublicUrl"] = PublicHttps.ToString().TrimEnd('/');
-        _settings.Values["Gateway:Listeners:PublicCertificate"] = CertificateFile;
-        _settings.Values["Gateway:Listeners:PublicCertificateKey"] = KeyFile;
+        Settings.Values["Gateway:Listeners:PublicUrl"] = PublicHttps.ToString().TrimEnd('/');
+        Settings.Values["Gateway:Listeners:PublicCertificate"] = CertificateFile;
+        Settings.Values["Gateway:Listeners:PublicCertificateKey"] = KeyFile;
     }
 
     /// <summary>A fresh self-signed certificate, written as an operator renews one: new files renamed over the old.</summary>

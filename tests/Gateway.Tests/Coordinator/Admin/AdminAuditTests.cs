@@ -11,38 +11,25 @@ using Gateway.Tests.Support;
 namespace Gateway.Tests.Coordinator.Admin;
 
 /// <summary>The audit log, the failed-token lockout and the body limit on the real gateway, read back from the real file.</summary>
-public sealed class AdminAuditTests : IAsyncLifetime
+public sealed class AdminAuditTests : EchoSitesTest
 {
-    private EchoBackend _a1 = null!;
-    private EchoBackend _b1 = null!;
-    private GatewaySettings _settings = null!;
-    private RunningGateway _gateway = null!;
 
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        _a1 = await EchoBackend.StartAsync("a1");
-        _b1 = await EchoBackend.StartAsync("b1");
-        _settings = new GatewaySettings([_a1.Url], [_b1.Url]);
-        _settings.Values["Gateway:Admin:MaxFailedAuthAttempts"] = "3";
-        _settings.Values["Gateway:Admin:FailedAuthWindow"] = "00:00:02";
-        _gateway = await RunningGateway.StartAsync(_settings);
+        await base.InitializeAsync();
+        Settings.Values["Gateway:Admin:MaxFailedAuthAttempts"] = "3";
+        Settings.Values["Gateway:Admin:FailedAuthWindow"] = "00:00:02";
+        await StartGatewayAsync();
     }
 
-    public async Task DisposeAsync()
-    {
-        await _gateway.DisposeAsync();
-        await _a1.DisposeAsync();
-        await _b1.DisposeAsync();
-        _settings.Dispose();
-    }
 
-    private string AuditFile => Path.Combine(_settings.StateDirectory, AuditLog.FileName);
+    private string AuditFile => Path.Combine(Settings.StateDirectory, AuditLog.FileName);
 
     private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
 
     private HttpClient Client(string? token)
     {
-        var client = new HttpClient { BaseAddress = _gateway.Admin.BaseAddress };
+        var client = new HttpClient { BaseAddress = Gateway.Admin.BaseAddress };
         if (token is not null)
         {
             client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
@@ -52,7 +39,7 @@ public sealed class AdminAuditTests : IAsyncLifetime
     }
 
     private async Task<IReadOnlyList<AuditEntry>> ReadAuditAsync(int limit = 100) =>
-        JsonSerializer.Deserialize<List<AuditEntry>>(await _gateway.Admin.GetStringAsync($"/admin/audit?limit={limit}"), AdminRequests.Json)!;
+        JsonSerializer.Deserialize<List<AuditEntry>>(await Gateway.Admin.GetStringAsync($"/admin/audit?limit={limit}"), AdminRequests.Json)!;
 
     private static string Line(AuditEntry entry) => $"{entry.Method} {entry.Path} {entry.Status}: {entry.Result}";
 
@@ -60,13 +47,13 @@ public sealed class AdminAuditTests : IAsyncLifetime
     public async Task Every_state_changing_call_and_every_refusal_is_one_line_with_caller_body_status_and_sentence_and_the_token_never_appears()
     {
         using var anonymous = Client(null);
-        (await _gateway.Admin.PostAsync("/admin/drain", Json("""{"instance":"a1"}"""))).Dispose();
+        (await Gateway.Admin.PostAsync("/admin/drain", Json("""{"instance":"a1"}"""))).Dispose();
         (await anonymous.PostAsync("/admin/drain", Json("""{"site":"B"}"""))).Dispose();
-        (await _gateway.Admin.PostAsync("/admin/drain", Json("""{"site":"B","x":1}"""))).Dispose();
-        (await _gateway.Admin.PostAsync("/admin/undrain", Json("""{"site":"C"}"""))).Dispose();
-        (await _gateway.Admin.PostAsync("/admin/drain", Json("""{"site":"B"}"""))).Dispose();
-        (await _gateway.Admin.GetAsync("/admin/status")).Dispose();
-        (await _gateway.Admin.PostAsync("/admin/undrain", Json("""{"instance":"a1"}"""))).Dispose();
+        (await Gateway.Admin.PostAsync("/admin/drain", Json("""{"site":"B","x":1}"""))).Dispose();
+        (await Gateway.Admin.PostAsync("/admin/undrain", Json("""{"site":"C"}"""))).Dispose();
+        (await Gateway.Admin.PostAsync("/admin/drain", Json("""{"site":"B"}"""))).Dispose();
+        (await Gateway.Admin.GetAsync("/admin/status")).Dispose();
+        (await Gateway.Admin.PostAsync("/admin/undrain", Json("""{"instance":"a1"}"""))).Dispose();
 
         var entries = await ReadAuditAsync();
 
@@ -83,17 +70,15 @@ public sealed class AdminAuditTests : IAsyncLifetime
         Assert.All(entries, entry => Assert.Equal("127.0.0.1", entry.Caller));
         Assert.Equal("""{"site":"B","x":1}""", entries[2].Body);
         Assert.Equal(entries.Count, File.ReadAllLines(AuditFile).Length);
-        Assert.DoesNotContain(_settings.AdminToken, File.ReadAllText(AuditFile));
+        Assert.DoesNotContain(Settings.AdminToken, File.ReadAllText(AuditFile));
     }
 
     [Fact]
     public async Task The_audit_log_survives_a_restart_and_new_entries_follow_the_old_ones()
     {
-        (await _gateway.Admin.PostAsync("/admin/drain", Json("""{"instance":"a1"}"""))).Dispose();
-        await _gateway.DisposeAsync();
-
-        _gateway = await RunningGateway.StartAsync(_settings);
-        (await _gateway.Admin.PostAsync("/admin/undrain", Json("""{"instance":"a1"}"""))).Dispose();
+        (await Gateway.Admin.PostAsync("/admin/drain", Json("""{"instance":"a1"}"""))).Dispose();
+        await RestartGatewayAsync();
+        (await Gateway.Admin.PostAsync("/admin/undrain", Json("""{"instance":"a1"}"""))).Dispose();
         var entries = await ReadAuditAsync();
 
         Assert.Equal(["POST /admin/drain 200", "POST /admin/undrain 200"], entries.Select(e => $"{e.Method} {e.Path} {e.Status}"));
@@ -105,11 +90,11 @@ public sealed class AdminAuditTests : IAsyncLifetime
     {
         foreach (var site in new[] { "C", "D", "E" })
         {
-            (await _gateway.Admin.PostAsync("/admin/drain", Json($$"""{"site":"{{site}}"}"""))).Dispose();
+            (await Gateway.Admin.PostAsync("/admin/drain", Json($$"""{"site":"{{site}}"}"""))).Dispose();
         }
 
         var lastTwo = await ReadAuditAsync(limit: 2);
-        using var bad = await _gateway.Admin.GetAsync("/admin/audit?limit=0");
+        using var bad = await Gateway.Admin.GetAsync("/admin/audit?limit=0");
 
         Assert.Equal(["unknown site 'D'", "unknown site 'E'"], lastTwo.Select(e => e.Result));
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
@@ -119,17 +104,17 @@ public sealed class AdminAuditTests : IAsyncLifetime
     [Fact]
     public async Task While_the_audit_log_cannot_be_written_state_changing_calls_are_refused_and_change_nothing_until_it_can()
     {
-        (await _gateway.Admin.PostAsync("/admin/drain", Json("""{"instance":"a1"}"""))).Dispose();
+        (await Gateway.Admin.PostAsync("/admin/drain", Json("""{"instance":"a1"}"""))).Dispose();
         File.Delete(AuditFile);
         Directory.CreateDirectory(AuditFile); // root too cannot append to a directory
 
         // The call that finds the log broken has already acted: it answers truthfully and its entry waits in memory.
-        using var undrain = await _gateway.Admin.PostAsync("/admin/undrain", Json("""{"instance":"a1"}"""));
-        using var refused = await _gateway.Admin.PostAsync("/admin/drain", Json("""{"instance":"b1"}"""));
-        var whileBroken = await _gateway.StatusAsync();
-        var failures = (await MetricsScrape.FetchAsync(_gateway.Admin.BaseAddress!)).Value("gateway_admin_audit_failures_total");
+        using var undrain = await Gateway.Admin.PostAsync("/admin/undrain", Json("""{"instance":"a1"}"""));
+        using var refused = await Gateway.Admin.PostAsync("/admin/drain", Json("""{"instance":"b1"}"""));
+        var whileBroken = await Gateway.StatusAsync();
+        var failures = (await MetricsScrape.FetchAsync(Gateway.Admin.BaseAddress!)).Value("gateway_admin_audit_failures_total");
         Directory.Delete(AuditFile);
-        using var accepted = await _gateway.Admin.PostAsync("/admin/drain", Json("""{"instance":"b1"}"""));
+        using var accepted = await Gateway.Admin.PostAsync("/admin/drain", Json("""{"instance":"b1"}"""));
 
         Assert.Equal(HttpStatusCode.OK, undrain.StatusCode);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
@@ -145,7 +130,7 @@ public sealed class AdminAuditTests : IAsyncLifetime
     [Fact]
     public async Task After_the_limit_of_wrong_tokens_the_address_gets_429_even_with_the_right_token_until_the_window_passes()
     {
-        using var intruder = Client(_settings.AdminToken + "x");
+        using var intruder = Client(Settings.AdminToken + "x");
         var wrong = new List<HttpStatusCode>();
         for (var i = 0; i < 4; i++)
         {
@@ -153,11 +138,11 @@ public sealed class AdminAuditTests : IAsyncLifetime
             wrong.Add(response.StatusCode);
         }
 
-        using var right = await _gateway.Admin.PostAsync("/admin/drain", Json("""{"instance":"a1"}"""));
-        var lockedOut = (await MetricsScrape.FetchAsync(_gateway.Admin.BaseAddress!)).Value("gateway_admin_auth_refusals_total{reason=\"locked_out\"}");
+        using var right = await Gateway.Admin.PostAsync("/admin/drain", Json("""{"instance":"a1"}"""));
+        var lockedOut = (await MetricsScrape.FetchAsync(Gateway.Admin.BaseAddress!)).Value("gateway_admin_auth_refusals_total{reason=\"locked_out\"}");
         var entries = File.ReadAllLines(AuditFile).Select(line => JsonSerializer.Deserialize<AuditEntry>(line, AdminRequests.Json)!).ToList();
         await Task.Delay(TimeSpan.FromSeconds(2.5));
-        var afterWindow = await _gateway.StatusAsync();
+        var afterWindow = await Gateway.StatusAsync();
 
         Assert.Equal([HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, (HttpStatusCode)429], wrong);
         Assert.Equal((HttpStatusCode)429, right.StatusCode);
@@ -173,7 +158,7 @@ public sealed class AdminAuditTests : IAsyncLifetime
     {
         var body = $$"""{"site":"{{new string('A', 17 * 1024)}}"}""";
 
-        using var response = await _gateway.Admin.PostAsync("/admin/drain", Json(body));
+        using var response = await Gateway.Admin.PostAsync("/admin/drain", Json(body));
         using var anonymous = Client(null);
         using var stranger = await anonymous.PostAsync("/admin/drain", Json(body));
 

@@ -5,33 +5,20 @@ using Gateway.Tests.Support;
 
 namespace Gateway.Tests.Coordinator.Admin;
 
-public sealed class AdminEndpointsTests : IAsyncLifetime
+public sealed class AdminEndpointsTests : EchoSitesTest
 {
-    private EchoBackend _a1 = null!;
-    private EchoBackend _b1 = null!;
-    private GatewaySettings _settings = null!;
-    private RunningGateway _gateway = null!;
 
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        _a1 = await EchoBackend.StartAsync("a1");
-        _b1 = await EchoBackend.StartAsync("b1");
-        _settings = new GatewaySettings([_a1.Url], [_b1.Url]);
-        _gateway = await RunningGateway.StartAsync(_settings);
+        await base.InitializeAsync();
+        await StartGatewayAsync();
     }
 
-    public async Task DisposeAsync()
-    {
-        await _gateway.DisposeAsync();
-        await _a1.DisposeAsync();
-        await _b1.DisposeAsync();
-        _settings.Dispose();
-    }
 
     [Fact]
     public async Task Status_without_a_token_is_401_and_reveals_nothing()
     {
-        using var anonymous = new HttpClient { BaseAddress = _gateway.Admin.BaseAddress };
+        using var anonymous = new HttpClient { BaseAddress = Gateway.Admin.BaseAddress };
         using var response = await anonymous.GetAsync("/admin/status");
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
@@ -41,8 +28,8 @@ public sealed class AdminEndpointsTests : IAsyncLifetime
     [Fact]
     public async Task Status_with_a_wrong_token_is_401()
     {
-        using var intruder = new HttpClient { BaseAddress = _gateway.Admin.BaseAddress };
-        intruder.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", _settings.AdminToken + "x");
+        using var intruder = new HttpClient { BaseAddress = Gateway.Admin.BaseAddress };
+        intruder.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Settings.AdminToken + "x");
 
         using var response = await intruder.GetAsync("/admin/status");
 
@@ -52,8 +39,8 @@ public sealed class AdminEndpointsTests : IAsyncLifetime
     [Fact]
     public async Task Status_with_the_token_shows_sites_instances_and_database_endpoints()
     {
-        await _gateway.WaitForAllHealthyAsync(TimeSpan.FromSeconds(10));
-        var status = await _gateway.StatusAsync();
+        await Gateway.WaitForAllHealthyAsync(TimeSpan.FromSeconds(10));
+        var status = await Gateway.StatusAsync();
 
         Assert.Equal("A", status.ActiveSite);
         Assert.Equal(["a1:A:Healthy", "b1:B:Healthy"], status.Instances.Select(i => $"{i.Id}:{i.Site}:{i.Health}"));
@@ -61,8 +48,8 @@ public sealed class AdminEndpointsTests : IAsyncLifetime
         Assert.Equal("A", status.Database.Primary);
 
         // No PostgreSQL runs behind this gateway: once observed, writes are held for a failover and reads refused.
-        await WaitUntilAsync(async () => (await _gateway.StatusAsync()).Database.Read.Action == "Refuse");
-        var database = (await _gateway.StatusAsync()).Database;
+        await WaitUntilAsync(async () => (await Gateway.StatusAsync()).Database.Read.Action == "Refuse");
+        var database = (await Gateway.StatusAsync()).Database;
         Assert.Equal(("Hold", "primary A unreachable: waiting for it to return or for a failover"), (database.Write.Action, database.Write.Reason));
         Assert.Contains("the standby of site B is unreachable", database.Read.Reason);
         Assert.All(database.Nodes, node => Assert.False(node.Reachable));
@@ -78,34 +65,34 @@ public sealed class AdminEndpointsTests : IAsyncLifetime
     [InlineData("/admin/failback", "{\"site\":\"A\"}", 400, "'site' could not be mapped")]
     public async Task A_bad_admin_request_is_refused_with_a_clear_error_and_changes_nothing(string path, string body, int status, string message)
     {
-        var before = await _gateway.StatusAsync();
+        var before = await Gateway.StatusAsync();
 
-        using var response = await _gateway.Admin.PostAsync(path, new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+        using var response = await Gateway.Admin.PostAsync(path, new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
 
         Assert.Equal(status, (int)response.StatusCode);
         Assert.Contains(message, await response.Content.ReadAsStringAsync());
-        var after = await _gateway.StatusAsync();
+        var after = await Gateway.StatusAsync();
         Assert.Equal((before.Epoch, before.ActiveSite, before.Switching), (after.Epoch, after.ActiveSite, after.Switching));
     }
 
     [Fact]
     public async Task A_state_changing_call_without_the_token_is_401_and_changes_nothing()
     {
-        using var anonymous = new HttpClient { BaseAddress = _gateway.Admin.BaseAddress };
+        using var anonymous = new HttpClient { BaseAddress = Gateway.Admin.BaseAddress };
         using var response = await anonymous.PostAsync("/admin/switchover", new StringContent("{\"to\":\"B\"}", System.Text.Encoding.UTF8, "application/json"));
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
-        Assert.Equal(("A", 1L), ((await _gateway.StatusAsync()).ActiveSite, (await _gateway.StatusAsync()).Epoch));
+        Assert.Equal(("A", 1L), ((await Gateway.StatusAsync()).ActiveSite, (await Gateway.StatusAsync()).Epoch));
     }
 
     [Fact]
     public async Task A_switchover_without_a_reachable_primary_is_refused_with_the_reason_and_changes_nothing()
     {
-        using var response = await _gateway.Admin.PostAsync("/admin/switchover", new StringContent("{\"to\":\"B\"}", System.Text.Encoding.UTF8, "application/json"));
+        using var response = await Gateway.Admin.PostAsync("/admin/switchover", new StringContent("{\"to\":\"B\"}", System.Text.Encoding.UTF8, "application/json"));
 
         Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
         Assert.Contains("the database of site A is not a reachable primary", await response.Content.ReadAsStringAsync());
-        var status = await _gateway.StatusAsync();
+        var status = await Gateway.StatusAsync();
         Assert.Equal(("A", 1L, false), (status.ActiveSite, status.Epoch, status.Switching));
     }
 
@@ -120,15 +107,15 @@ public sealed class AdminEndpointsTests : IAsyncLifetime
     [Fact]
     public async Task Liveness_needs_no_token()
     {
-        using var anonymous = new HttpClient { BaseAddress = _gateway.Admin.BaseAddress };
+        using var anonymous = new HttpClient { BaseAddress = Gateway.Admin.BaseAddress };
         Assert.Equal("ok\n", await anonymous.GetStringAsync("/healthz"));
     }
 
     [Fact]
     public async Task The_admin_port_never_proxies_and_the_public_port_never_answers_admin_routes()
     {
-        using var onAdmin = await _gateway.Admin.GetAsync("/deposits/x");
-        using var onPublic = await _gateway.Public.GetAsync("/admin/status");
+        using var onAdmin = await Gateway.Admin.GetAsync("/deposits/x");
+        using var onPublic = await Gateway.Public.GetAsync("/admin/status");
 
         Assert.Equal(HttpStatusCode.NotFound, onAdmin.StatusCode);
         // The public port forwarded /admin/status to an instance like any other path; the gateway's status never answers there.
