@@ -24,7 +24,10 @@ public sealed class FilestoreLinkTests : IDisposable
         var throughLink = Path.Combine(Link, "data.bin");
 
         using var flipping = new CancellationTokenSource();
-        var readers = Enumerable.Range(0, 4).Select(_ => Task.Run(() => ReadLoop(throughLink, content, flipping.Token))).ToList();
+        // Blocking loops, so each gets its own thread: on a busy thread pool one might otherwise start only after the last flip.
+        var readers = Enumerable.Range(0, 4)
+            .Select(_ => Task.Factory.StartNew(() => ReadLoop(throughLink, content, flipping.Token), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default))
+            .ToList();
         for (var i = 0; i < Flips; i++)
         {
             FilestoreLink.Flip(Link, i % 2 == 0 ? _sans.SanB : _sans.SanA, targetIsCompleteReplica: true);
