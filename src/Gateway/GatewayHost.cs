@@ -110,7 +110,7 @@ public sealed class GatewayHost : IAsyncDisposable
         services.AddSingleton<Alarms>();
         AddDatabase(services, state);
         services.AddSingleton(new WriteGate(options.Coordinator.MaxHeldWrites, options.Coordinator.MaxHoldTime, time));
-        services.AddSingleton(new ReplicationOptions());
+        services.AddSingleton(options.Filestore.Replication);
         services.AddSingleton<FilestoreReplication>();
         services.AddHostedService(provider => provider.GetRequiredService<FilestoreReplication>());
         services.AddSingleton<SwitchMetrics>();
