@@ -1,4 +1,3 @@
-using Gateway.Testing;
 using Gateway.Tests.Support;
 
 namespace Gateway.Tests.Filestore;
@@ -18,8 +17,7 @@ public sealed class ReplicatorKilledMidCopyTests
     [Fact]
     public async Task Killed_with_SIGKILL_mid_copy_B_shows_no_partial_file_and_a_restarted_gateway_converges_and_removes_the_temp_files()
     {
-        using var settings = GatewaySettings.Placeholder();
-        ReplicateTheFilestoreOnly(settings);
+        using var settings = FilestoreOnlyGateway.Settings();
         var sizes = new Dictionary<string, long> { ["large"] = LargeFileBytes };
         for (var i = 0; i < SmallFiles; i++)
         {
@@ -62,15 +60,6 @@ public sealed class ReplicatorKilledMidCopyTests
         await watching.CancelAsync();
         Assert.Empty(await partialFiles);
         Assert.Equal(ReplicaOnDisk.FinalFilesWithHashes(settings.SanA), ReplicaOnDisk.FinalFilesWithHashes(settings.SanB));
-    }
-
-    /// <summary>No database answers and no site fails over: the process under test does nothing but replicate.</summary>
-    private static void ReplicateTheFilestoreOnly(GatewaySettings settings)
-    {
-        settings.Values["Gateway:Sites:0:Database:Port"] = FreePort.Next().ToString();
-        settings.Values["Gateway:Sites:1:Database:Port"] = FreePort.Next().ToString();
-        settings.Values["Gateway:Database:AutoFailover"] = "false";
-        settings.Values["Gateway:Coordinator:AutoFailover"] = "false";
     }
 
     private static IEnumerable<FileInfo> LargeCopyTemps(GatewaySettings settings) =>
