@@ -72,6 +72,15 @@ internal static partial class Posix
         }
     }
 
+    /// <summary>
+    /// sync_file_range(2) with SYNC_FILE_RANGE_WRITE: starts writing the file's dirty pages to disk and returns at once.
+    /// Only a head start for a later syncfs or fsync, never a durability guarantee (it neither waits nor writes
+    /// metadata), so a file system that does not support it is no error.
+    /// </summary>
+    public static void StartWriteback(SafeFileHandle file) => _ = SyncFileRangeCall(file, 0, 0, SyncFileRangeWrite);
+
+    private const uint SyncFileRangeWrite = 2;
+
     private static SystemCallException LastError(string call)
     {
         var errno = Marshal.GetLastPInvokeError();
@@ -86,6 +95,9 @@ internal static partial class Posix
 
     [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
     private static partial int FsyncCall(SafeFileHandle fd);
+
+    [LibraryImport("libc", EntryPoint = "sync_file_range", SetLastError = true)]
+    private static partial int SyncFileRangeCall(SafeFileHandle fd, long offset, long count, uint flags);
 
     [LibraryImport("libc", EntryPoint = "syncfs", SetLastError = true)]
     private static partial int SyncfsCall(SafeFileHandle fd);

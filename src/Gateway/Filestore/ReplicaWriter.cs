@@ -229,12 +229,14 @@ internal sealed class ReplicaWriter
                 offset += read;
             }
 
-            // Not fsynced here: the publisher makes it durable with the rest of its group before the rename.
+            // Not fsynced here: the publisher makes it durable with the rest of its group before the rename. Its
+            // writeback starts now, so that the group's syncfs finds most of the bytes already on their way.
             OnTarget($"cannot set the mode and time of {temp}", () =>
             {
                 SetMode(output.SafeFileHandle, before.Mode);
                 File.SetLastWriteTimeUtc(output.SafeFileHandle, before.ModifiedUtc);
             });
+            Posix.StartWriteback(output.SafeFileHandle);
             return offset;
         }
         finally
