@@ -49,12 +49,15 @@ internal static partial class Posix
     }
 
     /// <summary>A rename is durable only once the directory that holds the name is on disk.</summary>
-    public static void FsyncDirectory(string directory)
+    public static void FsyncDirectory(string directory) => Fsync(directory);
+
+    /// <summary>fsync(2) of a file or directory by path (a read-only descriptor is enough on Linux).</summary>
+    public static void Fsync(string path)
     {
-        using var handle = OpenForReading(directory);
+        using var handle = OpenForReading(path);
         if (FsyncCall(handle) != 0)
         {
-            throw LastError($"fsync of directory '{directory}'");
+            throw LastError($"fsync of '{path}'");
         }
     }
 
