@@ -6,11 +6,14 @@
 #      sync and, in the same run, by rsync -a, rsync -a followed by sync, and rsync -a --fsync; page cache dropped
 #      before each copy. Done at MaxParallelCopies 4 (the default) and 16.
 # Needs root (drop_caches) and rsync (installed through deploy/prereqs.sh). Raw output: bench/out/filestore/<time>/.
-# About 5 minutes.
+# About 10 minutes with the default 3 rounds.
 #
 #   bench/filestore/run.sh
 #   SECONDS_OF_LOAD=10 FILES=1000 BYTES=104857600 bench/filestore/run.sh    # a one-minute smoke test
 #   BENCH_ROOT=/mnt/san bench/filestore/run.sh                             # where the SAN directories go (default /var/tmp)
+#   ROUNDS=5 SKIP_LAG=1 bench/filestore/run.sh                             # initial sync only, 5 rounds (default 3) each
+# Initial sync: each round copies the same tree with the replicator and the three rsync variants; the ratios are
+# taken within a round (same machine load) and their median across rounds is printed last.
 set -euo pipefail
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
@@ -28,9 +31,11 @@ fi
 {
     echo "# $(date -Is) $(uname -r), $(nproc) CPUs, $(free -g | awk '/Mem:/ {print $2}') GiB, load $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "# file system of ${BENCH_ROOT:-/var/tmp}: $(df -T "${BENCH_ROOT:-/var/tmp}" | awk 'NR == 2 {print $2, $1}'); $(rsync --version | head -1)"
-    "$BENCH" lag --rate 200 --size 65536 --seconds "${SECONDS_OF_LOAD:-60}" "${ROOT_ARGS[@]}"
+    if [[ -z ${SKIP_LAG:-} ]]; then
+        "$BENCH" lag --rate 200 --size 65536 --seconds "${SECONDS_OF_LOAD:-60}" "${ROOT_ARGS[@]}"
+    fi
     for parallel in 4 16; do
-        "$BENCH" initial-sync --files "${FILES:-10000}" --bytes "${BYTES:-1073741824}" --parallel "$parallel" "${ROOT_ARGS[@]}"
+        "$BENCH" initial-sync --files "${FILES:-10000}" --bytes "${BYTES:-1073741824}" --parallel "$parallel" --rounds "${ROUNDS:-3}" "${ROOT_ARGS[@]}"
     done
 } | tee "$OUT/results.txt"
 echo "raw results: $OUT/results.txt"

@@ -129,7 +129,7 @@ public sealed class GatewayHost : IAsyncDisposable
         services.AddSingleton<Alarms>();
         AddDatabase(services, state);
         services.AddSingleton(WriteGateAtStart(options.Coordinator, state, time));
-        services.AddSingleton(new ReplicationOptions());
+        services.AddSingleton(options.Filestore.Replication);
         services.AddSingleton<FilestoreReplication>();
         services.AddHostedService(provider => provider.GetRequiredService<FilestoreReplication>());
         services.AddSingleton<SwitchMetrics>();

@@ -14,11 +14,19 @@ public static class InitialSyncBenchmark
 {
     private const int Directories = 100;
 
+    private static readonly (string Name, string Command)[] RsyncVariants =
+    [
+        ("rsync-a", "rsync -a {0}/ {1}/"),
+        ("rsync-a+sync", "rsync -a {0}/ {1}/ && sync"),
+        ("rsync-a--fsync", "rsync -a --fsync {0}/ {1}/"),
+    ];
+
     public static async Task<int> RunAsync(Arguments arguments)
     {
         var files = arguments.Int("files", 10_000);
         var bytes = arguments.Long("bytes", 1L << 30);
         var parallel = arguments.Int("parallel", 4);
+        var rounds = arguments.Int("rounds", 1);
         var root = arguments.RunDirectory("initial-sync");
         try
         {
@@ -26,30 +34,45 @@ public static class InitialSyncBenchmark
             var written = WriteTree(source, files, bytes);
             Console.WriteLine($"tree files {files} bytes {written} directories {Directories}");
 
-            var replicator = await TimeAsync(() => ReplicateAsync(source, Path.Combine(root, "replica"), parallel));
-            Console.WriteLine($"copy replicator parallel {parallel} seconds {replicator:F2} mb_per_s {written / 1e6 / replicator:F1}");
-            var verification = await FilestoreVerifier.CompareAsync(source, Path.Combine(root, "replica"));
-            Console.WriteLine($"verify replicator identical {verification.Identical} differences {verification.Differences.Count}");
-
-            foreach (var (name, command) in new[]
-                     {
-                         ("rsync-a", "rsync -a {0}/ {1}/"),
-                         ("rsync-a+sync", "rsync -a {0}/ {1}/ && sync"),
-                         ("rsync-a--fsync", "rsync -a --fsync {0}/ {1}/"),
-                     })
+            // Every copy of a round runs against the same machine load; the ratios are taken within a round, their median across rounds.
+            var ratios = RsyncVariants.ToDictionary(variant => variant.Name, _ => new List<double>());
+            var replicatorSeconds = new List<double>();
+            var identical = true;
+            for (var round = 1; round <= rounds; round++)
             {
-                var target = Path.Combine(root, name);
-                var seconds = await TimeAsync(() => ShellAsync(string.Format(command, source, target)));
-                Console.WriteLine($"copy {name} seconds {seconds:F2} mb_per_s {written / 1e6 / seconds:F1} replicator_speed_ratio {seconds / replicator:F2}");
-                Directory.Delete(target, recursive: true);
+                var replica = Path.Combine(root, "replica");
+                var replicator = await TimeAsync(() => ReplicateAsync(source, replica, parallel));
+                replicatorSeconds.Add(replicator);
+                Console.WriteLine($"round {round} copy replicator parallel {parallel} seconds {replicator:F2} mb_per_s {written / 1e6 / replicator:F1}");
+                var verification = await FilestoreVerifier.CompareAsync(source, replica);
+                Console.WriteLine($"round {round} verify replicator identical {verification.Identical} differences {verification.Differences.Count}");
+                identical &= verification.Identical;
+                Directory.Delete(replica, recursive: true);
+
+                foreach (var (name, command) in RsyncVariants)
+                {
+                    var target = Path.Combine(root, name);
+                    var seconds = await TimeAsync(() => ShellAsync(string.Format(command, source, target)));
+                    ratios[name].Add(seconds / replicator);
+                    Console.WriteLine($"round {round} copy {name} seconds {seconds:F2} mb_per_s {written / 1e6 / seconds:F1} replicator_speed_ratio {seconds / replicator:F2}");
+                    Directory.Delete(target, recursive: true);
+                }
             }
 
-            return verification.Identical ? 0 : 1;
+            Console.WriteLine($"median of {rounds} round(s): parallel {parallel} replicator_seconds {Median(replicatorSeconds):F2} "
+                + string.Join(' ', RsyncVariants.Select(variant => $"replicator_speed_ratio_vs_{variant.Name} {Median(ratios[variant.Name]):F2}")));
+            return identical ? 0 : 1;
         }
         finally
         {
             Directory.Delete(root, recursive: true);
         }
+    }
+
+    private static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
     }
 
     private static long WriteTree(string source, int files, long bytes)

@@ -83,6 +83,9 @@ public sealed class FilestoreOptions
 {
     /// <summary>Symlinks the services write under; each points at the active site's SAN directory.</summary>
     public List<string> Links { get; set; } = [];
+
+    /// <summary>How the active site's SAN is replicated to the other's (intervals, parallelism, deletes).</summary>
+    public Gateway.Filestore.ReplicationOptions Replication { get; set; } = new();
 }
 
 public enum WritePolicy

@@ -222,6 +222,9 @@ public static class GatewayOptionsValidator
             RequireUnique(link, key, "filestore link", seen, errors);
             ValidateLink(link, key, sanDirectories, errors);
         }
+
+        // The replication settings know their own rules (ReplicationOptions.Validate); here they get their full key.
+        errors.AddRange(options.Filestore.Replication.Validate($"{Root}:Filestore:Replication"));
     }
 
     private static void ValidateLink(string link, string key, HashSet<string> sanDirectories, List<ConfigurationError> errors)

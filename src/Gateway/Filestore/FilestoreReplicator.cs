@@ -45,7 +45,7 @@ public sealed partial class FilestoreReplicator : IAsyncDisposable
         _time = time;
         _logger = logger;
         _scope = ReplicaScope.For(options);
-        _writer = new ReplicaWriter(direction.SourcePath, direction.TargetPath);
+        _writer = new ReplicaWriter(direction.SourcePath, direction.TargetPath, options.MaxParallelCopies);
         _initialSync = new InitialSyncTracker(time);
         _retry = new ResiliencePipelineBuilder { TimeProvider = time }
             .AddRetry(new RetryStrategyOptions
@@ -117,7 +117,10 @@ public sealed partial class FilestoreReplicator : IAsyncDisposable
         Log.Started(_logger, Direction.ToString(), _options.MaxParallelCopies, _options.Deletes);
 
         var stopping = _stopping.Token;
-        var workers = Enumerable.Range(0, _options.MaxParallelCopies).Select(_ => Task.Run(() => ReplicateChangesAsync(stopping), stopping));
+        // MaxParallelCopies of them copy bytes at a time (the writer's copy slots); the others have written theirs and
+        // wait for their group to be flushed and renamed into place, or do the cheap rest (directories, deletes).
+        var workers = Enumerable.Range(0, _options.MaxParallelCopies + ReplicaWriter.MaxCopiesAwaitingFlush)
+            .Select(_ => Task.Run(() => ReplicateChangesAsync(stopping), stopping));
         _running = Task.WhenAll([Task.Run(() => RunReconcilesAsync(stopping), stopping), Task.Run(() => LogInitialSyncProgressAsync(stopping), stopping), .. workers]);
     }
 

@@ -49,14 +49,40 @@ internal static partial class Posix
     }
 
     /// <summary>A rename is durable only once the directory that holds the name is on disk.</summary>
-    public static void FsyncDirectory(string directory)
+    public static void FsyncDirectory(string directory) => Fsync(directory);
+
+    /// <summary>fsync(2) of a file or directory by path (a read-only descriptor is enough on Linux).</summary>
+    public static void Fsync(string path)
     {
-        using var handle = OpenForReading(directory);
+        using var handle = OpenForReading(path);
         if (FsyncCall(handle) != 0)
         {
-            throw LastError($"fsync of directory '{directory}'");
+            throw LastError($"fsync of '{path}'");
         }
     }
+
+    /// <summary>
+    /// syncfs(2): writes back everything pending on the file system that holds <paramref name="anyPathOnIt"/> and
+    /// waits for it, with one journal commit and one cache flush for all of it instead of one per file. Since Linux
+    /// 5.8 it also reports a writeback error of any file written there since the last call.
+    /// </summary>
+    public static void SyncFileSystem(string anyPathOnIt)
+    {
+        using var handle = OpenForReading(anyPathOnIt);
+        if (SyncfsCall(handle) != 0)
+        {
+            throw LastError($"syncfs of the file system holding '{anyPathOnIt}'");
+        }
+    }
+
+    /// <summary>
+    /// sync_file_range(2) with SYNC_FILE_RANGE_WRITE: starts writing the file's dirty pages to disk and returns at once.
+    /// Only a head start for a later syncfs or fsync, never a durability guarantee (it neither waits nor writes
+    /// metadata), so a file system that does not support it is no error.
+    /// </summary>
+    public static void StartWriteback(SafeFileHandle file) => _ = SyncFileRangeCall(file, 0, 0, SyncFileRangeWrite);
+
+    private const uint SyncFileRangeWrite = 2;
 
     private static SystemCallException LastError(string call)
     {
@@ -72,6 +98,12 @@ internal static partial class Posix
 
     [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
     private static partial int FsyncCall(SafeFileHandle fd);
+
+    [LibraryImport("libc", EntryPoint = "sync_file_range", SetLastError = true)]
+    private static partial int SyncFileRangeCall(SafeFileHandle fd, long offset, long count, uint flags);
+
+    [LibraryImport("libc", EntryPoint = "syncfs", SetLastError = true)]
+    private static partial int SyncfsCall(SafeFileHandle fd);
 }
 
 /// <summary>A failed system call: which call on which paths, the errno by name and the kernel's own words.</summary>

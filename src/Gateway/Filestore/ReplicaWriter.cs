@@ -16,72 +16,116 @@ internal enum CopyOutcome
 }
 
 /// <summary>
-/// Every change made to the target. A file is copied to a hidden temp name in its final directory, fsynced, given
-/// the source's mode and modification time, and only then renamed into place: a reader (or a crash) sees the old
-/// file or the new one, never part of one. Failures name the side and the path.
+/// Every change made to the target. A file is copied to a hidden temp name in its final directory and given the
+/// source's mode and modification time; the <see cref="GroupPublisher"/> then makes it durable together with the
+/// other copies finished meanwhile and only then renames it into place: a reader (or a crash) sees the old file or
+/// the new one, never part of one. Failures name the side and the path.
 /// </summary>
-internal sealed class ReplicaWriter(string sourceRoot, string targetRoot)
+internal sealed class ReplicaWriter
 {
+    /// <summary>
+    /// Copies whose bytes are written, waiting for their group's flush, beyond the ones being written: these do not
+    /// hold a copy slot, so the next files are read while a group is flushed. Bounds the replicator's workers.
+    /// </summary>
+    public const int MaxCopiesAwaitingFlush = 256;
+
     private const int ChunkSize = 1024 * 1024;
+
+    private readonly string _sourceRoot;
+    private readonly string _targetRoot;
+    private readonly GroupPublisher _publisher;
+
+    // MaxParallelCopies: how many files are read and written at the same time.
+    private readonly SemaphoreSlim _copySlots;
 
     // Temp files of copies under way: a reconcile must not mistake them for leftovers of a crash.
     private readonly ConcurrentDictionary<string, byte> _activeTemps = new(StringComparer.Ordinal);
 
-    public string SourcePath(string relative) => Path.Join(sourceRoot, relative);
+    public ReplicaWriter(string sourceRoot, string targetRoot, int maxParallelCopies)
+    {
+        _sourceRoot = sourceRoot;
+        _targetRoot = targetRoot;
+        _copySlots = new SemaphoreSlim(maxParallelCopies, maxParallelCopies);
+        _publisher = new GroupPublisher(targetRoot, PutInPlace);
+    }
 
-    public string TargetPath(string relative) => Path.Join(targetRoot, relative);
+    /// <summary>Group flushes so far and the copies they put in place.</summary>
+    public (long Flushes, long Published) PublishCounts => _publisher.Counts;
+
+    public string SourcePath(string relative) => Path.Join(_sourceRoot, relative);
+
+    public string TargetPath(string relative) => Path.Join(_targetRoot, relative);
 
     public async Task<(CopyOutcome Outcome, long Bytes)> CopyFileAsync(string relative, CancellationToken cancellation)
     {
-        var sourcePath = SourcePath(relative);
-        SafeFileHandle source;
+        var targetPath = TargetPath(relative);
+        var temp = Path.Join(Path.GetDirectoryName(targetPath)!, ReplicaScope.TempNameFor(Path.GetFileName(targetPath)));
+        _activeTemps[temp] = 0;
+        var published = false;
         try
         {
-            source = Posix.OpenForReading(sourcePath);
-        }
-        catch (FileNotFoundException)
-        {
-            return (CopyOutcome.SourceVanished, 0);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ReplicationException(ReplicaSide.Source, $"cannot read {sourcePath}: {e.Message}", e);
-        }
-
-        using (source)
-        {
-            var before = SourceState.Of(source, sourcePath);
-            var targetPath = TargetPath(relative);
-            var temp = Path.Join(PrepareDirectoryFor(relative), ReplicaScope.TempNameFor(Path.GetFileName(targetPath)));
-            _activeTemps[temp] = 0;
-            var published = false;
-            try
+            var (outcome, bytes) = await WriteCopyAsync(relative, temp, cancellation);
+            if (outcome == CopyOutcome.Copied)
             {
-                var bytes = await WriteTempAsync(source, sourcePath, temp, before, cancellation);
-                if (SourceState.Of(source, sourcePath) != before || bytes != before.Length)
-                {
-                    return (CopyOutcome.SourceChangedDuringCopy, bytes);
-                }
-
-                OnTarget($"cannot put {targetPath} in place", () =>
-                {
-                    ClearDirectoryInTheWay(targetPath);
-                    AtomicRename.Replace(temp, targetPath);
-                });
+                await _publisher.PublishAsync(temp, targetPath, cancellation);
                 published = true;
-                return (CopyOutcome.Copied, bytes);
             }
-            finally
-            {
-                if (!published)
-                {
-                    DeleteQuietly(temp);
-                }
 
-                _activeTemps.TryRemove(temp, out _);
+            return (outcome, bytes);
+        }
+        finally
+        {
+            if (!published)
+            {
+                DeleteQuietly(temp);
             }
+
+            _activeTemps.TryRemove(temp, out _);
         }
     }
+
+    /// <summary>Writes the source's current content to <paramref name="temp"/> (not yet durable) in one of the copy slots.</summary>
+    private async Task<(CopyOutcome Outcome, long Bytes)> WriteCopyAsync(string relative, string temp, CancellationToken cancellation)
+    {
+        await _copySlots.WaitAsync(cancellation);
+        try
+        {
+            var sourcePath = SourcePath(relative);
+            SafeFileHandle source;
+            try
+            {
+                source = Posix.OpenForReading(sourcePath);
+            }
+            catch (FileNotFoundException)
+            {
+                return (CopyOutcome.SourceVanished, 0);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new ReplicationException(ReplicaSide.Source, $"cannot read {sourcePath}: {e.Message}", e);
+            }
+
+            using (source)
+            {
+                var before = SourceState.Of(source, sourcePath);
+                PrepareDirectoryFor(relative);
+                var bytes = await WriteTempAsync(source, sourcePath, temp, before, cancellation);
+                var unchanged = SourceState.Of(source, sourcePath) == before && bytes == before.Length;
+                return (unchanged ? CopyOutcome.Copied : CopyOutcome.SourceChangedDuringCopy, bytes);
+            }
+        }
+        finally
+        {
+            _copySlots.Release();
+        }
+    }
+
+    /// <summary>Called by the publisher once the temp file's bytes are durable.</summary>
+    private static void PutInPlace(string temp, string targetPath) => OnTarget($"cannot put {targetPath} in place", () =>
+    {
+        ClearDirectoryInTheWay(targetPath);
+        AtomicRename.Replace(temp, targetPath);
+    });
 
     public void CreateDirectory(string relative)
     {
@@ -185,13 +229,14 @@ internal sealed class ReplicaWriter(string sourceRoot, string targetRoot)
                 offset += read;
             }
 
-            OnTarget($"cannot flush {temp} to disk", () =>
+            // Not fsynced here: the publisher makes it durable with the rest of its group before the rename. Its
+            // writeback starts now, so that the group's syncfs finds most of the bytes already on their way.
+            OnTarget($"cannot set the mode and time of {temp}", () =>
             {
                 SetMode(output.SafeFileHandle, before.Mode);
                 File.SetLastWriteTimeUtc(output.SafeFileHandle, before.ModifiedUtc);
-                // The rename must not become visible before the bytes are on disk, or a crash could leave a short file under the final name.
-                output.Flush(flushToDisk: true);
             });
+            Posix.StartWriteback(output.SafeFileHandle);
             return offset;
         }
         finally

@@ -141,7 +141,7 @@ public sealed class FilestoreLinkTests : IDisposable
         Assert.Equal($"filestore link '{missing}' does not exist", Assert.Throws<FilestoreLinkException>(() => FilestoreLink.CurrentTarget(missing)).Message);
     }
 
-    [Fact]
+    [TmpfsFact]
     public async Task A_rename_across_file_systems_fails_with_EXDEV_named_and_copies_nothing()
     {
         await using var tmpfs = await TmpfsMount.MountAsync(Path.Combine(_sans.Root, "other-fs"), "1m");

@@ -192,7 +192,7 @@ public sealed class FilestoreReplicatorTests : IDisposable
         Assert.Equal(ReconcileTrigger.FinalSync, replicator.Status.LastReconcile!.Trigger);
     }
 
-    [Fact]
+    [TmpfsFact]
     public async Task A_final_sync_past_its_deadline_lists_exactly_the_files_that_did_not_make_it()
     {
         await using var tmpfs = await TmpfsMount.MountAsync(_sans.SanB, "1m");
@@ -220,7 +220,7 @@ public sealed class FilestoreReplicatorTests : IDisposable
         Assert.Contains("because the disk was full", replicator.Status.Alarm);
     }
 
-    [Fact]
+    [TmpfsFact]
     public async Task A_final_sync_from_a_source_that_is_gone_lists_the_changes_it_knew_of_and_deletes_nothing()
     {
         await using var tmpfs = await TmpfsMount.MountAsync(_sans.SanB, "1m");

@@ -153,6 +153,11 @@ public sealed class TmpfsMount : IAsyncDisposable
 
     public string Path { get; }
 
+    /// <summary>Why no tmpfs can be mounted here (not root, or root without the right to mount, as in many containers), or null when it can.</summary>
+    public static string? WhyUnavailable => Unavailability.Value;
+
+    private static readonly Lazy<string?> Unavailability = new(ProbeMount);
+
     public static async Task<TmpfsMount> MountAsync(string path, string size)
     {
         Assert.True(Environment.IsPrivilegedProcess,
@@ -166,4 +171,41 @@ public sealed class TmpfsMount : IAsyncDisposable
     public Task ResizeAsync(string size) => ProcessRunner.RunAsync("mount", ["-o", $"remount,size={size}", Path]);
 
     public async ValueTask DisposeAsync() => await ProcessRunner.RunAsync("umount", ["--lazy", Path]);
+
+    /// <summary>Mounts and unmounts a tiny tmpfs once: only trying tells whether this process may mount.</summary>
+    private static string? ProbeMount()
+    {
+        if (!Environment.IsPrivilegedProcess)
+        {
+            return "needs root to mount a tmpfs (tests/run.sh runs as root)";
+        }
+
+        var probe = Directory.CreateTempSubdirectory("tmpfs-probe-").FullName;
+        try
+        {
+            ProcessRunner.RunAsync("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", probe]).GetAwaiter().GetResult();
+            ProcessRunner.RunAsync("umount", [probe]).GetAwaiter().GetResult();
+            return null;
+        }
+        catch (Exception refused)
+        {
+            return $"mount -t tmpfs is not permitted here: {refused.Message.Trim()}";
+        }
+        finally
+        {
+            Directory.Delete(probe);
+        }
+    }
+}
+
+/// <summary>A test that mounts a tmpfs: reported as skipped, with the reason, where mounting is not permitted; never passed without running.</summary>
+public sealed class TmpfsFactAttribute : FactAttribute
+{
+    public TmpfsFactAttribute()
+    {
+        if (TmpfsMount.WhyUnavailable is { } reason)
+        {
+            Skip = reason;
+        }
+    }
 }

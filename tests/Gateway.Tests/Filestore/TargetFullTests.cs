@@ -1,33 +1,61 @@
 using Gateway.Filestore;
+using Gateway.Tests.Observability;
+using Gateway.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Gateway.Tests.Filestore;
 
 public sealed class TargetFullTests
 {
-    [Fact]
-    public async Task A_full_target_raises_the_alarm_is_retried_and_converges_once_space_is_freed_with_nothing_lost()
+    private const int Files = 10;
+    private const int FileBytes = 512 * 1024;
+
+    /// <summary>
+    /// SAN B on a 2 MiB tmpfs, SAN A holding 5 MiB, replicated by the real gateway. While B is full, the status says
+    /// so in words, /metrics shows the alarm and the backlog, and no final name on B ever holds part of a file; once
+    /// the file system is grown, B converges and the alarm clears.
+    /// </summary>
+    [TmpfsFact]
+    public async Task A_full_target_raises_the_alarm_in_status_and_metrics_shows_no_partial_file_and_converges_once_space_is_freed()
     {
-        using var sans = new SanPair();
-        await using var tmpfs = await TmpfsMount.MountAsync(sans.SanB, "2m");
-        var content = new byte[512 * 1024];
-        for (var i = 0; i < 10; i++)
+        using var settings = FilestoreOnlyGateway.Settings();
+        await using var tmpfs = await TmpfsMount.MountAsync(settings.SanB, "2m");
+        var sizes = Enumerable.Range(0, Files).ToDictionary(i => $"f{i}", _ => (long)FileBytes);
+        foreach (var name in sizes.Keys)
         {
-            new Random(i).NextBytes(content);
-            File.WriteAllBytes(sans.A($"f{i}"), content);
+            ReplicaOnDisk.WriteRandom(Path.Combine(settings.SanA, name), FileBytes);
         }
 
-        await using var replicator = sans.Start();
+        using var watching = new CancellationTokenSource();
+        var partialFiles = Task.Run(() => ReplicaOnDisk.PartialFilesUnderFinalNames(settings.SanA, settings.SanB, sizes, watching.Token));
+        await using var gateway = await RunningGateway.StartAsync(settings);
+        var replication = gateway.Host.Public.Services.GetRequiredService<FilestoreReplication>();
+        var adminUrl = new Uri($"http://127.0.0.1:{settings.AdminPort}");
+
         await Eventually.HoldsAsync(
-            () => replicator.Status is { State: ReplicationState.Degraded, Alarm: { } alarm } && alarm.Contains("because the disk was full"),
-            () => $"no alarm for the full target: {replicator.Status}");
-        var degraded = replicator.Status;
-        Assert.StartsWith($"target {sans.SanB} failing for ", degraded.Alarm);
+            () => replication.Status is { State: ReplicationState.Degraded, Alarm: { } alarm } && alarm.Contains("because the disk was full", StringComparison.Ordinal),
+            () => $"no alarm for the full target: {replication.Status}");
+        var degraded = replication.Status!;
+        Assert.StartsWith($"target {settings.SanB} failing for ", degraded.Alarm);
         Assert.True(degraded.PendingFiles > 0 && degraded.PendingBytes > 0, $"{degraded}");
+        var whileFull = await MetricsScrape.FetchAsync(adminUrl);
+        Assert.Equal(1, FilestoreSample(whileFull, "gateway_filestore_replication_alarm"));
+        Assert.True(FilestoreSample(whileFull, "gateway_filestore_backlog_files") > 0, whileFull.Text);
 
         await tmpfs.ResizeAsync("16m");
 
-        await Eventually.ReplicatedAsync(sans, replicator);
-        await Eventually.HoldsAsync(() => replicator.Status is { State: ReplicationState.Streaming, Alarm: null }, () => $"{replicator.Status}");
-        Assert.Equal(10, Directory.GetFiles(sans.SanB).Length);
+        await Eventually.HoldsAsync(
+            () => replication.Status is { State: ReplicationState.Streaming, Alarm: null, PendingFiles: 0 }
+                && ReplicaOnDisk.FinalFilesWithHashes(settings.SanB).Count == Files,
+            () => $"{replication.Status}");
+        await watching.CancelAsync();
+        Assert.Empty(await partialFiles);
+        Assert.Equal(ReplicaOnDisk.FinalFilesWithHashes(settings.SanA), ReplicaOnDisk.FinalFilesWithHashes(settings.SanB));
+        Assert.Empty(ReplicaOnDisk.TempFiles(settings.SanB));
+        Assert.Equal(0, FilestoreSample(await MetricsScrape.FetchAsync(adminUrl), "gateway_filestore_replication_alarm"));
     }
+
+    /// <summary>The one sample of a filestore series (labelled source A, target B).</summary>
+    private static double FilestoreSample(MetricsScrape scrape, string name) =>
+        scrape.Samples.Single(sample => sample.Key.StartsWith(name + "{", StringComparison.Ordinal)).Value;
 }

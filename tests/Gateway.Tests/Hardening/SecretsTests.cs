@@ -67,7 +67,7 @@ public sealed class SecretsTests : IAsyncLifetime
     public async Task Neither_the_admin_token_nor_the_database_password_appears_in_logs_status_metrics_or_config_errors()
     {
         var seen = new StringBuilder();
-        await using (var gateway = GatewayProcess.Start(_settings.WriteJsonFile()))
+        await using (var gateway = GatewayProcess.StartNew(_settings, _settings.WriteJsonFile()))
         {
             using var admin = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_settings.AdminPort}"), Timeout = TimeSpan.FromSeconds(10) };
             admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", _settings.AdminToken);
@@ -161,7 +161,7 @@ public sealed class SecretsTests : IAsyncLifetime
         {
             var original = _settings.Values[key];
             _settings.Values[key] = value;
-            await using var gateway = GatewayProcess.Start(_settings.WriteJsonFile());
+            await using var gateway = GatewayProcess.StartNew(_settings, _settings.WriteJsonFile());
             Assert.Equal(GatewayProgram.ExitBadConfiguration, await gateway.WaitForExitAsync());
             Assert.Contains(key, gateway.Output, StringComparison.Ordinal);
             errors.AppendLine(gateway.Output);
@@ -196,79 +196,5 @@ public sealed class SecretsTests : IAsyncLifetime
 
             await Task.Delay(100);
         }
-    }
-}
-
-/// <summary>The gateway as its own process (dotnet Gateway.dll --config ...), with everything it writes to stdout and stderr kept.</summary>
-public sealed class GatewayProcess : IAsyncDisposable
-{
-    private readonly Process _process;
-    private readonly StringBuilder _output = new();
-
-    private GatewayProcess(Process process) => _process = process;
-
-    public string Output
-    {
-        get
-        {
-            lock (_output)
-            {
-                return _output.ToString();
-            }
-        }
-    }
-
-    public static GatewayProcess Start(string configFile)
-    {
-        var startInfo = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        startInfo.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Gateway.dll"));
-        startInfo.ArgumentList.Add("--config");
-        startInfo.ArgumentList.Add(configFile);
-        // The secrets come from the configured files only, whatever this test process's environment holds.
-        startInfo.Environment.Remove("GATEWAY_ADMIN_TOKEN");
-        startInfo.Environment.Remove("GATEWAY_DB_PASSWORD");
-        var gateway = new GatewayProcess(new Process { StartInfo = startInfo });
-        gateway._process.OutputDataReceived += (_, line) => gateway.Append(line.Data);
-        gateway._process.ErrorDataReceived += (_, line) => gateway.Append(line.Data);
-        gateway._process.Start();
-        gateway._process.BeginOutputReadLine();
-        gateway._process.BeginErrorReadLine();
-        return gateway;
-    }
-
-    private void Append(string? line)
-    {
-        lock (_output)
-        {
-            _output.AppendLine(line);
-        }
-    }
-
-    public async Task<int> WaitForExitAsync()
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await _process.WaitForExitAsync(timeout.Token);
-        return _process.ExitCode;
-    }
-
-    /// <summary>SIGTERM, as an operator stops it, then waits for the output to be flushed.</summary>
-    public async Task StopAsync()
-    {
-        if (!_process.HasExited)
-        {
-            await ProcessRunner.RunAsync("kill", ["-TERM", _process.Id.ToString()]);
-            await WaitForExitAsync();
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
-        }
-
-        _process.Dispose();
     }
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Gateway.Coordinator.Admin;
+using Gateway.Testing;
 
 namespace Gateway.Tests.Support;
 
@@ -28,6 +29,19 @@ public sealed class GatewayProcess : IAsyncDisposable
     public HttpClient Public { get; }
     public HttpClient Admin { get; }
     public bool IsRunning => _process is { HasExited: false };
+
+    /// <summary>Starts a gateway process on a configuration file, its output logged beside the settings' other files.</summary>
+    public static GatewayProcess StartNew(GatewaySettings settings, string configFile)
+    {
+        var gateway = new GatewayProcess(settings, configFile, Path.Combine(settings.Root, $"gateway-{Guid.NewGuid():N}.log"));
+        gateway.Start();
+        return gateway;
+    }
+
+    public bool HasExited => _process is { HasExited: true };
+
+    /// <summary>Everything the gateway wrote to stdout and stderr so far, across restarts.</summary>
+    public string Output => File.Exists(LogFile) ? File.ReadAllText(LogFile) : "";
 
     /// <summary>The last lines of the gateway's log, for failure messages.</summary>
     public string LogTail(int lines = 60) => File.Exists(LogFile) ? string.Join('\n', File.ReadLines(LogFile).TakeLast(lines)) : "(no log)";
@@ -61,6 +75,24 @@ public sealed class GatewayProcess : IAsyncDisposable
         {
             _process!.Kill();
             _process.WaitForExit();
+        }
+    }
+
+    /// <summary>Waits (bounded) for the gateway to exit by itself, e.g. on a bad configuration, and returns its exit code.</summary>
+    public async Task<int> WaitForExitAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await _process!.WaitForExitAsync(timeout.Token);
+        return _process.ExitCode;
+    }
+
+    /// <summary>SIGTERM, as an operator stops it, then waits until it has exited and its output is in the log.</summary>
+    public async Task StopAsync()
+    {
+        if (IsRunning)
+        {
+            await ProcessRunner.RunAsync("kill", ["-TERM", _process!.Id.ToString()]);
+            await WaitForExitAsync();
         }
     }
 
