@@ -22,11 +22,6 @@ internal sealed class GroupPublisher(string targetRoot, Action<string, string> p
     private readonly Lock _gate = new();
     private List<Publication> _waiting = [];
     private bool _flushing;
-    private long _flushes;
-    private long _published;
-
-    /// <summary>Flushes done so far, and copies they put in place: their ratio is the mean group size.</summary>
-    public (long Flushes, long Published) Counts => (Interlocked.Read(ref _flushes), Interlocked.Read(ref _published));
 
     /// <summary>
     /// Returns once <paramref name="temp"/> is durable, renamed to <paramref name="finalPath"/> and that rename is
@@ -119,7 +114,6 @@ internal sealed class GroupPublisher(string targetRoot, Action<string, string> p
     /// <summary>One flush to disk, then the previous group is done and this one is renamed; returns the copies renamed.</summary>
     private List<Publication> Flush(List<Publication> group, List<Publication> renamedBefore)
     {
-        Interlocked.Increment(ref _flushes);
         try
         {
             MakeDurable(group, renamedBefore);
@@ -138,10 +132,7 @@ internal sealed class GroupPublisher(string targetRoot, Action<string, string> p
 
         foreach (var publication in renamedBefore)
         {
-            if (publication.Done.TrySetResult())
-            {
-                Interlocked.Increment(ref _published);
-            }
+            publication.Done.TrySetResult();
         }
 
         var renamed = new List<Publication>(group.Count);

@@ -49,9 +49,6 @@ internal sealed class ReplicaWriter
         _publisher = new GroupPublisher(targetRoot, PutInPlace);
     }
 
-    /// <summary>Group flushes so far and the copies they put in place.</summary>
-    public (long Flushes, long Published) PublishCounts => _publisher.Counts;
-
     public string SourcePath(string relative) => Path.Join(_sourceRoot, relative);
 
     public string TargetPath(string relative) => Path.Join(_targetRoot, relative);

@@ -3,7 +3,7 @@ namespace Gateway.Tests.Filestore;
 public sealed class InterruptedCopyTests
 {
     // One file large enough that its copy is surely under way when the replicator is stopped, and a few others.
-    private const int LargeFileBytes = 160 * 1024 * 1024;
+    private const int LargeFileBytes = 320 * 1024 * 1024;
     private const int SmallerFileBytes = 16 * 1024 * 1024;
     private const int SmallerFiles = 3;
 
@@ -34,9 +34,9 @@ public sealed class InterruptedCopyTests
         await using (var first = sans.Start())
         {
             // Stopped while the large file's bytes are being written: a copy whose bytes are all written is in its group's flush, which a stop lets finish.
-            await Eventually.HoldsAsync(
-                () => ReplicaOnDisk.TempFiles(sans.SanB).Any(temp => temp.Name.StartsWith(".large.", StringComparison.Ordinal) && ReplicaOnDisk.IsPartlyWritten(temp.FullName, sans.A("large"))),
-                () => $"the large copy was never seen half written: {first.Status}");
+            Assert.True(
+                await ReplicaOnDisk.CatchHalfWrittenCopyAsync(sans.SanB, "large", sans.A("large"), Eventually.Patience),
+                $"the large copy was never seen half written: {first.Status}");
         }
 
         Assert.False(File.Exists(sans.B("large")), "the large copy finished before the stop; nothing was interrupted");

@@ -52,6 +52,30 @@ public static class ReplicaOnDisk
         }
     }
 
+    /// <summary>
+    /// Polls <paramref name="targetDirectory"/> on a thread of its own (a busy thread pool must not make it miss a
+    /// copy that lasts a fraction of a second) until the copy of <paramref name="name"/> is caught half written, or
+    /// <paramref name="stopWaiting"/> says there is no point any more. True when caught.
+    /// </summary>
+    public static Task<bool> CatchHalfWrittenCopyAsync(string targetDirectory, string name, string source, TimeSpan within, Func<bool>? stopWaiting = null) =>
+        Task.Factory.StartNew(
+            () =>
+            {
+                var deadline = DateTime.UtcNow + within;
+                while (DateTime.UtcNow < deadline && stopWaiting?.Invoke() != true)
+                {
+                    if (TempFiles(targetDirectory).Any(temp => temp.Name.StartsWith($".{name}.", StringComparison.Ordinal) && IsPartlyWritten(temp.FullName, source)))
+                    {
+                        return true;
+                    }
+
+                    Thread.Sleep(1);
+                }
+
+                return false;
+            },
+            CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
     private static byte[] ReadAt(Microsoft.Win32.SafeHandles.SafeFileHandle file, long offset, int count)
     {
         var buffer = new byte[count];

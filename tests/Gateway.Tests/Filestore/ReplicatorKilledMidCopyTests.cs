@@ -8,7 +8,7 @@ namespace Gateway.Tests.Filestore;
 /// </summary>
 public sealed class ReplicatorKilledMidCopyTests
 {
-    // Large enough that its copy takes a visible while (its temp file is polled every 10 ms), small enough for a test.
+    // Large enough that its copy takes a visible while (its temp file is polled every millisecond), small enough for a test.
     private const long LargeFileBytes = 512L * 1024 * 1024;
     private const int SmallFiles = 8;
     private const long SmallFileBytes = 256 * 1024;
@@ -36,11 +36,9 @@ public sealed class ReplicatorKilledMidCopyTests
 
         await using (var first = GatewayProcess.StartNew(settings, config))
         {
-            await Eventually.HoldsAsync(
-                () => first.HasExited || LargeCopyTemps(settings).Any(temp => ReplicaOnDisk.IsPartlyWritten(temp.FullName, largeOnA)),
-                () => $"the large copy was never seen half written on B; gateway output:\n{first.Output}",
-                ProcessPatience);
+            var caught = await ReplicaOnDisk.CatchHalfWrittenCopyAsync(settings.SanB, "large", largeOnA, ProcessPatience, () => first.HasExited);
             Assert.False(first.HasExited, $"the gateway exited by itself:\n{first.Output}");
+            Assert.True(caught, $"the large copy was never seen half written on B; gateway output:\n{first.Output}");
             first.Kill();
         }
 
