@@ -406,6 +406,11 @@ public static class GatewayOptionsValidator
         {
             ValidateHttpUrl(observability.OtlpEndpoint, $"{Root}:Observability:OtlpEndpoint", errors);
         }
+
+        if (observability.TraceSampleRatio is < 0 or > 1 || double.IsNaN(observability.TraceSampleRatio))
+        {
+            errors.Add(new($"{Root}:Observability:TraceSampleRatio", $"{observability.TraceSampleRatio} is not a share between 0 and 1"));
+        }
     }
 
     private static void ValidateLimits(GatewayOptions options, List<ConfigurationError> errors)

@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using Gateway.Configuration;
 using Gateway.Observability;
 using Gateway.Tests.Support;
+using OpenTelemetry.Trace;
 
 namespace Gateway.Tests.Observability;
 
@@ -48,5 +50,39 @@ public sealed class ObservabilityOptionsTests
         var options = new ObservabilityOptions { OtlpEndpoint = endpoint, OtlpProtocol = protocol };
 
         Assert.Equal(exportedTo, TraceExport.ExportEndpoint(options).ToString());
+    }
+
+    [Theory]
+    [InlineData("-0.1")]
+    [InlineData("1.5")]
+    [InlineData("NaN")]
+    public void A_trace_sample_ratio_outside_zero_to_one_is_refused_naming_the_key(string value)
+    {
+        using var settings = GatewaySettings.Placeholder();
+        settings.Values["Gateway:Observability:TraceSampleRatio"] = value;
+
+        Assert.Equal("Gateway:Observability:TraceSampleRatio", Assert.Single(settings.Errors()).Key);
+    }
+
+    [Fact]
+    public void Requests_are_sampled_in_the_ratio_failovers_always_and_health_probes_never()
+    {
+        var sampler = new TraceExport.GatewayWorkSampler(0.1);
+        var random = new Random(7);
+        var traces = Enumerable.Range(0, 10_000).Select(_ =>
+        {
+            var bytes = new byte[16];
+            random.NextBytes(bytes);
+            return ActivityTraceId.CreateFromBytes(bytes);
+        }).ToList();
+
+        int Sampled(ActivityKind kind) => traces.Count(trace =>
+            sampler.ShouldSample(new SamplingParameters(default, trace, "span", kind)).Decision == SamplingDecision.RecordAndSample);
+
+        Assert.InRange(Sampled(ActivityKind.Server), 900, 1100);
+        Assert.Equal(10_000, Sampled(ActivityKind.Internal));
+        Assert.Equal(0, Sampled(ActivityKind.Client));
+        using var defaults = GatewaySettings.Placeholder();
+        Assert.Equal(0.1, defaults.Load().Observability.TraceSampleRatio);
     }
 }

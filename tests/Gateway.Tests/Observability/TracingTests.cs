@@ -18,6 +18,8 @@ public sealed class TracingTests : EchoSitesTest
         await base.InitializeAsync();
         _collector = await OtlpReceiver.StartAsync();
         Settings.Values["Gateway:Observability:OtlpEndpoint"] = _collector.Url;
+        // Every request traced: these tests look for the spans of single requests without a caller's trace.
+        Settings.Values["Gateway:Observability:TraceSampleRatio"] = "1";
     }
 
     public override async Task DisposeAsync()
