@@ -100,11 +100,12 @@ pg_set_password() {
 }
 
 pg_init_primary() {
-    local data
+    local data fresh=no
     data=$(pg_data_dir a)
     if pg_initialised a; then
         say "  PostgreSQL A already initialised in $data (reused)"
     else
+        fresh=yes
         as_postgres "$PG_BIN/initdb" -D "$data" -U postgres --auth-local=peer --auth-host=scram-sha-256 \
             --encoding=UTF8 --locale=C.UTF-8 >"$LOG_DIR/initdb-a.log" 2>&1 ||
             { tail -n 20 "$LOG_DIR/initdb-a.log" >&2; die "initdb failed; read $LOG_DIR/initdb-a.log"; }
@@ -116,7 +117,11 @@ pg_init_primary() {
         port_free "$PG_A_PORT" || die "port $PG_A_PORT (PostgreSQL A) is already in use by another program"
         pg_start a
     fi
-    pg_set_password
+    # Only on a new cluster: a reused one has its password already, and after a switchover A may be a read-only
+    # standby (the gateway's persisted state decides who is primary), where ALTER ROLE would fail.
+    if [[ $fresh == yes ]]; then
+        pg_set_password
+    fi
 }
 
 pg_init_standby() {
