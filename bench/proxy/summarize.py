@@ -92,6 +92,17 @@ def summarise(runs):
     return summary
 
 
+def print_ratios(runs, conc, title):
+    """The per-round req/s ratio of every pair in RATIO_PAIRS that ran, with its median."""
+    for a, b in RATIO_PAIRS:
+        ratios = per_round_ratios(runs, conc, a, b)
+        if ratios:
+            print()
+            print(f"{title} {LABEL[a]} / {LABEL[b]}: "
+                  + ", ".join(f"{x:.3f}" for x in ratios)
+                  + f" (median {statistics.median(ratios):.3f})")
+
+
 def per_round_ratios(runs, conc, a, b):
     by_round_a = {r["round"]: r["rps"] for r in runs.get((conc, a), [])}
     by_round_b = {r["round"]: r["rps"] for r in runs.get((conc, b), [])}
@@ -417,13 +428,7 @@ def main():
               f"{median([r['loadavg1'] for k, rows in runs.items() if k[0] == conc for r in rows]):.2f}.")
         print()
         print(throughput_table(summary, conc, targets))
-        for a, b in RATIO_PAIRS:
-            ratios = per_round_ratios(runs, conc, a, b)
-            if ratios:
-                print()
-                print(f"Per-round req/s ratio {LABEL[a]} / {LABEL[b]}: "
-                      + ", ".join(f"{x:.3f}" for x in ratios)
-                      + f" (median {statistics.median(ratios):.3f})")
+        print_ratios(runs, conc, "Per-round req/s ratio")
     limit = re.search(r"MAX_OTHER_PCT=(\d+)", env.get("settings", ""))
     if limit and rejected:
         limit = int(limit.group(1))
@@ -440,13 +445,7 @@ def main():
             print(f"### Concurrency {conc}, undisturbed runs")
             print()
             print(throughput_table(clean_summary, conc, targets))
-            for a, b in RATIO_PAIRS:
-                ratios = per_round_ratios(clean, conc, a, b)
-                if ratios:
-                    print()
-                    print(f"Rounds where both were undisturbed, req/s ratio {LABEL[a]} / {LABEL[b]}: "
-                          + ", ".join(f"{x:.3f}" for x in ratios)
-                          + f" (median {statistics.median(ratios):.3f})")
+            print_ratios(clean, conc, "Rounds where both were undisturbed, req/s ratio")
     perf = perf_section(out_dir, clk_tck)
     if perf:
         print()
