@@ -60,10 +60,10 @@ else
                 TARGETS="direct haproxy nginx stockyarp gateway_bare gateway gateway_traced" bench/proxy/run.sh ;;
             failover)
                 run_part failover-database RUNS="${FAILOVER_RUNS:-5}" bench/failover/rto.sh database
-                run_part failover-site RUNS="${FAILOVER_RUNS:-5}" TIMELINE_CSV="$OUT/failover-site-timeline.csv" \
+                run_part failover-site RUNS="${FAILOVER_RUNS:-5}" GATEWAY_TIMELINE_CSV="$OUT/failover-site-timeline.csv" \
                     bench/failover/rto.sh site ;;
             filestore) run_part filestore ROUNDS="${FILESTORE_ROUNDS:-3}" BENCH_ROOT="${BENCH_ROOT:-/var/tmp}" bench/filestore/run.sh ;;
-            chaos) run_part chaos CYCLES="${CHAOS_CYCLES:-20}" bench/chaos/run.sh ;;
+            chaos) run_part chaos GATEWAY_CHAOS_CYCLES="${CHAOS_CYCLES:-20}" bench/chaos/run.sh ;;
         esac
     done
 fi

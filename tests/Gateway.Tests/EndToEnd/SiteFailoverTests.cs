@@ -35,6 +35,11 @@ public sealed class SiteFailoverTests(AutoFailoverSystem system, ITestOutputHelp
         var failedOverAt = workload.Now;
         await Task.Delay(2000);
         await workload.StopAsync();
+        if (Environment.GetEnvironmentVariable("GATEWAY_TIMELINE_CSV") is { Length: > 0 } timeline)
+        {
+            // bench/failover/rto.sh site, run by bench/report.sh, plots it.
+            workload.WriteTimeline(timeline, (killedAt, "kill -9 of site A"), (failedOverAt, "B active"));
+        }
 
         var report = (await system.Gateway.Admin.GetFromJsonAsync<List<SiteSwitchReport>>("/admin/history", AdminRequests.Json))!.Single();
         var firstFailure = workload.Failures.Select(f => f.At).DefaultIfEmpty(killedAt).Min();

@@ -114,6 +114,20 @@ public sealed class DepositWorkload(HttpClient gateway, string namePrefix, int d
 
     private List<TimeSpan> AcknowledgedAt() => _acknowledged.Select(a => a.At).Order().ToList();
 
+    /// <summary>
+    /// Every acknowledged deposit (ok), every failed request (failed) and the test's own moments (event), in time
+    /// order, as CSV for bench/report/render.py's plot of a failover as clients saw it.
+    /// </summary>
+    public void WriteTimeline(string path, params (TimeSpan At, string Name)[] events)
+    {
+        var rows = _acknowledged.Select(a => (a.At, Outcome: "ok", Detail: a.Name))
+            .Concat(_failures.Select(f => (f.At, Outcome: "failed", Detail: f.Request)))
+            .Concat(events.Select(e => (e.At, Outcome: "event", Detail: e.Name)))
+            .OrderBy(row => row.At)
+            .Select(row => $"{row.At.TotalMilliseconds:0},{row.Outcome},{row.Detail.Replace(',', ' ')}");
+        File.WriteAllLines(path, ["at_ms,outcome,detail", .. rows]);
+    }
+
     private static TimeSpan LongestGap(List<TimeSpan> points) => points.Zip(points.Skip(1)).Select(pair => pair.Second - pair.First).Max();
 
     private static async Task AtFixedRateAsync(int perSecond, Func<Task> request, CancellationToken stop)
