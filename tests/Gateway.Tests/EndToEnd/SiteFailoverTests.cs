@@ -5,6 +5,7 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using Gateway.Coordinator.Admin;
 using Gateway.Coordinator.Switching;
+using Gateway.Tests.Support;
 using Xunit.Abstractions;
 
 namespace Gateway.Tests.EndToEnd;
@@ -23,16 +24,16 @@ public sealed class AutoFailoverSystem : TwoSiteSystem
 /// <summary>Site A dies whole (both instances and its PostgreSQL, kill -9) under load: the gateway fails over by itself.</summary>
 public sealed class SiteFailoverTests(AutoFailoverSystem system, ITestOutputHelper output) : IClassFixture<AutoFailoverSystem>
 {
-    private sealed record Receipt(Guid Id, string Sha256);
+    private static readonly TimeSpan LoadPeriod = TimeSpan.FromMilliseconds(50);
 
     [Fact]
     public async Task Killing_every_process_of_site_A_under_load_fails_over_to_B_by_itself_keeps_every_acknowledged_deposit_and_fails_back_with_no_failed_request()
     {
-        var acknowledged = new ConcurrentDictionary<Guid, (string Sha256, long AtMs)>();
-        var failedAtMs = new ConcurrentQueue<long>();
         var clock = Stopwatch.StartNew();
+        var deposits = new DepositLoad(system.Gateway.Public, clock);
+        var (acknowledged, failedAtMs) = (deposits.Acknowledged, deposits.FailedAtMs);
         using var stop = new CancellationTokenSource();
-        var load = DepositLoadAsync(acknowledged, failedAtMs, clock, stop.Token);
+        var load = deposits.RunAsync(LoadPeriod, stop.Token);
         await Task.Delay(2500);
 
         var killedAtMs = clock.ElapsedMilliseconds;
@@ -87,9 +88,10 @@ public sealed class SiteFailoverTests(AutoFailoverSystem system, ITestOutputHelp
         Assert.True(failback.Succeeded, failback.Summary);
         Assert.Equal("B", (await system.Gateway.StatusAsync()).ActiveSite);
 
-        var failedAtMs = new ConcurrentQueue<long>();
+        var deposits = new DepositLoad(system.Gateway.Public, clock, acknowledged);
+        var failedAtMs = deposits.FailedAtMs;
         using var stop = new CancellationTokenSource();
-        var load = DepositLoadAsync(acknowledged, failedAtMs, clock, stop.Token);
+        var load = deposits.RunAsync(LoadPeriod, stop.Token);
         await Task.Delay(1000);
         using var home = await system.Gateway.Admin.PostAsJsonAsync("/admin/switchover", new { to = "A" });
         var switchover = (await home.Content.ReadFromJsonAsync<SiteSwitchReport>(AdminRequests.Json))!;
@@ -118,46 +120,6 @@ public sealed class SiteFailoverTests(AutoFailoverSystem system, ITestOutputHelp
             using var response = await system.Gateway.Public.GetAsync($"/deposits/{id}/content");
             Assert.True(response.StatusCode == HttpStatusCode.OK, $"acknowledged deposit {id} is gone {when}: {(int)response.StatusCode}");
             Assert.Equal(sha256, Convert.ToHexStringLower(SHA256.HashData(await response.Content.ReadAsByteArrayAsync())));
-        }
-    }
-
-    private async Task DepositLoadAsync(ConcurrentDictionary<Guid, (string, long)> acknowledged, ConcurrentQueue<long> failedAtMs, Stopwatch clock, CancellationToken stop)
-    {
-        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(50));
-        var inFlight = new List<Task>();
-        try
-        {
-            while (await timer.WaitForNextTickAsync(stop))
-            {
-                inFlight.Add(DepositAsync());
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            // The test's stop.
-        }
-
-        await Task.WhenAll(inFlight);
-
-        async Task DepositAsync()
-        {
-            var content = RandomNumberGenerator.GetBytes(1024);
-            try
-            {
-                using var response = await system.Gateway.Public.PostAsync($"/deposits?name=failover-{Guid.NewGuid():N}", new ByteArrayContent(content));
-                if (response.StatusCode == HttpStatusCode.Created)
-                {
-                    var receipt = (await response.Content.ReadFromJsonAsync<Receipt>())!;
-                    acknowledged[receipt.Id] = (Convert.ToHexStringLower(SHA256.HashData(content)), clock.ElapsedMilliseconds);
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-                // Counted below: a failed request is what the RTO is measured from.
-            }
-
-            failedAtMs.Enqueue(clock.ElapsedMilliseconds);
         }
     }
 }
