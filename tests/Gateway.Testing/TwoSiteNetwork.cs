@@ -27,6 +27,10 @@ public sealed class TwoSiteNetwork : IAsyncDisposable
     private const string InterfacePrefix = "gwt";
     private const string IpForward = "/proc/sys/net/ipv4/ip_forward";
 
+    // ip_forward as it was before the first network, kept on disk so that a run killed before its clean-up does not
+    // leave this machine forwarding: the next run puts it back.
+    private static readonly string IpForwardBefore = Path.Combine(Path.GetTempPath(), "gwt-ip_forward-before");
+
     // Both directions of the partition share one priority, so a clean-up can delete them without knowing the addresses.
     private const string PartitionRulePriority = "4201";
 
@@ -56,6 +60,7 @@ public sealed class TwoSiteNetwork : IAsyncDisposable
 
         await RemoveLeftoversAsync();
         var previousIpForward = (await File.ReadAllTextAsync(IpForward)).Trim();
+        await File.WriteAllTextAsync(IpForwardBefore, previousIpForward);
         var network = new TwoSiteNetwork(Site("A", 1), Site("B", 2), previousIpForward);
         try
         {
@@ -123,6 +128,7 @@ public sealed class TwoSiteNetwork : IAsyncDisposable
 
         await BestEffortAsync(() => Ip("addr", "del", $"{GatewayAddress}/32", "dev", "lo"));
         await BestEffortAsync(() => File.WriteAllTextAsync(IpForward, _previousIpForward));
+        File.Delete(IpForwardBefore);
     }
 
     private static SiteNetwork Site(string id, int subnet)
@@ -148,7 +154,8 @@ public sealed class TwoSiteNetwork : IAsyncDisposable
 
     /// <summary>
     /// Namespaces of runs whose process is gone (killed, or a crashed test host): their processes are killed and the
-    /// namespaces, partition rules and gateway address removed, so this run's addresses and routes are the only ones.
+    /// namespaces, partition rules and gateway address removed, and ip_forward put back, so this run's addresses and
+    /// routes are the only ones.
     /// </summary>
     private static async Task RemoveLeftoversAsync()
     {
@@ -177,6 +184,12 @@ public sealed class TwoSiteNetwork : IAsyncDisposable
         while ((await Ip("rule", "list", "priority", PartitionRulePriority)).Trim().Length > 0)
         {
             await Ip("rule", "del", "priority", PartitionRulePriority);
+        }
+
+        if (File.Exists(IpForwardBefore))
+        {
+            await File.WriteAllTextAsync(IpForward, await File.ReadAllTextAsync(IpForwardBefore));
+            File.Delete(IpForwardBefore);
         }
 
         if ((await Ip("-o", "addr", "show", "dev", "lo")).Contains($" {GatewayAddress}/32 ", StringComparison.Ordinal))
