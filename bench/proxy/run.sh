@@ -795,7 +795,7 @@ run_profiles() {
     say "perf: profiling the .NET proxies during one extra c32 run each (perf record -e cpu-clock $PERF_ARGS)"
     local t
     for t in "${TARGETS[@]}"; do
-        [[ $t == gateway || $t == stockyarp ]] && profile "$t"
+        [[ $t == gateway* || $t == stockyarp ]] && profile "$t"
     done
     return 0
 }

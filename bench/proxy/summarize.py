@@ -22,7 +22,7 @@ LABEL = {
     "stockyarp": "stock YARP 2.1",
     "gateway": "gateway",
     "gateway_bare": "gateway, request telemetry off",
-    "gateway_traced": "gateway, spans exported (OTLP)",
+    "gateway_traced": "gateway, traces exported (OTLP, default sampling)",
 }
 ORDER = ["direct", "haproxy", "nginx", "stockyarp", "gateway_bare", "gateway", "gateway_traced"]
 # Pairs whose per-round req/s ratio is printed (when both ran): against the baselines, and the telemetry's cost.

@@ -61,7 +61,20 @@ public sealed class GatewayHost : IAsyncDisposable
         await Public.StopAsync();
     }
 
-    public Task WaitForShutdownAsync() => Task.WhenAny(Public.WaitForShutdownAsync(), Admin.WaitForShutdownAsync());
+    /// <summary>
+    /// Completes when either host is asked to stop (SIGTERM reaches both; a failing hosted service stops its own).
+    /// It only waits: the hosts' own WaitForShutdownAsync would also stop each host, at the same time as
+    /// <see cref="StopAsync"/> does, so every hosted service was stopped twice at once (a trace exporter disposed
+    /// twice at once crashed the gateway on SIGTERM).
+    /// </summary>
+    public Task WaitForShutdownAsync() => Task.WhenAny(StoppingOf(Public), StoppingOf(Admin));
+
+    private static Task StoppingOf(WebApplication app)
+    {
+        var stopping = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        app.Lifetime.ApplicationStopping.Register(() => stopping.TrySetResult());
+        return stopping.Task;
+    }
 
     public async ValueTask DisposeAsync()
     {

@@ -47,7 +47,12 @@ public sealed partial class TraceExport(IOptions<GatewayOptions> options, ILogge
 
     public Task StopAsync(CancellationToken cancellationToken)
     {
-        Dispose();
+        if (_provider is not null)
+        {
+            Dispose();
+            Log.Stopped(logger);
+        }
+
         return Task.CompletedTask;
     }
 

@@ -1,10 +1,10 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using Gateway.Coordinator.Admin;
 using Gateway.Coordinator.Switching;
 using Gateway.Database.Failover;
+using Gateway.Tests.Support;
 using Xunit.Abstractions;
 
 namespace Gateway.Tests.EndToEnd;
@@ -13,12 +13,6 @@ namespace Gateway.Tests.EndToEnd;
 [Collection(TwoSiteSystemCollection.Name)]
 public sealed class SiteSwitchoverTests(TwoSiteSystem system, ITestOutputHelper output) : IAsyncLifetime
 {
-    private sealed record Receipt(Guid Id, string Sha256, string ServedBy);
-
-    private readonly ConcurrentDictionary<Guid, string> _deposited = new();
-    private readonly ConcurrentQueue<string> _failures = new();
-    private int _requests;
-
     public Task InitializeAsync() => system.RestoreAllInstancesAsync();
 
     public Task DisposeAsync() => Task.CompletedTask;
@@ -26,8 +20,9 @@ public sealed class SiteSwitchoverTests(TwoSiteSystem system, ITestOutputHelper 
     [Fact]
     public async Task A_planned_switchover_to_B_and_back_under_mixed_load_fails_no_request_and_keeps_every_deposit()
     {
-        using var stop = new CancellationTokenSource();
-        var load = RunMixedLoadAsync(perSecond: 60, stop.Token);
+        // 60 requests a second, a third of them deposits, the rest reads of acknowledged ones.
+        await using var workload = new DepositWorkload(system.Gateway.Public, "switch", depositsPerSecond: 20, readsPerSecond: 40, contentBytes: 2048);
+        workload.Start();
         await Task.Delay(1500);
 
         var toB = await SwitchAsync("/admin/switchover", new { to = "B" });
@@ -44,10 +39,9 @@ public sealed class SiteSwitchoverTests(TwoSiteSystem system, ITestOutputHelper 
         var toA = await SwitchAsync("/admin/switchover", new { to = "A" });
         Assert.EndsWith("san-a", new FileInfo(system.Settings.FilestoreLink).LinkTarget);
         await Task.Delay(1500);
-        await stop.CancelAsync();
-        await load;
+        await workload.StopAsync();
 
-        output.WriteLine($"{_requests} requests ({_deposited.Count} deposits) at 60/s, {_failures.Count} failed");
+        output.WriteLine($"{workload.Sent.Count + workload.Reads} requests ({workload.Acknowledged.Count} deposits) at 60/s, {workload.Failures.Count} failed");
         foreach (var report in new[] { toB, toA })
         {
             output.WriteLine(report.Summary);
@@ -57,9 +51,10 @@ public sealed class SiteSwitchoverTests(TwoSiteSystem system, ITestOutputHelper 
             }
         }
 
-        Assert.True(_failures.IsEmpty, string.Join("; ", _failures.Take(10)));
-        Assert.True(_deposited.Count > 50, $"only {_deposited.Count} deposits");
-        await AssertEveryDepositIsIntactAsync();
+        Assert.True(workload.Failures.Count == 0, string.Join("; ", workload.Failures.Take(10)));
+        Assert.True(workload.Acknowledged.Count > 50, $"only {workload.Acknowledged.Count} deposits");
+        Assert.Empty(workload.CorruptedReads);
+        await AssertEveryDepositIsIntactAsync(workload);
 
         // Leave the database as the other tests expect it: B streaming from A again.
         var rejoinB = await system.Gateway.Admin.PostAsJsonAsync("/admin/database/rejoin", new { site = "B" });
@@ -85,72 +80,13 @@ public sealed class SiteSwitchoverTests(TwoSiteSystem system, ITestOutputHelper 
         }
     }
 
-    private async Task RunMixedLoadAsync(int perSecond, CancellationToken stop)
+    /// <summary>Read back through the gateway: this system is shared with other tests, so the checker's "unexpected" would count their deposits.</summary>
+    private async Task AssertEveryDepositIsIntactAsync(DepositWorkload workload)
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1.0 / perSecond));
-        var inFlight = new List<Task>();
-        var tick = 0;
-        try
+        foreach (var deposit in workload.Acknowledged)
         {
-            while (await timer.WaitForNextTickAsync(stop))
-            {
-                inFlight.Add(tick++ % 3 == 0 || _deposited.IsEmpty ? DepositAsync() : ReadBackAsync());
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            // The test's stop.
-        }
-
-        await Task.WhenAll(inFlight);
-    }
-
-    private async Task DepositAsync()
-    {
-        Interlocked.Increment(ref _requests);
-        var content = RandomNumberGenerator.GetBytes(2048);
-        try
-        {
-            using var response = await system.Gateway.Public.PostAsync($"/deposits?name=switch-{Guid.NewGuid():N}", new ByteArrayContent(content));
-            if (response.StatusCode != HttpStatusCode.Created)
-            {
-                _failures.Enqueue($"deposit: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-                return;
-            }
-
-            var receipt = (await response.Content.ReadFromJsonAsync<Receipt>())!;
-            _deposited[receipt.Id] = Convert.ToHexStringLower(SHA256.HashData(content));
-        }
-        catch (HttpRequestException e)
-        {
-            _failures.Enqueue($"deposit: {e.Message}");
-        }
-    }
-
-    private async Task ReadBackAsync()
-    {
-        Interlocked.Increment(ref _requests);
-        var id = _deposited.Keys.ElementAt(Random.Shared.Next(_deposited.Count));
-        try
-        {
-            using var response = await system.Gateway.Public.GetAsync($"/deposits/{id}/content");
-            if (response.StatusCode != HttpStatusCode.OK)
-            {
-                _failures.Enqueue($"read {id}: {(int)response.StatusCode} from {string.Join(",", response.Headers.TryGetValues("X-Served-By", out var by) ? by : [])}");
-            }
-        }
-        catch (HttpRequestException e)
-        {
-            _failures.Enqueue($"read {id}: {e.Message}");
-        }
-    }
-
-    private async Task AssertEveryDepositIsIntactAsync()
-    {
-        foreach (var (id, sha256) in _deposited)
-        {
-            var bytes = await system.Gateway.Public.GetByteArrayAsync($"/deposits/{id}/content");
-            Assert.Equal(sha256, Convert.ToHexStringLower(SHA256.HashData(bytes)));
+            var bytes = await system.Gateway.Public.GetByteArrayAsync($"/deposits/{deposit.Id}/content");
+            Assert.Equal(deposit.Sha256, Convert.ToHexStringLower(SHA256.HashData(bytes)));
         }
     }
 }

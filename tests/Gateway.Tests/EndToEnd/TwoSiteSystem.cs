@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Gateway.Configuration;
 using Gateway.Testing;
 using Gateway.Tests.Support;
@@ -91,6 +92,27 @@ public class TwoSiteSystem : IAsyncLifetime
         Database = "broker",
         Timeout = 5,
     }.ConnectionString;
+
+    /// <summary>The database node of a site: PG A started as the primary, PG B as its standby; either may be either since.</summary>
+    public PostgresNode DatabaseOf(string site) => site == "A" ? _postgres.Primary : _postgres.Standby;
+
+    /// <summary>
+    /// A whole site dies as a crashed data centre would: kill -9 of both its broker instances and of its PostgreSQL
+    /// (the postmaster and every backend, so no session outlives it). Restart with <see cref="RestoreAllInstancesAsync"/>
+    /// and POST /admin/failback (which rebuilds and starts the database node).
+    /// </summary>
+    public void KillSite(string site)
+    {
+        foreach (var instance in Instances.Values.Where(i => i.InstanceId.StartsWith(site.ToLowerInvariant(), StringComparison.Ordinal)))
+        {
+            instance.Kill();
+        }
+
+        var postmaster = int.Parse(File.ReadLines(Path.Combine(DatabaseOf(site).DataDirectory, "postmaster.pid")).First());
+        using var process = Process.GetProcessById(postmaster);
+        process.Kill(entireProcessTree: true);
+        process.WaitForExit();
+    }
 
     /// <summary>Restarts any instance a test killed, so the next test starts from four healthy instances.</summary>
     public async Task RestoreAllInstancesAsync()

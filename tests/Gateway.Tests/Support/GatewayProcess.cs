@@ -86,14 +86,15 @@ public sealed class GatewayProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
-    /// <summary>SIGTERM, as an operator stops it, then waits until it has exited and its output is in the log.</summary>
-    public async Task StopAsync()
+    /// <summary>SIGTERM, as an operator stops it, then waits until it has exited and its output is in the log; returns its exit code.</summary>
+    public async Task<int> StopAsync()
     {
         if (IsRunning)
         {
             await ProcessRunner.RunAsync("kill", ["-TERM", _process!.Id.ToString()]);
-            await WaitForExitAsync();
         }
+
+        return await WaitForExitAsync();
     }
 
     /// <summary>The admin status, once the admin listener answers (bounded).</summary>

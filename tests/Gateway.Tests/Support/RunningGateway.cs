@@ -35,6 +35,27 @@ public sealed class RunningGateway : IAsyncDisposable
         return JsonSerializer.Deserialize<GatewayStatus>(json, AdminRequests.Json)!;
     }
 
+    /// <summary>Polls the admin status until <paramref name="condition"/> holds; fails with the last status when it does not within the bound.</summary>
+    public async Task<GatewayStatus> WaitForAsync(Func<GatewayStatus, bool> condition, string what, TimeSpan within)
+    {
+        var giveUpAt = DateTime.UtcNow + within;
+        while (true)
+        {
+            var status = await StatusAsync();
+            if (condition(status))
+            {
+                return status;
+            }
+
+            if (DateTime.UtcNow > giveUpAt)
+            {
+                throw new TimeoutException($"not {what} within {within.TotalSeconds:0} s; status: {JsonSerializer.Serialize(status, AdminRequests.Json)}");
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
     public async Task<string> HealthOfAsync(string instanceId) =>
         (await StatusAsync()).Instances.Single(i => i.Id == instanceId).Health;
 

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using Npgsql;
 
 namespace Gateway.Tests.EndToEnd.Partitions;
@@ -43,13 +42,13 @@ public sealed class PrimaryPoller
     private static readonly TimeSpan AnswerWithin = TimeSpan.FromSeconds(1.5);
 
     private readonly TwoSiteSystem _system;
-    private readonly Stopwatch _clock;
+    private readonly Func<TimeSpan> _clock;
     private readonly Dictionary<string, string> _siteByAddress;
     private readonly ConcurrentBag<PrimaryPoll> _polls = [];
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _running;
 
-    private PrimaryPoller(TwoSiteSystem system, Stopwatch clock)
+    private PrimaryPoller(TwoSiteSystem system, Func<TimeSpan> clock)
     {
         _system = system;
         _clock = clock;
@@ -57,7 +56,8 @@ public sealed class PrimaryPoller
         _running = RunAsync();
     }
 
-    public static PrimaryPoller Start(TwoSiteSystem system, Stopwatch clock) => new(system, clock);
+    /// <summary>Starts polling; each poll is stamped with <paramref name="clock"/> (the workload's, so both logs share one time line).</summary>
+    public static PrimaryPoller Start(TwoSiteSystem system, Func<TimeSpan> clock) => new(system, clock);
 
     /// <summary>Stops polling, waits for the polls still open, and returns them all in time order.</summary>
     public async Task<PrimaryPollReport> StopAsync()
@@ -76,7 +76,7 @@ public sealed class PrimaryPoller
         {
             while (await timer.WaitForNextTickAsync(_stop.Token))
             {
-                open.Add(PollOnceAsync(_clock.ElapsedMilliseconds));
+                open.Add(PollOnceAsync((long)_clock().TotalMilliseconds));
             }
         }
         catch (OperationCanceledException)

@@ -1,0 +1,73 @@
+using System.Text.RegularExpressions;
+using Gateway.Testing;
+using Gateway.Tests.Observability;
+using Gateway.Tests.Support;
+
+namespace Gateway.Tests;
+
+/// <summary>
+/// How the gateway process stops: SIGTERM, as an operator (or systemd) stops it, must stop each of its two hosts
+/// once, flush what it still holds and exit 0. The gateway's own hosts used to be stopped twice at once, and the
+/// trace exporter, disposed twice at once, crashed it with an unhandled exception (seen in a benchmark run).
+/// </summary>
+public sealed class GatewayHostTests : IAsyncLifetime
+{
+    private const int Runs = 3;
+    private readonly List<EchoBackend> _backends = [];
+    private OtlpReceiver _collector = null!;
+    private GatewaySettings _settings = null!;
+
+    public async Task InitializeAsync()
+    {
+        foreach (var id in new[] { "a1", "b1" })
+        {
+            _backends.Add(await EchoBackend.StartAsync(id));
+        }
+
+        _collector = await OtlpReceiver.StartAsync();
+        // No database is needed to stop cleanly: the nodes' ports are free ones nobody listens on.
+        _settings = new GatewaySettings([_backends[0].Url], [_backends[1].Url], FreePort.Next(), FreePort.Next());
+        _settings.Values["Gateway:Coordinator:AutoFailover"] = "false";
+        _settings.Values["Gateway:Database:AutoFailover"] = "false";
+        _settings.Values["Gateway:Observability:OtlpEndpoint"] = _collector.Url;
+        _settings.Values["Gateway:Observability:TraceSampleRatio"] = "1";
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var backend in _backends)
+        {
+            await backend.DisposeAsync();
+        }
+
+        await _collector.DisposeAsync();
+        _settings.Dispose();
+    }
+
+    [Fact]
+    public async Task Sigterm_stops_every_hosted_service_once_flushes_the_spans_and_exits_0()
+    {
+        var configFile = _settings.WriteJsonFile();
+        for (var run = 1; run <= Runs; run++)
+        {
+            await using var gateway = GatewayProcess.StartNew(_settings, configFile);
+            await gateway.StatusAsync();
+            var exportsBefore = _collector.TraceExports.Count;
+            for (var i = 0; i < 20; i++)
+            {
+                using var response = await gateway.Public.GetAsync("/");
+                Assert.True(response.IsSuccessStatusCode, $"run {run}: GET / answered {(int)response.StatusCode}");
+            }
+
+            var exitCode = await gateway.StopAsync();
+
+            var log = gateway.Output;
+            Assert.True(exitCode == 0, $"run {run}: the gateway exited with {exitCode}\n{gateway.LogTail()}");
+            Assert.DoesNotContain("Unhandled exception", log, StringComparison.Ordinal);
+            // The exporter batches spans (every 5 s by default); the flush on stop sends the rest.
+            Assert.True(_collector.TraceExports.Count > exportsBefore, $"run {run}: no spans reached the collector\n{gateway.LogTail()}");
+            var stops = Regex.Count(log, "Trace export stopped");
+            Assert.True(stops == 1, $"run {run}: trace export stopped {stops} times\n{gateway.LogTail()}");
+        }
+    }
+}
