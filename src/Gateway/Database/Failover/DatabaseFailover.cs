@@ -121,7 +121,7 @@ public sealed partial class DatabaseFailover(
         var fencedAt = planned ? await journal.RunAsync($"read {from}'s final WAL position", () => FinalPositionAsync(from, cancellation)) : null;
         var demoted = planned && CanRunNodeCommands(from) && await journal.RunAsync($"demote {from}", () => DemoteAsync(from, cancellation));
 
-        var caughtUp = await journal.RunAsync($"let {to} catch up", () => CatchUpAsync(to, fencedAt, cancellation));
+        var caughtUp = await journal.RunAsync($"let {to} catch up", () => CatchUpAsync(to, fencedAt, planned, cancellation));
         if (planned && !caughtUp && !force)
         {
             await journal.RunAsync($"roll back to {from}", () => RollBackAsync(from, epoch, demoted, cancellation));
@@ -187,30 +187,28 @@ public sealed partial class DatabaseFailover(
         return (lsn, lsn is { } position ? $"flushed up to {position}" : "unknown (node stopped answering)");
     }
 
-    /// <summary>Waits until the standby has replayed the target position (planned) and everything it received.</summary>
-    private async Task<(bool CaughtUp, string Outcome)> CatchUpAsync(string site, ulong? target, CancellationToken cancellation)
+    /// <summary>
+    /// Waits until the standby has replayed the target position (planned) and everything it received; unplanned,
+    /// also until its positions stand still (<see cref="CatchUpState.ReplayedAllItCan"/>).
+    /// </summary>
+    private async Task<(bool CaughtUp, string Outcome)> CatchUpAsync(string site, ulong? target, bool planned, CancellationToken cancellation)
     {
         await _nodeAction.ExecuteAsync(async token => await NodeSql.ResumeReplayAsync(nodes.For(site), token), cancellation);
-        var giveUpAt = time.GetUtcNow() + _options.CatchUpTimeout;
+        var progress = new CatchUpProgress(target, planned, time.GetUtcNow(), _options.CatchUpTimeout);
         while (true)
         {
             var node = (await observer.ObserveNowAsync(cancellation)).Node(site);
-            // Everything the old primary flushed, and everything the standby received (after a demotion that includes
-            // the old primary's shutdown checkpoint, written after the target was read).
-            var goal = target is null && node?.ReceivedLsn is null ? (ulong?)null : Math.Max(target ?? 0, node?.ReceivedLsn ?? 0);
-            if (node is { Reachable: true, ReplayedLsn: { } replayed } && goal is { } g && replayed >= g)
+            switch (progress.Observe(node, time.GetUtcNow()))
             {
-                return (true, $"replayed up to {replayed}");
-            }
-
-            if (node is { IsPrimary: true })
-            {
-                return (true, "already out of recovery");
-            }
-
-            if (time.GetUtcNow() >= giveUpAt)
-            {
-                return (false, $"still at {node?.ReplayedLsn} short of {goal} after {_options.CatchUpTimeout.TotalSeconds:0} s");
+                case CatchUpState.CaughtUp:
+                    return (true, $"replayed up to {node?.ReplayedLsn}");
+                case CatchUpState.AlreadyPrimary:
+                    return (true, "already out of recovery");
+                case CatchUpState.ReplayedAllItCan:
+                    return (true, $"replayed up to {node?.ReplayedLsn}, every complete record it received; the {progress.Goal - node?.ReplayedLsn} bytes after it " +
+                        $"are an incomplete record the old primary never finished sending (no progress for {CatchUpProgress.SettleTime.TotalSeconds:0} s)");
+                case CatchUpState.TimedOut:
+                    return (false, $"still at {node?.ReplayedLsn} short of {progress.Goal} after {_options.CatchUpTimeout.TotalSeconds:0} s");
             }
 
             await Task.Delay(TimeSpan.FromMilliseconds(50), time, cancellation);
