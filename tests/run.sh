@@ -15,7 +15,8 @@ RESULTS_DIR=${TEST_RESULTS_DIR:-$REPO_ROOT/TestResults/run}
 
 install_prerequisites() {
     # prometheus: the observability tests run a real Prometheus and promtool.
-    "$REPO_ROOT/deploy/prereqs.sh" prometheus
+    # iproute2: the partition tests put each site in a network namespace (`ip netns`, veth, `ip rule`).
+    "$REPO_ROOT/deploy/prereqs.sh" prometheus iproute2
 }
 
 prepare_results_dir() {

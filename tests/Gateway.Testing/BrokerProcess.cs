@@ -30,17 +30,20 @@ public sealed class BrokerProcess : IAsyncDisposable
     private readonly HttpClient _healthClient = new() { Timeout = TimeSpan.FromSeconds(1) };
     private Process? _process;
 
-    public BrokerProcess(string instanceId, int port, string connectionString, string filestorePath)
+    /// <param name="placement">Where it runs and listens: loopback by default, or a site's network namespace.</param>
+    public BrokerProcess(string instanceId, int port, string connectionString, string filestorePath, NetworkPlacement? placement = null)
     {
         InstanceId = instanceId;
         Port = port;
         _connectionString = connectionString;
         _filestorePath = filestorePath;
+        Placement = placement ?? NetworkPlacement.Loopback;
     }
 
     public string InstanceId { get; }
     public int Port { get; }
-    public string Url => $"http://127.0.0.1:{Port}";
+    public NetworkPlacement Placement { get; }
+    public string Url => $"http://{Placement.Address}:{Port}";
 
     /// <summary>Path of the Broker.dll these tests run: src/Broker/bin/{the tests' configuration}/{tfm}/Broker.dll.</summary>
     public static string DllPath => BrokerDll.Value;
@@ -177,17 +180,20 @@ public sealed class BrokerProcess : IAsyncDisposable
     private ProcessStartInfo CreateStartInfo()
     {
         // DOTNET_HOST_PATH is set by `dotnet test` to the muxer running the tests; fall back to PATH.
-        var startInfo = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet")
+        // In a namespace, `ip netns exec` execs the muxer in place: the process id (kill, SIGSTOP) stays the broker's.
+        var (fileName, arguments) = Placement.Command(
+            Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet",
+            [DllPath, "--urls", Url, $"--Broker:InstanceId={InstanceId}", $"--Broker:FilestorePath={_filestorePath}"]);
+        var startInfo = new ProcessStartInfo(fileName)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        startInfo.ArgumentList.Add(DllPath);
-        startInfo.ArgumentList.Add("--urls");
-        startInfo.ArgumentList.Add(Url);
-        startInfo.ArgumentList.Add($"--Broker:InstanceId={InstanceId}");
-        startInfo.ArgumentList.Add($"--Broker:FilestorePath={_filestorePath}");
+        foreach (var argument in arguments)
+        {
+            startInfo.ArgumentList.Add(argument);
+        }
 
         // Settings from the developer's shell must not silently reconfigure the broker under test.
         foreach (var inherited in startInfo.Environment.Keys.Where(key => key.StartsWith("Broker__", StringComparison.OrdinalIgnoreCase)).ToList())

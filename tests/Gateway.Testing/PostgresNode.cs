@@ -2,12 +2,16 @@ using Npgsql;
 
 namespace Gateway.Testing;
 
-/// <summary>One real PostgreSQL server started by a test fixture, running as the postgres user on loopback.</summary>
-public sealed class PostgresNode(string name, string dataDirectory, int port)
+/// <summary>
+/// One real PostgreSQL server started by a test fixture, running as the postgres user on loopback, or inside a
+/// network namespace on that namespace's address when <paramref name="placement"/> says so.
+/// </summary>
+public sealed class PostgresNode(string name, string dataDirectory, int port, NetworkPlacement? placement = null)
 {
     public string Name { get; } = name;
     public string DataDirectory { get; } = dataDirectory;
-    public string Host => "127.0.0.1";
+    public NetworkPlacement Placement { get; } = placement ?? NetworkPlacement.Loopback;
+    public string Host => Placement.Address;
     public int Port { get; } = port;
     public string LogFile => DataDirectory + ".log";
 
@@ -23,7 +27,7 @@ public sealed class PostgresNode(string name, string dataDirectory, int port)
         }.ConnectionString;
 
     public Task StartAsync() =>
-        ProcessRunner.RunAsPostgresAsync("pg_ctl", "-D", DataDirectory, "-l", LogFile, "-w", "-t", "30", "start");
+        ProcessRunner.RunAsPostgresAsync(Placement, "pg_ctl", "-D", DataDirectory, "-l", LogFile, "-w", "-t", "30", "start");
 
     /// <summary>Stops the server if it runs; a server a test killed (stale postmaster.pid) counts as stopped.</summary>
     public async Task StopAsync(string mode = "fast")

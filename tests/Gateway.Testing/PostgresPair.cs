@@ -3,12 +3,19 @@ using Xunit;
 namespace Gateway.Testing;
 
 /// <summary>
-/// A real PostgreSQL primary and a streaming standby (initdb + pg_basebackup -R), on loopback, with trust
-/// authentication for the postgres user. Starts in a few seconds; share it through a collection fixture.
+/// A real PostgreSQL primary and a streaming standby (initdb + pg_basebackup -R), on loopback (or each in a network
+/// namespace, see <see cref="PrimaryPlacement"/>), with trust authentication for the postgres user. Starts in a few
+/// seconds; share it through a collection fixture.
 /// </summary>
 public sealed class PostgresPair : IAsyncLifetime
 {
     private readonly string _root = Path.Combine(Path.GetTempPath(), "gateway-pg-" + Guid.NewGuid().ToString("N")[..8]);
+
+    /// <summary>Where the primary (site A) runs and listens; loopback unless a test puts the sites in namespaces.</summary>
+    public NetworkPlacement PrimaryPlacement { get; init; } = NetworkPlacement.Loopback;
+
+    /// <summary>Where the standby (site B) runs and listens; it streams from <see cref="PrimaryPlacement"/>'s address.</summary>
+    public NetworkPlacement StandbyPlacement { get; init; } = NetworkPlacement.Loopback;
 
     public PostgresNode Primary { get; private set; } = null!;
     public PostgresNode Standby { get; private set; } = null!;
@@ -17,16 +24,23 @@ public sealed class PostgresPair : IAsyncLifetime
     {
         Directory.CreateDirectory(_root);
         await ProcessRunner.RunAsync("chown", ["postgres:postgres", _root]);
-        Primary = new PostgresNode("A", Path.Combine(_root, "a"), FreePort.Next());
-        Standby = new PostgresNode("B", Path.Combine(_root, "b"), FreePort.Next());
+        Primary = new PostgresNode("A", Path.Combine(_root, "a"), FreePort.Next(), PrimaryPlacement);
+        Standby = new PostgresNode("B", Path.Combine(_root, "b"), FreePort.Next(), StandbyPlacement);
 
         await ProcessRunner.RunAsPostgresAsync("initdb", "-D", Primary.DataDirectory, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync");
-        await File.AppendAllTextAsync(Path.Combine(Primary.DataDirectory, "postgresql.conf"), ServerSettings(Primary.Port));
+        await File.AppendAllTextAsync(Path.Combine(Primary.DataDirectory, "postgresql.conf"), ServerSettings(Primary.Port, Primary.Host));
+        if (!PrimaryPlacement.IsLoopback || !StandbyPlacement.IsLoopback)
+        {
+            // initdb's pg_hba.conf trusts loopback only; the gateway and the other site connect from private test subnets.
+            await File.AppendAllTextAsync(Path.Combine(Primary.DataDirectory, "pg_hba.conf"), TrustPrivateSubnets);
+        }
+
         await Primary.StartAsync();
 
-        await ProcessRunner.RunAsPostgresAsync("pg_basebackup", "-h", Primary.Host, "-p", Primary.Port.ToString(), "-U", "postgres",
+        await ProcessRunner.RunAsPostgresAsync(StandbyPlacement, "pg_basebackup", "-h", Primary.Host, "-p", Primary.Port.ToString(), "-U", "postgres",
             "-D", Standby.DataDirectory, "-R", "-X", "stream", "--no-sync");
-        await File.AppendAllTextAsync(Path.Combine(Standby.DataDirectory, "postgresql.conf"), $"\nport = {Standby.Port}\n");
+        await File.AppendAllTextAsync(Path.Combine(Standby.DataDirectory, "postgresql.conf"),
+            $"\nport = {Standby.Port}\nlisten_addresses = '{Standby.Host}'\n");
         await Standby.StartAsync();
     }
 
@@ -65,10 +79,17 @@ public sealed class PostgresPair : IAsyncLifetime
 
     private static string SnapshotOf(PostgresNode node) => node.DataDirectory + ".snapshot";
 
-    private static string ServerSettings(int port) => $"""
+    private const string TrustPrivateSubnets = """
+
+        host all all 10.0.0.0/8 trust
+        host replication all 10.0.0.0/8 trust
+
+        """;
+
+    private static string ServerSettings(int port, string listenAddress) => $"""
 
         port = {port}
-        listen_addresses = '127.0.0.1'
+        listen_addresses = '{listenAddress}'
         unix_socket_directories = ''
         wal_level = replica
         max_wal_senders = 10

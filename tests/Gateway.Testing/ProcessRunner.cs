@@ -43,5 +43,12 @@ public static class ProcessRunner
 
     /// <summary>PostgreSQL refuses to run as root, so its tools run as the postgres user.</summary>
     public static Task<string> RunAsPostgresAsync(string tool, params string[] arguments) =>
-        RunAsync("runuser", ["-u", "postgres", "--", Path.Combine(PostgresTools.BinDirectory, tool), .. arguments]);
+        RunAsPostgresAsync(NetworkPlacement.Loopback, tool, arguments);
+
+    /// <summary>A PostgreSQL tool as the postgres user, in <paramref name="placement"/>'s network namespace (a server it starts stays there).</summary>
+    public static Task<string> RunAsPostgresAsync(NetworkPlacement placement, string tool, params string[] arguments)
+    {
+        var (fileName, wrapped) = placement.Command("runuser", ["-u", "postgres", "--", Path.Combine(PostgresTools.BinDirectory, tool), .. arguments]);
+        return RunAsync(fileName, wrapped);
+    }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Gateway.Configuration;
 using Gateway.Testing;
 using Gateway.Tests.Support;
 using Npgsql;
@@ -12,38 +13,69 @@ namespace Gateway.Tests.EndToEnd;
 /// </summary>
 public class TwoSiteSystem : IAsyncLifetime
 {
-    private readonly PostgresPair _postgres = new();
+    private PostgresPair _postgres = null!;
 
     public GatewaySettings Settings { get; private set; } = null!;
     public RunningGateway Gateway { get; private set; } = null!;
     public Dictionary<string, BrokerProcess> Instances { get; } = [];
     public PostgresPair Postgres => _postgres;
+    public SitePlacements Placements { get; private set; } = SitePlacements.Loopback;
 
-    public async Task InitializeAsync()
+    public virtual async Task InitializeAsync()
     {
+        Placements = await PlaceSitesAsync();
+        _postgres = new PostgresPair { PrimaryPlacement = Placements.A, StandbyPlacement = Placements.B };
         await _postgres.InitializeAsync();
         await _postgres.Primary.ExecuteAsync("CREATE DATABASE broker");
 
         var ports = new[] { "a1", "a2", "b1", "b2" }.ToDictionary(id => id, _ => FreePort.Next());
         Settings = new GatewaySettings(
-            [Url(ports["a1"]), Url(ports["a2"])], [Url(ports["b1"]), Url(ports["b2"])], _postgres.Primary.Port, _postgres.Standby.Port);
+            [Url("a1"), Url("a2")], [Url("b1"), Url("b2")], _postgres.Primary.Port, _postgres.Standby.Port);
         // The gateway demotes and rebuilds database nodes during switchovers: it needs their data directories.
         Settings.Values["Gateway:Sites:0:Database:DataDirectory"] = _postgres.Primary.DataDirectory;
         Settings.Values["Gateway:Sites:1:Database:DataDirectory"] = _postgres.Standby.DataDirectory;
         Settings.Values["Gateway:Database:BinDirectory"] = PostgresTools.BinDirectory;
         // These tests kill instances on purpose; a whole-site failover is tested on its own and switched on there.
         Settings.Values["Gateway:Coordinator:AutoFailover"] = "false";
+        PlaceInSettings(Settings);
         Configure(Settings.Values);
         Gateway = await RunningGateway.StartAsync(Settings);
 
-        var throughGateway = ThroughGateway(Settings.PgWritePort);
+        var throughGateway = ThroughGateway(Settings.PgWritePort, Placements.GatewayAddress);
         foreach (var (id, port) in ports)
         {
-            Instances[id] = new BrokerProcess(id, port, throughGateway, Settings.FilestoreLink);
+            Instances[id] = new BrokerProcess(id, port, throughGateway, Settings.FilestoreLink, Placements.Of(id));
         }
 
         await Task.WhenAll(Instances.Values.Select(instance => instance.StartAsync()));
         await Gateway.WaitForAllHealthyAsync(TimeSpan.FromSeconds(15));
+
+        string Url(string id) => $"http://{Placements.Of(id).Address}:{ports[id]}";
+    }
+
+    /// <summary>Where the sites run; loopback here. A derived system builds its network here, before anything starts.</summary>
+    protected virtual Task<SitePlacements> PlaceSitesAsync() => Task.FromResult(SitePlacements.Loopback);
+
+    /// <summary>Tears down what <see cref="PlaceSitesAsync"/> built, once every process of the system has stopped.</summary>
+    protected virtual Task ReleaseSitesAsync() => Task.CompletedTask;
+
+    /// <summary>
+    /// The gateway reaches each node at its site's address and serves its database endpoints where the sites reach it.
+    /// A node in a namespace must also be started there again when the gateway rejoins it.
+    /// </summary>
+    private void PlaceInSettings(GatewaySettings settings)
+    {
+        foreach (var (index, placement) in new[] { (0, Placements.A), (1, Placements.B) })
+        {
+            settings.Values[$"Gateway:Sites:{index}:Database:Host"] = placement.Address;
+            if (placement.Namespace is { } name)
+            {
+                settings.Values[$"Gateway:Sites:{index}:Database:Commands:Start"] = $"ip netns exec {name} {new NodeCommandOptions().Start}";
+            }
+        }
+
+        settings.Values["Gateway:Listeners:PgWriteEndpoint"] = $"{Placements.GatewayAddress}:{settings.PgWritePort}";
+        settings.Values["Gateway:Listeners:PgReadEndpoint"] = $"{Placements.GatewayAddress}:{settings.PgReadPort}";
     }
 
     /// <summary>Settings a derived system changes before the gateway starts.</summary>
@@ -51,12 +83,10 @@ public class TwoSiteSystem : IAsyncLifetime
     {
     }
 
-    private static string Url(int port) => $"http://127.0.0.1:{port}";
-
     /// <summary>A connection string to the broker database through one of the gateway's PG endpoints.</summary>
-    public static string ThroughGateway(int port) => new NpgsqlConnectionStringBuilder
+    public static string ThroughGateway(int port, string host = "127.0.0.1") => new NpgsqlConnectionStringBuilder
     {
-        Host = "127.0.0.1",
+        Host = host,
         Port = port,
         Username = "postgres",
         Database = "broker",
@@ -103,8 +133,13 @@ public class TwoSiteSystem : IAsyncLifetime
             await Gateway.DisposeAsync();
         }
 
-        await _postgres.DisposeAsync();
+        if (_postgres is not null)
+        {
+            await _postgres.DisposeAsync();
+        }
+
         Settings?.Dispose();
+        await ReleaseSitesAsync();
     }
 }
 

@@ -55,9 +55,10 @@ public static class ConsistencyChecker
     /// <summary>What one site holds; null rows when its database does not answer (a killed site).</summary>
     private sealed record SiteContents(string Site, IReadOnlyList<Row>? Rows, IReadOnlyDictionary<Guid, string> Files);
 
-    public static async Task<ConsistencyReport> CheckAsync(DepositWorkload workload, PostgresPair postgres, GatewaySettings settings)
+    /// <param name="exceptFenced">An old primary the gateway fenced (read-only, not yet rejoined) is not a writable node.</param>
+    public static async Task<ConsistencyReport> CheckAsync(DepositWorkload workload, PostgresPair postgres, GatewaySettings settings, bool exceptFenced = false)
     {
-        var writable = await SiteInvariants.SingleWritableNodeAsync(postgres);
+        var writable = await SiteInvariants.SingleWritableNodeAsync(postgres, exceptFenced);
         var linkTarget = new FileInfo(settings.FilestoreLink).ResolveLinkTarget(returnFinalTarget: true)!.FullName;
         var sites = new[]
         {

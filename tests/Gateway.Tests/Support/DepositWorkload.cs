@@ -49,6 +49,9 @@ public sealed class DepositWorkload(HttpClient gateway, string namePrefix, int d
 
     public int Reads => _reads;
 
+    /// <summary>A request still unanswered after this fails (as a timeout); by default the client's own timeout.</summary>
+    public TimeSpan? RequestTimeout { get; init; }
+
     public void Start()
     {
         if (_running is not null)
@@ -160,21 +163,22 @@ public sealed class DepositWorkload(HttpClient gateway, string namePrefix, int d
         var sent = new SentDeposit($"{namePrefix}-{Guid.NewGuid():N}", Convert.ToHexStringLower(SHA256.HashData(content)), Now);
         _sent[sent.Name] = sent;
         var request = $"deposit {sent.Name}";
+        using var timeout = new CancellationTokenSource(RequestTimeout ?? Timeout.InfiniteTimeSpan);
         try
         {
-            using var response = await gateway.PostAsync($"/deposits?name={sent.Name}", new ByteArrayContent(content));
+            using var response = await gateway.PostAsync($"/deposits?name={sent.Name}", new ByteArrayContent(content), timeout.Token);
             if (response.StatusCode != HttpStatusCode.Created)
             {
-                Fail(request, $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+                Fail(request, $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync(timeout.Token)}");
                 return;
             }
 
-            var receipt = (await response.Content.ReadFromJsonAsync<Receipt>())!;
+            var receipt = (await response.Content.ReadFromJsonAsync<Receipt>(timeout.Token))!;
             _acknowledged.Enqueue(new Acknowledgment(receipt.Id, sent.Name, sent.Sha256, Now));
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
         {
-            // TaskCanceledException is the client's timeout: the deposit may or may not have happened.
+            // A cancellation is a timeout (the client's or RequestTimeout): the deposit may or may not have happened.
             Fail(request, e.Message);
         }
     }
@@ -190,21 +194,22 @@ public sealed class DepositWorkload(HttpClient gateway, string namePrefix, int d
         Interlocked.Increment(ref _reads);
         var deposit = acknowledged[Random.Shared.Next(acknowledged.Length)];
         var request = $"read {deposit.Id}";
+        using var timeout = new CancellationTokenSource(RequestTimeout ?? Timeout.InfiniteTimeSpan);
         try
         {
-            using var response = await gateway.GetAsync($"/deposits/{deposit.Id}/content");
+            using var response = await gateway.GetAsync($"/deposits/{deposit.Id}/content", timeout.Token);
             if (response.StatusCode != HttpStatusCode.OK)
             {
                 Fail(request, $"{(int)response.StatusCode} from {string.Join(",", response.Headers.TryGetValues("X-Served-By", out var by) ? by : [])}");
                 return;
             }
 
-            if (Convert.ToHexStringLower(SHA256.HashData(await response.Content.ReadAsByteArrayAsync())) != deposit.Sha256)
+            if (Convert.ToHexStringLower(SHA256.HashData(await response.Content.ReadAsByteArrayAsync(timeout.Token))) != deposit.Sha256)
             {
                 _corruptedReads.Enqueue(deposit.Id);
             }
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
         {
             Fail(request, e.Message);
         }

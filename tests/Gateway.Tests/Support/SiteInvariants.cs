@@ -11,13 +11,17 @@ namespace Gateway.Tests.Support;
 /// </summary>
 public static class SiteInvariants
 {
-    /// <summary>The one node out of recovery ("A" or "B"); fails when none or both are. A node that does not answer takes no writes.</summary>
-    public static async Task<string> SingleWritableNodeAsync(PostgresPair postgres)
+    /// <summary>
+    /// The one node out of recovery ("A" or "B"); fails when none or both are. A node that does not answer takes no writes;
+    /// with <paramref name="exceptFenced"/>, neither does one out of recovery but made read-only by the gateway (an old
+    /// primary cut off during a failover, fenced when it is reachable again, stays so until it rejoins).
+    /// </summary>
+    public static async Task<string> SingleWritableNodeAsync(PostgresPair postgres, bool exceptFenced = false)
     {
         var writable = new List<string>();
         foreach (var (site, node) in new[] { ("A", postgres.Primary), ("B", postgres.Standby) })
         {
-            if (await OutOfRecoveryAsync(node) == true)
+            if (await OutOfRecoveryAsync(node, exceptFenced) == true)
             {
                 writable.Add(site);
             }
@@ -27,11 +31,13 @@ public static class SiteInvariants
         return writable[0];
     }
 
-    private static async Task<bool?> OutOfRecoveryAsync(PostgresNode node)
+    private static async Task<bool?> OutOfRecoveryAsync(PostgresNode node, bool exceptFenced)
     {
         try
         {
-            return !await node.ScalarAsync<bool>("SELECT pg_is_in_recovery()");
+            return await node.ScalarAsync<bool>(exceptFenced
+                ? "SELECT NOT pg_is_in_recovery() AND current_setting('default_transaction_read_only') = 'off'"
+                : "SELECT NOT pg_is_in_recovery()");
         }
         catch (Exception e) when (e is NpgsqlException or TimeoutException)
         {
