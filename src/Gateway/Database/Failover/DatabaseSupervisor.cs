@@ -132,7 +132,7 @@ public sealed partial class DatabaseSupervisor(
     private async Task KeepSynchronousModeAsync(DatabaseSnapshot snapshot, CancellationToken cancellation)
     {
         var primary = routing.Current.Primary is { } site ? snapshot.Node(site) : null;
-        var streaming = primary?.Peers.Any(peer => peer.State == "streaming") == true;
+        var streaming = primary?.Peers.Any(peer => peer.IsStreaming) == true;
         _standbyAbsentSince = streaming ? null : _standbyAbsentSince ?? time.GetUtcNow();
 
         var verdict = SynchronousModeDecision.Decide(_options.SynchronousMode, primary, _standbyAbsentSince, _options.DegradeAfter, time.GetUtcNow());

@@ -22,7 +22,7 @@ public static class SynchronousModeDecision
             return new(null, false, mode == SynchronousMode.Off ? "synchronous mode is off" : "no reachable primary to configure");
         }
 
-        var streaming = primary.Peers.Any(peer => peer.State == "streaming");
+        var streaming = primary.Peers.Any(peer => peer.IsStreaming);
         return (mode, streaming, standbyAbsentSince) switch
         {
             (SynchronousMode.Strict, true, _) => new(AnyStandby, false, $"strict: commits on {primary.SiteId} wait for its streaming standby"),

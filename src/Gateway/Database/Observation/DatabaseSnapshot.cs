@@ -39,7 +39,7 @@ public sealed record DatabaseSnapshot(IReadOnlyDictionary<string, NodeObservatio
     {
         (not { IsPrimary: true }, _) => $"the node of site {primarySite} is not a reachable primary",
         (_, not { IsStandby: true }) => $"the node of site {standbySite} is not a reachable standby",
-        ({ } primary, _) when !primary.Peers.Any(peer => peer.State == "streaming") => $"site {primarySite} has no streaming standby",
+        ({ } primary, _) when !primary.Peers.Any(peer => peer.IsStreaming) => $"site {primarySite} has no streaming standby",
         (_, { Timeline: null }) => $"the WAL receiver of site {standbySite} is not connected",
         ({ } primary, { } standby) when primary.Timeline != standby.Timeline =>
             $"site {standbySite} receives timeline {standby.Timeline} while site {primarySite} writes timeline {primary.Timeline}",
@@ -48,5 +48,5 @@ public sealed record DatabaseSnapshot(IReadOnlyDictionary<string, NodeObservatio
 
     /// <summary>Replay lag in time, as the primary measures it for its streaming standby.</summary>
     public TimeSpan? ReplayLag(string primarySite) =>
-        Node(primarySite)?.Peers.FirstOrDefault(peer => peer.State == "streaming")?.ReplayLag;
+        Node(primarySite)?.Peers.FirstOrDefault(peer => peer.IsStreaming)?.ReplayLag;
 }

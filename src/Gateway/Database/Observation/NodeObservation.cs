@@ -1,13 +1,28 @@
 namespace Gateway.Database.Observation;
 
-/// <summary>One standby as the primary sees it in pg_stat_replication.</summary>
+/// <summary>
+/// One standby as the primary sees it in pg_stat_replication. <see cref="SilentWhileBehind"/>: how long since its
+/// last reply while the primary has flushed WAL it has not confirmed (null when it has confirmed everything).
+/// </summary>
 public sealed record ReplicationPeer(
     string ApplicationName,
     string? ClientAddress,
     string State,
     string SyncState,
     ulong? ReplayLsn,
-    TimeSpan? ReplayLag);
+    TimeSpan? ReplayLag,
+    TimeSpan? SilentWhileBehind = null)
+{
+    /// <summary>
+    /// A standby that receives WAL replies as soon as it has written or flushed it, so one that has said nothing for
+    /// this long while WAL waits for it is not there. pg_stat_replication alone keeps saying "streaming" over a cut
+    /// link until wal_sender_timeout (60 s by default), and in Degrade mode every commit waited that long.
+    /// </summary>
+    public static readonly TimeSpan UnresponsiveAfter = TimeSpan.FromSeconds(2);
+
+    /// <summary>Streams and answers: what commits may wait for, and what a planned switchover needs.</summary>
+    public bool IsStreaming => State == "streaming" && !(SilentWhileBehind >= UnresponsiveAfter);
+}
 
 /// <summary>
 /// What one probe of one node found. LSNs are byte positions in the WAL. <see cref="LastKnownFlushLsn"/> carries the

@@ -19,7 +19,8 @@ public static class NodeProbe
         """;
 
     private const string PeersQuery = """
-        SELECT application_name, client_addr::text, state, sync_state, replay_lsn, replay_lag
+        SELECT application_name, client_addr::text, state, sync_state, replay_lsn, replay_lag,
+               CASE WHEN flush_lsn < pg_current_wal_flush_lsn() THEN now() - reply_time END
         FROM pg_stat_replication
         """;
 
@@ -58,7 +59,8 @@ public static class NodeProbe
                 reader.IsDBNull(2) ? "" : reader.GetString(2),
                 reader.IsDBNull(3) ? "" : reader.GetString(3),
                 Lsn(reader, 4),
-                reader.IsDBNull(5) ? null : reader.GetFieldValue<TimeSpan>(5)));
+                reader.IsDBNull(5) ? null : reader.GetFieldValue<TimeSpan>(5),
+                reader.IsDBNull(6) ? null : reader.GetFieldValue<TimeSpan>(6)));
         }
 
         return peers;
