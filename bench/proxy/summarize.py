@@ -26,7 +26,7 @@ LABEL = {
 }
 ORDER = ["direct", "haproxy", "nginx", "stockyarp", "gateway_bare", "gateway", "gateway_traced"]
 # Pairs whose per-round req/s ratio is printed (when both ran): against the baselines, and the telemetry's cost.
-RATIO_PAIRS = [("gateway", "stockyarp"), ("gateway", "haproxy"), ("stockyarp", "haproxy"),
+RATIO_PAIRS = [("gateway", "stockyarp"), ("gateway_bare", "stockyarp"), ("gateway", "haproxy"), ("stockyarp", "haproxy"),
                ("gateway", "gateway_bare"), ("gateway_traced", "gateway_bare")]
 
 
@@ -93,19 +93,24 @@ def summarise(runs):
 
 
 def print_ratios(runs, conc, title):
-    """The per-round req/s ratio of every pair in RATIO_PAIRS that ran, with its median."""
+    """
+    The per-round ratios of every pair in RATIO_PAIRS that ran, with their medians: req/s, and the proxy's CPU per
+    request. The second moves far less from run to run (it does not depend on how much of the two shared cores the
+    proxy got), so a difference of a few per cent shows there first.
+    """
     for a, b in RATIO_PAIRS:
-        ratios = per_round_ratios(runs, conc, a, b)
-        if ratios:
-            print()
-            print(f"{title} {LABEL[a]} / {LABEL[b]}: "
-                  + ", ".join(f"{x:.3f}" for x in ratios)
-                  + f" (median {statistics.median(ratios):.3f})")
+        for field, what in (("rps", "req/s ratio"), ("proxy_us_per_req", "proxy CPU µs/req ratio")):
+            ratios = per_round_ratios(runs, conc, a, b, field)
+            if ratios:
+                print()
+                print(f"{title} {what} {LABEL[a]} / {LABEL[b]}: "
+                      + ", ".join(f"{x:.3f}" for x in ratios)
+                      + f" (median {statistics.median(ratios):.3f})")
 
 
-def per_round_ratios(runs, conc, a, b):
-    by_round_a = {r["round"]: r["rps"] for r in runs.get((conc, a), [])}
-    by_round_b = {r["round"]: r["rps"] for r in runs.get((conc, b), [])}
+def per_round_ratios(runs, conc, a, b, field="rps"):
+    by_round_a = {r["round"]: r[field] for r in runs.get((conc, a), []) if r[field]}
+    by_round_b = {r["round"]: r[field] for r in runs.get((conc, b), []) if r[field]}
     return [by_round_a[k] / by_round_b[k] for k in sorted(by_round_a) if k in by_round_b]
 
 
@@ -428,7 +433,7 @@ def main():
               f"{median([r['loadavg1'] for k, rows in runs.items() if k[0] == conc for r in rows]):.2f}.")
         print()
         print(throughput_table(summary, conc, targets))
-        print_ratios(runs, conc, "Per-round req/s ratio")
+        print_ratios(runs, conc, "Per-round")
     limit = re.search(r"MAX_OTHER_PCT=(\d+)", env.get("settings", ""))
     if limit and rejected:
         limit = int(limit.group(1))
@@ -445,7 +450,7 @@ def main():
             print(f"### Concurrency {conc}, undisturbed runs")
             print()
             print(throughput_table(clean_summary, conc, targets))
-            print_ratios(clean, conc, "Rounds where both were undisturbed, req/s ratio")
+            print_ratios(clean, conc, "Rounds where both were undisturbed,")
     perf = perf_section(out_dir, clk_tck)
     if perf:
         print()

@@ -13,8 +13,15 @@ public static class ProxySpan
     public const string InstanceAttribute = "gateway.instance";
     public const string RetryAttribute = "gateway.retry";
 
-    /// <summary>Null, at the cost of one check, when no trace export is configured.</summary>
-    public static Activity? Start(HttpContext context)
+    /// <summary>
+    /// Null, at the cost of one check, when no trace export is configured; null too for a request that brings no
+    /// trace context and is not among the <paramref name="newTraceRatio"/> chosen to start a trace. That choice is
+    /// made here, before any span exists, rather than by the exporter's sampler: an unchosen request then costs one
+    /// random draw, where starting a span for the sampler to drop cost a trace id, the sampler's call and a change of
+    /// <see cref="Activity.Current"/> on every request (bench/RESULTS.md). A caller's trace context is always handed to
+    /// the sampler, which follows the caller's decision (parent-based).
+    /// </summary>
+    public static Activity? Start(HttpContext context, double newTraceRatio)
     {
         if (!GatewayTelemetry.Source.HasListeners())
         {
@@ -25,6 +32,13 @@ public static class ProxySpan
         var caller = CallerContext(request.Headers);
         if (caller == default)
         {
+            if (!StartsNewTrace(newTraceRatio, Random.Shared))
+            {
+                // The forwarder's client propagates ASP.NET Core's unrecorded request activity, flagged not sampled:
+                // an instance that follows its caller records nothing either.
+                return null;
+            }
+
             // ASP.NET Core starts an activity for every request, for its log scopes, and no exporter here records
             // it: a span parented to it would point at a span no collector ever receives. Without a caller to
             // continue, the proxy span starts a new trace instead. Only this middleware's async flow sees the change.
@@ -36,6 +50,9 @@ public static class ProxySpan
         span?.SetTag("url.path", request.Path.Value);
         return span;
     }
+
+    /// <summary>Whether a request without a caller's trace context starts a trace: in the ratio configured.</summary>
+    public static bool StartsNewTrace(double ratio, Random random) => ratio >= 1 || random.NextDouble() < ratio;
 
     public static void Finish(Activity span, string site, string instance, int statusCode, bool failed)
     {

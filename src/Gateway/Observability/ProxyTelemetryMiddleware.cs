@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using Gateway.Configuration;
 using Gateway.Routing;
+using Microsoft.Extensions.Options;
 
 namespace Gateway.Observability;
 
@@ -7,12 +9,14 @@ namespace Gateway.Observability;
 /// First in the proxy pipeline, so it sees every proxied request, including those refused before any instance was
 /// chosen (counted with site and instance "none"), and times the whole of it, retries included.
 /// </summary>
-public sealed class ProxyTelemetryMiddleware(RequestDelegate next, ProxyMetrics metrics)
+public sealed class ProxyTelemetryMiddleware(RequestDelegate next, ProxyMetrics metrics, IOptions<GatewayOptions> options)
 {
+    private readonly double _newTraceRatio = options.Value.Observability.TraceSampleRatio;
+
     public async Task InvokeAsync(HttpContext context)
     {
         var started = Stopwatch.GetTimestamp();
-        using var span = ProxySpan.Start(context);
+        using var span = ProxySpan.Start(context, _newTraceRatio);
         var failed = true;
         try
         {

@@ -34,7 +34,7 @@ public sealed partial class TraceExport(IOptions<GatewayOptions> options, ILogge
         _provider = Sdk.CreateTracerProviderBuilder()
             .SetResourceBuilder(ResourceBuilder.CreateDefault().AddService(ServiceName))
             .AddSource(GatewayTelemetry.Source.Name, HttpClientSource)
-            .SetSampler(new ParentBasedSampler(new GatewayWorkSampler(observability.TraceSampleRatio)))
+            .SetSampler(new ParentBasedSampler(new GatewayWorkSampler()))
             .AddOtlpExporter(otlp =>
             {
                 otlp.Endpoint = endpoint;
@@ -65,17 +65,15 @@ public sealed partial class TraceExport(IOptions<GatewayOptions> options, ILogge
     /// <summary>
     /// Starts traces only for the gateway's own work. An HTTP client call with no parent is an active health probe,
     /// every interval for every instance: noise that would bury the requests, never traced. A proxied request without
-    /// a sampled parent is traced in the ratio configured (exporting every one costs throughput: bench/RESULTS.md);
-    /// failovers and their steps always are. A caller's sampled traceparent is always followed (ParentBased, outside).
+    /// a caller's trace context reaches the sampler only once <see cref="ProxySpan.Start"/> has chosen it, in the ratio
+    /// configured (exporting every one costs throughput: bench/RESULTS.md), so it is recorded; failovers and their
+    /// steps always are. A caller's sampled traceparent is always followed (ParentBased, outside).
     /// </summary>
-    public sealed class GatewayWorkSampler(double requestRatio) : Sampler
+    public sealed class GatewayWorkSampler : Sampler
     {
-        private readonly TraceIdRatioBasedSampler _requests = new(requestRatio);
-
         public override SamplingResult ShouldSample(in SamplingParameters samplingParameters) => samplingParameters.Kind switch
         {
             ActivityKind.Client => new(SamplingDecision.Drop),
-            ActivityKind.Server => _requests.ShouldSample(samplingParameters),
             _ => new(SamplingDecision.RecordAndSample),
         };
     }

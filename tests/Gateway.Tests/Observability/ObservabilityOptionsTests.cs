@@ -65,23 +65,21 @@ public sealed class ObservabilityOptionsTests
     }
 
     [Fact]
-    public void Requests_are_sampled_in_the_ratio_failovers_always_and_health_probes_never()
+    public void Requests_start_traces_in_the_ratio_failovers_always_and_health_probes_never()
     {
-        var sampler = new TraceExport.GatewayWorkSampler(0.1);
         var random = new Random(7);
-        var traces = Enumerable.Range(0, 10_000).Select(_ =>
-        {
-            var bytes = new byte[16];
-            random.NextBytes(bytes);
-            return ActivityTraceId.CreateFromBytes(bytes);
-        }).ToList();
+        Assert.InRange(Enumerable.Range(0, 10_000).Count(_ => ProxySpan.StartsNewTrace(0.1, random)), 900, 1100);
+        Assert.Equal(10_000, Enumerable.Range(0, 10_000).Count(_ => ProxySpan.StartsNewTrace(1, random)));
+        Assert.Equal(0, Enumerable.Range(0, 10_000).Count(_ => ProxySpan.StartsNewTrace(0, random)));
 
-        int Sampled(ActivityKind kind) => traces.Count(trace =>
-            sampler.ShouldSample(new SamplingParameters(default, trace, "span", kind)).Decision == SamplingDecision.RecordAndSample);
+        // What reaches the exporter's sampler as a root: a request span ProxySpan chose to start, a failover, a probe.
+        var sampler = new TraceExport.GatewayWorkSampler();
+        bool Sampled(ActivityKind kind) =>
+            sampler.ShouldSample(new SamplingParameters(default, ActivityTraceId.CreateRandom(), "span", kind)).Decision == SamplingDecision.RecordAndSample;
 
-        Assert.InRange(Sampled(ActivityKind.Server), 900, 1100);
-        Assert.Equal(10_000, Sampled(ActivityKind.Internal));
-        Assert.Equal(0, Sampled(ActivityKind.Client));
+        Assert.True(Sampled(ActivityKind.Server));
+        Assert.True(Sampled(ActivityKind.Internal));
+        Assert.False(Sampled(ActivityKind.Client));
         using var defaults = GatewaySettings.Placeholder();
         Assert.Equal(0.1, defaults.Load().Observability.TraceSampleRatio);
     }

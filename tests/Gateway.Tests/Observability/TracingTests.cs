@@ -84,6 +84,38 @@ public sealed class TracingTests : EchoSitesTest
     }
 
     [Fact]
+    public async Task At_ratio_zero_a_request_without_trace_context_is_not_traced_but_a_callers_sampled_trace_is_followed()
+    {
+        Settings.Values["Gateway:Observability:TraceSampleRatio"] = "0";
+        var callerTrace = ActivityTraceId.CreateRandom();
+        var unsampledPath = $"/unsampled/{Guid.NewGuid():N}";
+        var gateway = await RunningGateway.StartAsync(Settings);
+        await using (gateway)
+        {
+            await gateway.WaitForAllHealthyAsync(TimeSpan.FromSeconds(10));
+            using var client = CallerOf(gateway);
+            using (var response = await client.GetAsync(unsampledPath))
+            {
+                response.EnsureSuccessStatusCode();
+            }
+
+            using var followed = new HttpRequestMessage(HttpMethod.Get, "/deposits/followed");
+            followed.Headers.Add("traceparent", $"00-{callerTrace.ToHexString()}-{ActivitySpanId.CreateRandom().ToHexString()}-01");
+            using (var response = await client.SendAsync(followed))
+            {
+                response.EnsureSuccessStatusCode();
+            }
+        }
+
+        Assert.True(_collector.Received(Convert.FromHexString(callerTrace.ToHexString())), "the caller's sampled trace was not followed at ratio 0");
+        Assert.False(_collector.Received(System.Text.Encoding.UTF8.GetBytes(unsampledPath)), "a request without trace context was exported at ratio 0");
+        var forwarded = A1.Received.Concat(B1.Received).Single(r => r.Path == unsampledPath);
+        Assert.False(
+            forwarded.Headers.TryGetValue("traceparent", out var traceParent) && traceParent.EndsWith("-01", StringComparison.Ordinal),
+            $"the instance was told to sample a trace nobody exports: {traceParent}");
+    }
+
+    [Fact]
     public async Task The_request_span_carries_the_site_instance_and_retry_attributes()
     {
         var gateway = await RunningGateway.StartAsync(Settings);
