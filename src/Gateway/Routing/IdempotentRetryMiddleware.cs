@@ -10,7 +10,11 @@ namespace Gateway.Routing;
 /// </summary>
 public sealed partial class IdempotentRetryMiddleware(RequestDelegate next, ILogger<IdempotentRetryMiddleware> logger)
 {
-    public async Task InvokeAsync(HttpContext context)
+    /// <summary>A write is never retried, so it is forwarded without an async state machine of its own.</summary>
+    public Task InvokeAsync(HttpContext context) =>
+        RequestKinds.Of(context.Request.Method) == RequestKind.Read ? ForwardWithOneRetryAsync(context) : next(context);
+
+    private async Task ForwardWithOneRetryAsync(HttpContext context)
     {
         var proxy = context.GetReverseProxyFeature();
         var candidates = proxy.AvailableDestinations;
@@ -18,7 +22,7 @@ public sealed partial class IdempotentRetryMiddleware(RequestDelegate next, ILog
 
         var error = context.Features.Get<IForwarderErrorFeature>()?.Error ?? ForwarderError.None;
         var failed = proxy.ProxiedDestination;
-        if (failed is null || !TransportFaults.MayRetry(RequestKinds.Of(context.Request.Method), error, context.Response.HasStarted, attempt: 1))
+        if (failed is null || !TransportFaults.MayRetry(RequestKind.Read, error, context.Response.HasStarted, attempt: 1))
         {
             return;
         }

@@ -6,14 +6,12 @@ namespace Gateway.Routing;
 /// </summary>
 public sealed partial class WriteGateMiddleware(RequestDelegate next, WriteGate gate, ILogger<WriteGateMiddleware> logger)
 {
-    public async Task InvokeAsync(HttpContext context)
-    {
-        if (RequestKinds.Of(context.Request.Method) == RequestKind.Read)
-        {
-            await next(context);
-            return;
-        }
+    /// <summary>Reads pass straight through, without an async state machine of their own (one allocation less per read).</summary>
+    public Task InvokeAsync(HttpContext context) =>
+        RequestKinds.Of(context.Request.Method) == RequestKind.Read ? next(context) : AdmitWriteAsync(context);
 
+    private async Task AdmitWriteAsync(HttpContext context)
+    {
         if (await gate.AdmitAsync(context.RequestAborted) == WriteAdmission.Refused)
         {
             Log.Refused(logger, context.Request.Method, context.Request.Path);

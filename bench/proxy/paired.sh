@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# Paired runs: two proxies loaded at the same time, each by its own wrk, instead of one after the other.
+#
+# On this shared 2-core VM the same build's req/s moves by up to 25 % from one 10-second run to the next (the host's
+# load comes and goes), so sequential runs cannot resolve the few per cent that issues 2 and 6 ask about. Run side
+# by side, both proxies meet the same host at the same moment; what differs between them is their own cost. Two
+# figures per round:
+#   - req/s of A / req/s of B: which one gets more done in the same window on the same machine;
+#   - CPU µs per request of A / of B (utime+stime from /proc over the window ÷ requests): the cost ratio, which does
+#     not depend on how the scheduler split the two cores between them.
+# Medians over the rounds; the order in which the two wrk are started alternates.
+#
+#   bench/proxy/paired.sh bench/out/proxy/<time> gateway_traced gateway_bare
+#   ROUNDS=15 bench/proxy/paired.sh bench/out/proxy/<time> gateway stockyarp
+#
+# Reuses the backends' config, the gateway configs (gateway, gateway_bare, gateway_traced) and the builds
+# (bench/out/build) of an earlier bench/proxy/run.sh run; the run must have had the targets named here.
+# Environment: ROUNDS=11 DURATION=10 (seconds per measured window) WARMUP=20 (seconds of paired load first, not
+# recorded) CONCURRENCY="16 1" (connections per proxy: 16 each is the 32 of run.sh shared by two).
+set -euo pipefail
+
+RUN=${1:?usage: bench/proxy/paired.sh bench/out/proxy/<time> TARGET_A TARGET_B}
+A=${2:?name the first target (stockyarp, gateway, gateway_bare or gateway_traced)}
+B=${3:?name the second target}
+REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
+# shellcheck source=SCRIPTDIR/../../deploy/lib/common.sh
+source "$REPO_ROOT/deploy/lib/common.sh"
+ROUNDS=${ROUNDS:-11}
+DURATION=${DURATION:-10}
+WARMUP=${WARMUP:-20}
+read -r -a CONCURRENCY <<<"${CONCURRENCY:-16 1}"
+CONFIG=$RUN/config
+BUILD=$REPO_ROOT/bench/out/build
+WRK_LUA=$REPO_ROOT/bench/proxy/report.lua
+CLK_TCK=$(getconf CLK_TCK)
+
+for n in ROUNDS DURATION WARMUP; do
+    [[ ${!n} =~ ^[0-9]+$ ]] || die "$n must be a non-negative integer, not '${!n}'"
+done
+((ROUNDS > 0 && DURATION > 0)) || die "ROUNDS and DURATION must be positive"
+[[ $A != "$B" ]] || die "name two different targets, not $A twice"
+for t in "$A" "$B"; do
+    case $t in
+        stockyarp) [[ -f $BUILD/stockyarp/StockYarp.dll ]] || die "no stock YARP build in $BUILD/stockyarp: run bench/proxy/run.sh first" ;;
+        gateway | gateway_bare | gateway_traced) [[ -f $CONFIG/$t.json ]] || die "$CONFIG has no $t.json: run bench/proxy/run.sh with TARGETS including $t" ;;
+        *) die "unknown target '$t' (stockyarp, gateway, gateway_bare or gateway_traced)" ;;
+    esac
+done
+[[ -f $CONFIG/backends-nginx.conf && -f $BUILD/gateway/Gateway.dll ]] || die "$RUN has no config/backends-nginx.conf, or $BUILD/gateway has no build"
+
+WORK=$(mktemp -d /tmp/bench-paired.XXXXXX)
+chmod 755 "$WORK" # nginx workers run as nobody
+declare -A PID=() URL=()
+cleanup() {
+    local pid
+    for pid in "${PID[@]}"; do kill "$pid" 2>/dev/null || true; done
+    [[ ! -f $WORK/backends/nginx.pid ]] || kill "$(cat "$WORK/backends/nginx.pid")" 2>/dev/null || true
+    wait 2>/dev/null || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# The backends as the run had them, their paths moved to this script's own directory.
+original=$(grep -oE '/tmp/bench-proxy\.[A-Za-z0-9]+' "$CONFIG/backends-nginx.conf" | head -n 1)
+mkdir -p "$WORK"/backends/tmp/{body,proxy,fastcgi,uwsgi,scgi}
+sed "s|$original|$WORK|g" "$CONFIG/backends-nginx.conf" >"$WORK/nginx.conf"
+nginx -c "$WORK/nginx.conf"
+mapfile -t BACKEND_PORTS < <(grep -oE 'listen 127\.0\.0\.1:[0-9]+' "$WORK/nginx.conf" | grep -oE '[0-9]+$' | head -n 2)
+
+start_target() { # start_target NAME
+    local t=$1 dir=$WORK/$1 port
+    mkdir -p "$dir"
+    if [[ $t == stockyarp ]]; then
+        port=$(free_port 18400)
+        dotnet "$BUILD/stockyarp/StockYarp.dll" "$port" "http://127.0.0.1:${BACKEND_PORTS[0]}" "http://127.0.0.1:${BACKEND_PORTS[1]}" >"$dir/log" 2>&1 &
+    else
+        mkdir -p "$dir/san-a" "$dir/san-b" "$dir/state"
+        ln -sfn "$dir/san-a" "$dir/filestore"
+        echo paired >"$dir/token"
+        sed "s|<tmp>|$WORK|g" "$CONFIG/$t.json" >"$dir/config.json"
+        port=$(grep -oE '"PublicUrl": "[^"]*' "$dir/config.json" | grep -oE '[0-9]+$')
+        dotnet "$BUILD/gateway/Gateway.dll" --config "$dir/config.json" >"$dir/log" 2>&1 &
+    fi
+    PID[$t]=$!
+    URL[$t]=http://127.0.0.1:$port/
+    local _
+    for _ in $(seq 150); do
+        curl -sf "${URL[$t]}" >/dev/null && return 0
+        kill -0 "${PID[$t]}" 2>/dev/null || die "$t exited at start; its log: $(tail -n 5 "$dir/log")"
+        sleep 0.2
+    done
+    die "$t did not answer on ${URL[$t]} within 30 s; its log: $(tail -n 5 "$dir/log")"
+}
+
+free_port() { # the first port from $1 up that nothing listens on
+    local port=$1
+    while [[ -n $(ss -Htln "sport = :$port") ]]; do ((++port)); done
+    echo "$port"
+}
+
+cpu_ticks() { # utime+stime of one process, all threads
+    local stat fields
+    stat=$(cat "/proc/$1/stat")
+    read -r -a fields <<<"${stat##*) }"
+    echo $((fields[11] + fields[12]))
+}
+
+wrk_at() { # wrk_at CONNECTIONS SECONDS URL OUTPUT
+    timeout $(($2 + 30)) wrk -t1 "-c$1" "-d${2}s" --timeout 5s -s "$WRK_LUA" "$3" >"$4" 2>&1
+}
+
+field() { # field NAME FILE: a value of wrk's RESULT line
+    grep '^RESULT ' "$2" | grep -oE "(^| )$1=[^ ]+" | cut -d= -f2
+}
+
+# paired_window CONNECTIONS SECONDS: both wrk started together; prints "rps_a rps_b cpu_us_per_req_a cpu_us_per_req_b".
+paired_window() {
+    local conc=$1 secs=$2 first=$3 second ta0 tb0 ta1 tb1 pids=()
+    [[ $first == "$A" ]] && second=$B || second=$A
+    ta0=$(cpu_ticks "${PID[$A]}")
+    tb0=$(cpu_ticks "${PID[$B]}")
+    wrk_at "$conc" "$secs" "${URL[$first]}" "$WORK/wrk-$first" &
+    pids+=($!)
+    wrk_at "$conc" "$secs" "${URL[$second]}" "$WORK/wrk-$second" &
+    pids+=($!)
+    wait "${pids[@]}" || die "wrk failed: $(cat "$WORK/wrk-$A" "$WORK/wrk-$B")"
+    ta1=$(cpu_ticks "${PID[$A]}")
+    tb1=$(cpu_ticks "${PID[$B]}")
+    local t errors
+    for t in "$A" "$B"; do
+        errors=$(($(field err_connect "$WORK/wrk-$t") + $(field err_read "$WORK/wrk-$t") + $(field err_timeout "$WORK/wrk-$t") + $(field non2xx "$WORK/wrk-$t")))
+        ((errors == 0)) || die "$t: $errors failed requests in a paired window; see its log in $WORK/$t/log"
+    done
+    local na nb
+    na=$(field requests "$WORK/wrk-$A")
+    nb=$(field requests "$WORK/wrk-$B")
+    awk -v ra="$(field rps "$WORK/wrk-$A")" -v rb="$(field rps "$WORK/wrk-$B")" -v ca=$((ta1 - ta0)) -v cb=$((tb1 - tb0)) \
+        -v na="$na" -v nb="$nb" -v hz="$CLK_TCK" 'BEGIN { printf "%s %s %.2f %.2f\n", ra, rb, ca * 1e6 / hz / na, cb * 1e6 / hz / nb }'
+}
+
+start_target "$A"
+start_target "$B"
+echo "# paired runs: $A vs $B, $ROUNDS rounds of ${DURATION}s per concurrency; $(date -u +%FT%TZ); load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# command: ROUNDS=$ROUNDS DURATION=$DURATION WARMUP=$WARMUP CONCURRENCY=\"${CONCURRENCY[*]}\" bench/proxy/paired.sh $RUN $A $B"
+echo "# builds: $(cat "$BUILD/gateway.source" 2>/dev/null || echo "gateway build of unknown source")"
+for conc in "${CONCURRENCY[@]}"; do
+    ((WARMUP == 0)) || paired_window "$conc" "$WARMUP" "$A" >/dev/null
+    echo
+    echo "## $conc connections per proxy (wrk -t1 -c$conc against each, at the same time)"
+    echo
+    echo "| round | $A req/s | $B req/s | req/s $A / $B | $A CPU µs/req | $B CPU µs/req | CPU/req $A / $B |"
+    echo "|--:|--:|--:|--:|--:|--:|--:|"
+    rows=()
+    for ((round = 1; round <= ROUNDS; round++)); do
+        ((round % 2)) && first=$A || first=$B
+        read -r ra rb ca cb <<<"$(paired_window "$conc" "$DURATION" "$first")"
+        rows+=("$ra $rb $ca $cb")
+        awk -v r="$round" -v ra="$ra" -v rb="$rb" -v ca="$ca" -v cb="$cb" \
+            'BEGIN { printf "| %d | %.0f | %.0f | %.3f | %.1f | %.1f | %.3f |\n", r, ra, rb, ra / rb, ca, cb, ca / cb }'
+    done
+    printf '%s\n' "${rows[@]}" | /usr/bin/python3 -c '
+import statistics, sys
+rows = [list(map(float, line.split())) for line in sys.stdin if line.strip()]
+rps = [a / b for a, b, _, _ in rows]
+cpu = [ca / cb for _, _, ca, cb in rows]
+print(f"\nMedian of {len(rows)} rounds: req/s ratio {statistics.median(rps):.3f} (range {min(rps):.3f} to {max(rps):.3f}), "
+      f"CPU per request ratio {statistics.median(cpu):.3f} (range {min(cpu):.3f} to {max(cpu):.3f})")'
+done
