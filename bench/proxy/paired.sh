@@ -5,13 +5,17 @@
 # load comes and goes), so sequential runs cannot resolve the few per cent that issues 2 and 6 ask about. Run side
 # by side, both proxies meet the same host at the same moment; what differs between them is their own cost. Two
 # figures per round:
-#   - req/s of A / req/s of B: which one gets more done in the same window on the same machine;
-#   - CPU µs per request of A / of B (utime+stime from /proc over the window ÷ requests): the cost ratio, which does
-#     not depend on how the scheduler split the two cores between them.
+#   - CPU µs per request of A / of B (utime+stime from /proc over the window ÷ requests): the cost ratio, the
+#     figure to read. An A/A run (a target against its own copy, NAME.2) measured 1.009, range 0.943 to 1.021, over
+#     7 rounds (bench/RESULTS.md);
+#   - req/s of A / req/s of B: which one got more done in the window. Not a cost ratio: the scheduler does not split
+#     the two cores evenly between two busy processes (it favours the one with more runnable threads; equal
+#     cpu.shares cgroups were tried and made it worse, A/A 0.69 to 1.17).
 # Medians over the rounds; the order in which the two wrk are started alternates.
 #
 #   bench/proxy/paired.sh bench/out/proxy/<time> gateway_traced gateway_bare
 #   ROUNDS=15 bench/proxy/paired.sh bench/out/proxy/<time> gateway stockyarp
+#   bench/proxy/paired.sh bench/out/proxy/<time> gateway gateway.2    # A/A: the method's own spread and bias
 #
 # Reuses the backends' config, the gateway configs (gateway, gateway_bare, gateway_traced) and the builds
 # (bench/out/build) of an earlier bench/proxy/run.sh run; the run must have had the targets named here.
@@ -38,11 +42,12 @@ for n in ROUNDS DURATION WARMUP; do
     [[ ${!n} =~ ^[0-9]+$ ]] || die "$n must be a non-negative integer, not '${!n}'"
 done
 ((ROUNDS > 0 && DURATION > 0)) || die "ROUNDS and DURATION must be positive"
-[[ $A != "$B" ]] || die "name two different targets, not $A twice"
+[[ $A != "$B" ]] || die "name two different targets, not $A twice (a second copy of one is NAME.2)"
+kind() { echo "${1%.2}"; } # gateway.2 is a second gateway with gateway's config on other ports
 for t in "$A" "$B"; do
-    case $t in
+    case $(kind "$t") in
         stockyarp) [[ -f $BUILD/stockyarp/StockYarp.dll ]] || die "no stock YARP build in $BUILD/stockyarp: run bench/proxy/run.sh first" ;;
-        gateway | gateway_bare | gateway_traced) [[ -f $CONFIG/$t.json ]] || die "$CONFIG has no $t.json: run bench/proxy/run.sh with TARGETS including $t" ;;
+        gateway | gateway_bare | gateway_traced) [[ -f $CONFIG/$(kind "$t").json ]] || die "$CONFIG has no $(kind "$t").json: run bench/proxy/run.sh with TARGETS including $(kind "$t")" ;;
         *) die "unknown target '$t' (stockyarp, gateway, gateway_bare or gateway_traced)" ;;
     esac
 done
@@ -68,16 +73,20 @@ nginx -c "$WORK/nginx.conf"
 mapfile -t BACKEND_PORTS < <(grep -oE 'listen 127\.0\.0\.1:[0-9]+' "$WORK/nginx.conf" | grep -oE '[0-9]+$' | head -n 2)
 
 start_target() { # start_target NAME
-    local t=$1 dir=$WORK/$1 port
+    local t=$1 dir=$WORK/$1 port kind
+    kind=$(kind "$t")
     mkdir -p "$dir"
-    if [[ $t == stockyarp ]]; then
+    if [[ $kind == stockyarp ]]; then
         port=$(free_port 18400)
         dotnet "$BUILD/stockyarp/StockYarp.dll" "$port" "http://127.0.0.1:${BACKEND_PORTS[0]}" "http://127.0.0.1:${BACKEND_PORTS[1]}" >"$dir/log" 2>&1 &
     else
         mkdir -p "$dir/san-a" "$dir/san-b" "$dir/state"
         ln -sfn "$dir/san-a" "$dir/filestore"
         echo paired >"$dir/token"
-        sed "s|<tmp>|$WORK|g" "$CONFIG/$t.json" >"$dir/config.json"
+        sed "s|<tmp>/$kind/|$dir/|g; s|<tmp>|$WORK|g" "$CONFIG/$kind.json" >"$dir/config.json"
+        if [[ $t != "$kind" ]]; then
+            move_listeners "$dir/config.json"
+        fi
         port=$(grep -oE '"PublicUrl": "[^"]*' "$dir/config.json" | grep -oE '[0-9]+$')
         dotnet "$BUILD/gateway/Gateway.dll" --config "$dir/config.json" >"$dir/log" 2>&1 &
     fi
@@ -96,6 +105,15 @@ free_port() { # the first port from $1 up that nothing listens on
     local port=$1
     while [[ -n $(ss -Htln "sport = :$port") ]]; do ((++port)); done
     echo "$port"
+}
+
+move_listeners() { # move_listeners CONFIG: the gateway's four listeners to free ports (a second copy of a config)
+    local key old new=18500
+    for key in PublicUrl AdminUrl PgWriteEndpoint PgReadEndpoint; do
+        old=$(grep -oE "\"$key\": \"[^\"]*" "$1" | grep -oE '[0-9]+$')
+        new=$(free_port $((new + 1)))
+        sed -i "s|\(\"$key\": \"[^\"]*:\)$old\"|\1$new\"|" "$1"
+    done
 }
 
 cpu_ticks() { # utime+stime of one process, all threads
