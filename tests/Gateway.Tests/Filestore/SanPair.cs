@@ -168,7 +168,10 @@ public sealed class TmpfsMount : IAsyncDisposable
     }
 
     /// <summary>Frees space the way an operator would: a bigger file system under the same path, contents kept.</summary>
-    public Task ResizeAsync(string size) => ProcessRunner.RunAsync("mount", ["-o", $"remount,size={size}", Path]);
+    public Task ResizeAsync(string size) => RemountAsync($"size={size}");
+
+    /// <summary>Changes the mount's options in place (e.g. "ro", "rw"), contents kept.</summary>
+    public Task RemountAsync(string options) => ProcessRunner.RunAsync("mount", ["-o", $"remount,{options}", Path]);
 
     public async ValueTask DisposeAsync() => await ProcessRunner.RunAsync("umount", ["--lazy", Path]);
 

@@ -5,7 +5,8 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Gateway.Tests.Filestore;
 
-public sealed class TargetFullTests
+/// <summary>SAN B failing under the real gateway's replicator: full, then unwritable. Each is alarmed, retried and repaired.</summary>
+public sealed class TargetFaultTests
 {
     private const int Files = 10;
     private const int FileBytes = 512 * 1024;
@@ -43,6 +44,54 @@ public sealed class TargetFullTests
         Assert.True(FilestoreSample(whileFull, "gateway_filestore_backlog_files") > 0, whileFull.Text);
 
         await tmpfs.ResizeAsync("16m");
+
+        await Eventually.HoldsAsync(
+            () => replication.Status is { State: ReplicationState.Streaming, Alarm: null, PendingFiles: 0 }
+                && ReplicaOnDisk.FinalFilesWithHashes(settings.SanB).Count == Files,
+            () => $"{replication.Status}");
+        await watching.CancelAsync();
+        Assert.Empty(await partialFiles);
+        Assert.Equal(ReplicaOnDisk.FinalFilesWithHashes(settings.SanA), ReplicaOnDisk.FinalFilesWithHashes(settings.SanB));
+        Assert.Empty(ReplicaOnDisk.TempFiles(settings.SanB));
+        Assert.Equal(0, FilestoreSample(await MetricsScrape.FetchAsync(adminUrl), "gateway_filestore_replication_alarm"));
+    }
+
+    /// <summary>
+    /// SAN B's file system remounted read-only (EROFS, which stops root too, where permissions would not) while new
+    /// files arrive on A: the status names the error, /metrics shows the alarm, nothing half-written appears; once B
+    /// is writable again every file arrives and the alarm clears.
+    /// </summary>
+    [TmpfsFact]
+    public async Task An_unwritable_target_raises_the_alarm_naming_the_error_and_converges_once_writable_again()
+    {
+        using var settings = FilestoreOnlyGateway.Settings();
+        await using var tmpfs = await TmpfsMount.MountAsync(settings.SanB, "16m");
+        await using var gateway = await RunningGateway.StartAsync(settings);
+        var replication = gateway.Host.Public.Services.GetRequiredService<FilestoreReplication>();
+        var adminUrl = new Uri($"http://127.0.0.1:{settings.AdminPort}");
+        await Eventually.HoldsAsync(
+            () => replication.Status is { State: ReplicationState.Streaming, Alarm: null },
+            () => $"the replicator of an empty tree did not start streaming: {replication.Status}");
+
+        await tmpfs.RemountAsync("ro");
+        var sizes = Enumerable.Range(0, Files).ToDictionary(i => $"f{i}", _ => (long)FileBytes);
+        using var watching = new CancellationTokenSource();
+        var partialFiles = Task.Run(() => ReplicaOnDisk.PartialFilesUnderFinalNames(settings.SanA, settings.SanB, sizes, watching.Token));
+        foreach (var name in sizes.Keys)
+        {
+            ReplicaOnDisk.WriteRandom(Path.Combine(settings.SanA, name), FileBytes);
+        }
+
+        await Eventually.HoldsAsync(
+            () => replication.Status is { State: ReplicationState.Degraded, Alarm: { } alarm } && alarm.Contains("Read-only file system", StringComparison.Ordinal),
+            () => $"no alarm naming the read-only target: {replication.Status}");
+        var degraded = replication.Status!;
+        Assert.StartsWith($"target {settings.SanB} failing for ", degraded.Alarm);
+        Assert.True(degraded.PendingFiles > 0, $"{degraded}");
+        Assert.Equal(1, FilestoreSample(await MetricsScrape.FetchAsync(adminUrl), "gateway_filestore_replication_alarm"));
+        Assert.Empty(ReplicaOnDisk.FinalFilesWithHashes(settings.SanB));
+
+        await tmpfs.RemountAsync("rw");
 
         await Eventually.HoldsAsync(
             () => replication.Status is { State: ReplicationState.Streaming, Alarm: null, PendingFiles: 0 }
