@@ -29,6 +29,8 @@ B=${3:?name the second target}
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
 # shellcheck source=SCRIPTDIR/../../deploy/lib/common.sh
 source "$REPO_ROOT/deploy/lib/common.sh"
+# shellcheck source=SCRIPTDIR/lib.sh
+source "$REPO_ROOT/bench/proxy/lib.sh"
 ROUNDS=${ROUNDS:-11}
 DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-20}
@@ -59,17 +61,13 @@ declare -A PID=() URL=()
 cleanup() {
     local pid
     for pid in "${PID[@]}"; do kill "$pid" 2>/dev/null || true; done
-    [[ ! -f $WORK/backends/nginx.pid ]] || kill "$(cat "$WORK/backends/nginx.pid")" 2>/dev/null || true
+    stop_run_backends "$WORK"
     wait 2>/dev/null || true
     rm -rf "$WORK"
 }
 trap cleanup EXIT
 
-# The backends as the run had them, their paths moved to this script's own directory.
-original=$(grep -oE '/tmp/bench-proxy\.[A-Za-z0-9]+' "$CONFIG/backends-nginx.conf" | head -n 1)
-mkdir -p "$WORK"/backends/tmp/{body,proxy,fastcgi,uwsgi,scgi}
-sed "s|$original|$WORK|g" "$CONFIG/backends-nginx.conf" >"$WORK/nginx.conf"
-nginx -c "$WORK/nginx.conf"
+start_run_backends "$CONFIG" "$WORK"
 mapfile -t BACKEND_PORTS < <(grep -oE 'listen 127\.0\.0\.1:[0-9]+' "$WORK/nginx.conf" | grep -oE '[0-9]+$' | head -n 2)
 
 start_target() { # start_target NAME

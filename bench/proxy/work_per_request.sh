@@ -12,6 +12,8 @@ RUN=${1:?usage: bench/proxy/work_per_request.sh bench/out/proxy/<time> (a run of
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
 # shellcheck source=SCRIPTDIR/../../deploy/lib/common.sh
 source "$REPO_ROOT/deploy/lib/common.sh"
+# shellcheck source=SCRIPTDIR/lib.sh
+source "$REPO_ROOT/bench/proxy/lib.sh"
 read -r -a VARIANTS <<<"${VARIANTS:-gateway_bare gateway gateway_traced}"
 ROUNDS=${ROUNDS:-2}
 CONFIG=$RUN/config
@@ -22,16 +24,12 @@ WORK=$(mktemp -d /tmp/bench-work-per-request.XXXXXX)
 GATEWAY_PID=""
 cleanup() {
     [[ -z $GATEWAY_PID ]] || kill "$GATEWAY_PID" 2>/dev/null || true
-    [[ ! -f $WORK/backends/nginx.pid ]] || kill "$(cat "$WORK/backends/nginx.pid")" 2>/dev/null || true
+    stop_run_backends "$WORK"
     rm -rf "$WORK"
 }
 trap cleanup EXIT
 
-# The backends as the run had them, their paths moved to this script's own directory.
-original=$(grep -oE '/tmp/bench-proxy\.[A-Za-z0-9]+' "$CONFIG/backends-nginx.conf" | head -n 1)
-mkdir -p "$WORK"/backends/tmp/{body,proxy,fastcgi,uwsgi,scgi}
-sed "s|$original|$WORK|g" "$CONFIG/backends-nginx.conf" >"$WORK/nginx.conf"
-nginx -c "$WORK/nginx.conf"
+start_run_backends "$CONFIG" "$WORK"
 
 metric() { # metric ADMIN_PORT NAME
     curl -sf -H "Authorization: Bearer work-per-request" "http://127.0.0.1:$1/metrics" | awk -v m="$2" '$1 == m { print $2 }'

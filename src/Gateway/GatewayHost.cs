@@ -1,5 +1,6 @@
 using System.Net;
 using Gateway.Configuration;
+using Gateway.Configuration.Reload;
 using Gateway.Coordinator;
 using Gateway.Coordinator.Admin;
 using Gateway.Coordinator.Audit;
@@ -20,6 +21,7 @@ using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy;
+using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Health;
 using Yarp.ReverseProxy.LoadBalancing;
 
@@ -163,6 +165,13 @@ public sealed class GatewayHost : IAsyncDisposable
         services.AddGatewayObservability();
         services.AddSingleton<ReloadingCertificate>();
         services.AddReverseProxy().LoadFromMemory([ProxyConfigFactory.Route()], [ProxyConfigFactory.Cluster(options)]);
+        services.AddSingleton(provider => new ConfigurationReloader(
+            configuration,
+            provider.GetRequiredService<InMemoryConfigProvider>(),
+            provider.GetRequiredService<SiteTopology>(),
+            provider.GetRequiredService<MetricsCollector>(),
+            provider.GetRequiredService<ILogger<ConfigurationReloader>>()));
+        services.AddHostedService(provider => provider.GetRequiredService<ConfigurationReloader>());
 
         var app = builder.Build();
         app.UseMiddleware<RequestFramingMiddleware>();

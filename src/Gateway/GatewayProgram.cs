@@ -21,8 +21,7 @@ public static class GatewayProgram
         try
         {
             var configuration = GatewayConfigurationLoader.BuildConfiguration(configFile);
-            var tokenFromEnvironment = !string.IsNullOrEmpty(Environment.GetEnvironmentVariable(GatewayConfigurationLoader.AdminTokenVariable));
-            var options = GatewayConfigurationLoader.Load(configuration, tokenFromEnvironment);
+            var options = GatewayConfigurationLoader.Load(configuration, GatewayConfigurationLoader.AdminTokenFromEnvironment);
             host = GatewayHost.Create(options, configuration);
         }
         catch (InvalidConfigurationException e)

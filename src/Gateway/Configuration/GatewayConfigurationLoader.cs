@@ -1,5 +1,7 @@
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.FileProviders;
+using Microsoft.Extensions.FileProviders.Physical;
 
 namespace Gateway.Configuration;
 
@@ -11,6 +13,9 @@ public static partial class GatewayConfigurationLoader
 {
     public const string AdminTokenVariable = "GATEWAY_ADMIN_TOKEN";
 
+    /// <summary>Whether the admin token comes from <see cref="AdminTokenVariable"/>, so no token file is required.</summary>
+    public static bool AdminTokenFromEnvironment => !string.IsNullOrEmpty(Environment.GetEnvironmentVariable(AdminTokenVariable));
+
     public static IConfigurationRoot BuildConfiguration(string configFile, IEnumerable<KeyValuePair<string, string?>>? overrides = null)
     {
         if (!File.Exists(configFile))
@@ -18,11 +23,31 @@ public static partial class GatewayConfigurationLoader
             throw new InvalidConfigurationException([new("--config", $"configuration file '{configFile}' does not exist")]);
         }
 
-        return new ConfigurationBuilder()
-            .AddJsonFile(Path.GetFullPath(configFile), optional: false, reloadOnChange: false)
+        var loaded = false;
+        var configuration = new ConfigurationBuilder()
+            .AddJsonFile(source =>
+            {
+                // Watched for the instance lists (Reload/ConfigurationReloader), by polling its time stamp every 4 s
+                // rather than with inotify: the file usually sits in the state directory, beside database and SAN
+                // directories that a recursive watcher would follow into. SIGHUP reloads at once.
+                var path = Path.GetFullPath(configFile);
+                source.FileProvider = new PhysicalFileProvider(Path.GetDirectoryName(path)!, ExclusionFilters.None)
+                {
+                    UsePollingFileWatcher = true,
+                    UseActivePolling = true,
+                };
+                source.Path = Path.GetFileName(path);
+                source.Optional = false;
+                source.ReloadOnChange = true;
+                // Unreadable at start: the error stops the gateway. Caught half-saved (or unreadable) on a reload, it
+                // reads as empty instead of throwing on the polling thread, and the reloader refuses it.
+                source.OnLoadException = failure => failure.Ignore = loaded;
+            })
             .AddEnvironmentVariables()
             .AddInMemoryCollection(overrides ?? [])
             .Build();
+        loaded = true;
+        return configuration;
     }
 
     /// <summary>Binds and validates; throws <see cref="InvalidConfigurationException"/> listing every problem.</summary>

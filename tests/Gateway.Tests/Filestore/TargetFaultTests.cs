@@ -45,15 +45,7 @@ public sealed class TargetFaultTests
 
         await tmpfs.ResizeAsync("16m");
 
-        await Eventually.HoldsAsync(
-            () => replication.Status is { State: ReplicationState.Streaming, Alarm: null, PendingFiles: 0 }
-                && ReplicaOnDisk.FinalFilesWithHashes(settings.SanB).Count == Files,
-            () => $"{replication.Status}");
-        await watching.CancelAsync();
-        Assert.Empty(await partialFiles);
-        Assert.Equal(ReplicaOnDisk.FinalFilesWithHashes(settings.SanA), ReplicaOnDisk.FinalFilesWithHashes(settings.SanB));
-        Assert.Empty(ReplicaOnDisk.TempFiles(settings.SanB));
-        Assert.Equal(0, FilestoreSample(await MetricsScrape.FetchAsync(adminUrl), "gateway_filestore_replication_alarm"));
+        await AssertConvergedAsync(replication, settings, adminUrl, watching, partialFiles);
     }
 
     /// <summary>
@@ -75,12 +67,14 @@ public sealed class TargetFaultTests
 
         await tmpfs.RemountAsync("ro");
         var sizes = Enumerable.Range(0, Files).ToDictionary(i => $"f{i}", _ => (long)FileBytes);
-        using var watching = new CancellationTokenSource();
-        var partialFiles = Task.Run(() => ReplicaOnDisk.PartialFilesUnderFinalNames(settings.SanA, settings.SanB, sizes, watching.Token));
         foreach (var name in sizes.Keys)
         {
             ReplicaOnDisk.WriteRandom(Path.Combine(settings.SanA, name), FileBytes);
         }
+
+        // Started once A holds the files (it hashes them first); B can take none of them before the remount anyway.
+        using var watching = new CancellationTokenSource();
+        var partialFiles = Task.Run(() => ReplicaOnDisk.PartialFilesUnderFinalNames(settings.SanA, settings.SanB, sizes, watching.Token));
 
         await Eventually.HoldsAsync(
             () => replication.Status is { State: ReplicationState.Degraded, Alarm: { } alarm } && alarm.Contains("Read-only file system", StringComparison.Ordinal),
@@ -93,6 +87,13 @@ public sealed class TargetFaultTests
 
         await tmpfs.RemountAsync("rw");
 
+        await AssertConvergedAsync(replication, settings, adminUrl, watching, partialFiles);
+    }
+
+    /// <summary>Once the fault is gone: B holds A's files and no temp file, the alarm is cleared, and no final name ever showed part of a file.</summary>
+    private static async Task AssertConvergedAsync(
+        FilestoreReplication replication, GatewaySettings settings, Uri adminUrl, CancellationTokenSource watching, Task<List<string>> partialFiles)
+    {
         await Eventually.HoldsAsync(
             () => replication.Status is { State: ReplicationState.Streaming, Alarm: null, PendingFiles: 0 }
                 && ReplicaOnDisk.FinalFilesWithHashes(settings.SanB).Count == Files,

@@ -91,11 +91,14 @@ public sealed class GatewayProcess : IAsyncDisposable
     {
         if (IsRunning)
         {
-            await ProcessRunner.RunAsync("kill", ["-TERM", _process!.Id.ToString()]);
+            await SignalAsync("TERM");
         }
 
         return await WaitForExitAsync();
     }
+
+    /// <summary>Sends a signal by name (TERM, HUP) with kill(1), as an operator would.</summary>
+    public Task SignalAsync(string signal) => ProcessRunner.RunAsync("kill", [$"-{signal}", _process!.Id.ToString()]);
 
     /// <summary>The admin status, once the admin listener answers (bounded).</summary>
     public async Task<GatewayStatus> StatusAsync(TimeSpan? within = null)

@@ -29,6 +29,15 @@ public sealed class RunningGateway : IAsyncDisposable
         return new RunningGateway(settings, host);
     }
 
+    /// <summary>Started from the JSON file of <paramref name="settings"/>, as the gateway process reads it: the file is watched.</summary>
+    public static async Task<RunningGateway> StartFromJsonFileAsync(GatewaySettings settings)
+    {
+        var configuration = global::Gateway.Configuration.GatewayConfigurationLoader.BuildConfiguration(settings.WriteJsonFile());
+        var host = GatewayHost.Create(global::Gateway.Configuration.GatewayConfigurationLoader.Load(configuration, adminTokenFromEnvironment: false), configuration);
+        await host.StartAsync();
+        return new RunningGateway(settings, host);
+    }
+
     public async Task<GatewayStatus> StatusAsync()
     {
         var json = await Admin.GetStringAsync("/admin/status");
