@@ -72,8 +72,9 @@ public static partial class ReloadDecision
     private static string Names(List<string> keys) =>
         keys.Count <= KeysNamed ? string.Join(", ", keys) : $"{string.Join(", ", keys.Take(KeysNamed))} and {keys.Count - KeysNamed} more";
 
+    // A valid file has at least one instance per site (GatewayOptionsValidator).
     private static string Describe(SiteOptions site) =>
-        $"site {site.Id}: {(site.Instances.Count == 0 ? "no instance" : string.Join(", ", site.Instances.Select(instance => $"{instance.Id} {instance.Url}")))}";
+        $"site {site.Id}: {string.Join(", ", site.Instances.Select(instance => $"{instance.Id} {instance.Url}"))}";
 
     [GeneratedRegex(@"^Gateway:Sites:\d+:Instances(:|$)", RegexOptions.IgnoreCase)]
     private static partial Regex InstanceListKey();

@@ -37,19 +37,6 @@ public sealed class ReloadDecisionTests
     }
 
     [Fact]
-    public void A_site_left_without_instances_is_applied_when_the_file_validates()
-    {
-        var changed = new Dictionary<string, string>(Running, StringComparer.OrdinalIgnoreCase);
-        changed.Remove("Gateway:Sites:1:Instances:0:Id");
-        changed.Remove("Gateway:Sites:1:Instances:0:Url");
-
-        var verdict = ReloadDecision.Decide(Running, changed, [], Sites(("A", ["a1"]), ("B", [])));
-
-        Assert.Equal(ReloadOutcome.Applied, verdict.Outcome);
-        Assert.EndsWith("site B: no instance", verdict.Sentence);
-    }
-
-    [Fact]
     public void A_change_beside_the_instance_lists_is_refused_naming_its_key()
     {
         var changed = With(Running, ("Gateway:ActiveSite", "B"), ("Gateway:Sites:0:Instances:1:Id", "a2"));
