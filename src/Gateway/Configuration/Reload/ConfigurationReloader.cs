@@ -11,7 +11,7 @@ namespace Gateway.Configuration.Reload;
 
 /// <summary>
 /// Acts on <see cref="ReloadDecision"/> whenever the configuration changes: when the file is saved (the JSON source
-/// watches it) or on SIGHUP, as operators reload HAProxy or nginx. An applied reload gives YARP the new destinations
+/// polls it every 4 s) or at once on SIGHUP, as operators reload HAProxy or nginx. An applied reload gives YARP the new destinations
 /// (the health checks probe the new instances from then on) and the topology the new lists (drain requests name
 /// them); a refused one leaves everything as it runs. Each outcome is a log line and a count in
 /// <c>gateway_config_reloads_total</c>.
