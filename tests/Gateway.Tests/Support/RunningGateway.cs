@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using System.Text.Json;
+using Gateway.Configuration;
 using Gateway.Coordinator.Admin;
 
 namespace Gateway.Tests.Support;
@@ -29,11 +30,11 @@ public sealed class RunningGateway : IAsyncDisposable
         return new RunningGateway(settings, host);
     }
 
-    /// <summary>Started from the JSON file of <paramref name="settings"/>, as the gateway process reads it: the file is watched.</summary>
+    /// <summary>Started from the JSON file of <paramref name="settings"/>, as the gateway process reads it: the file is polled for changes.</summary>
     public static async Task<RunningGateway> StartFromJsonFileAsync(GatewaySettings settings)
     {
-        var configuration = global::Gateway.Configuration.GatewayConfigurationLoader.BuildConfiguration(settings.WriteJsonFile());
-        var host = GatewayHost.Create(global::Gateway.Configuration.GatewayConfigurationLoader.Load(configuration, adminTokenFromEnvironment: false), configuration);
+        var configuration = GatewayConfigurationLoader.BuildConfiguration(settings.WriteJsonFile());
+        var host = GatewayHost.Create(GatewayConfigurationLoader.Load(configuration, adminTokenFromEnvironment: false), configuration);
         await host.StartAsync();
         return new RunningGateway(settings, host);
     }
