@@ -20,7 +20,9 @@
 # Reuses the backends' config, the gateway configs (gateway, gateway_bare, gateway_traced) and the builds
 # (bench/out/build) of an earlier bench/proxy/run.sh run; the run must have had the targets named here.
 # Environment: ROUNDS=11 DURATION=10 (seconds per measured window) WARMUP=20 (seconds of paired load first, not
-# recorded) CONCURRENCY="16 1" (connections per proxy: 16 each is the 32 of run.sh shared by two).
+# recorded) CONCURRENCY="16 1" (connections per proxy: 16 each is the 32 of run.sh shared by two)
+# ENV_A, ENV_B (runtime settings for one side only, e.g. ENV_A="DOTNET_gcServer=0": the same build with one knob
+# turned, against itself without it).
 set -euo pipefail
 
 RUN=${1:?usage: bench/proxy/paired.sh bench/out/proxy/<time> TARGET_A TARGET_B}
@@ -58,6 +60,11 @@ done
 WORK=$(mktemp -d /tmp/bench-paired.XXXXXX)
 chmod 755 "$WORK" # nginx workers run as nobody
 declare -A PID=() URL=()
+read -r -a TARGET_ENV_A <<<"${ENV_A:-}"
+read -r -a TARGET_ENV_B <<<"${ENV_B:-}"
+for setting in "${TARGET_ENV_A[@]}" "${TARGET_ENV_B[@]}"; do
+    [[ $setting =~ ^[A-Za-z_][A-Za-z0-9_.]*=[^[:space:]]*$ ]] || die "ENV_A and ENV_B take NAME=VALUE words, not '$setting'"
+done
 cleanup() {
     local pid
     for pid in "${PID[@]}"; do kill "$pid" 2>/dev/null || true; done
@@ -70,13 +77,13 @@ trap cleanup EXIT
 start_run_backends "$CONFIG" "$WORK"
 mapfile -t BACKEND_PORTS < <(grep -oE 'listen 127\.0\.0\.1:[0-9]+' "$WORK/nginx.conf" | grep -oE '[0-9]+$' | head -n 2)
 
-start_target() { # start_target NAME
+start_target() { # start_target NAME [NAME=VALUE ...]: the settings go to its runtime's environment
     local t=$1 dir=$WORK/$1 port kind
     kind=$(kind "$t")
     mkdir -p "$dir"
     if [[ $kind == stockyarp ]]; then
         port=$(free_port 18400)
-        dotnet "$BUILD/stockyarp/StockYarp.dll" "$port" "http://127.0.0.1:${BACKEND_PORTS[0]}" "http://127.0.0.1:${BACKEND_PORTS[1]}" >"$dir/log" 2>&1 &
+        env "${@:2}" dotnet "$BUILD/stockyarp/StockYarp.dll" "$port" "http://127.0.0.1:${BACKEND_PORTS[0]}" "http://127.0.0.1:${BACKEND_PORTS[1]}" >"$dir/log" 2>&1 &
     else
         mkdir -p "$dir/san-a" "$dir/san-b" "$dir/state"
         ln -sfn "$dir/san-a" "$dir/filestore"
@@ -86,7 +93,7 @@ start_target() { # start_target NAME
             move_listeners "$dir/config.json"
         fi
         port=$(grep -oE '"PublicUrl": "[^"]*' "$dir/config.json" | grep -oE '[0-9]+$')
-        dotnet "$BUILD/gateway/Gateway.dll" --config "$dir/config.json" >"$dir/log" 2>&1 &
+        env "${@:2}" dotnet "$BUILD/gateway/Gateway.dll" --config "$dir/config.json" >"$dir/log" 2>&1 &
     fi
     PID[$t]=$!
     URL[$t]=http://127.0.0.1:$port/
@@ -154,10 +161,10 @@ paired_window() {
         -v na="$na" -v nb="$nb" -v hz="$CLK_TCK" 'BEGIN { printf "%s %s %.2f %.2f\n", ra, rb, ca * 1e6 / hz / na, cb * 1e6 / hz / nb }'
 }
 
-start_target "$A"
-start_target "$B"
-echo "# paired runs: $A vs $B, $ROUNDS rounds of ${DURATION}s per concurrency; $(date -u +%FT%TZ); load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "# command: ROUNDS=$ROUNDS DURATION=$DURATION WARMUP=$WARMUP CONCURRENCY=\"${CONCURRENCY[*]}\" bench/proxy/paired.sh $RUN $A $B"
+start_target "$A" "${TARGET_ENV_A[@]}"
+start_target "$B" "${TARGET_ENV_B[@]}"
+echo "# paired runs: $A${ENV_A:+ ($ENV_A)} vs $B${ENV_B:+ ($ENV_B)}, $ROUNDS rounds of ${DURATION}s per concurrency; $(date -u +%FT%TZ); load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# command: ${ENV_A:+ENV_A=\"$ENV_A\" }${ENV_B:+ENV_B=\"$ENV_B\" }ROUNDS=$ROUNDS DURATION=$DURATION WARMUP=$WARMUP CONCURRENCY=\"${CONCURRENCY[*]}\" bench/proxy/paired.sh $RUN $A $B"
 echo "# builds: $(cat "$BUILD/gateway.source" 2>/dev/null || echo "gateway build of unknown source")"
 for conc in "${CONCURRENCY[@]}"; do
     ((WARMUP == 0)) || paired_window "$conc" "$WARMUP" "$A" >/dev/null

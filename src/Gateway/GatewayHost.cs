@@ -84,6 +84,9 @@ public sealed class GatewayHost : IAsyncDisposable
         await Public.DisposeAsync();
     }
 
+    /// <summary>The category of ASP.NET Core's per-request logging ("Request starting …", "Request finished …").</summary>
+    public const string HostingDiagnosticsCategory = "Microsoft.AspNetCore.Hosting.Diagnostics";
+
     private static WebApplicationBuilder NewBuilder(IConfiguration configuration)
     {
         // No appsettings.json from the working directory, no ASPNETCORE_URLS: the gateway listens only where its own configuration says.
@@ -91,6 +94,11 @@ public sealed class GatewayHost : IAsyncDisposable
         builder.Configuration.AddConfiguration(configuration);
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
         builder.Services.AddRoutingCore();
+        // ASP.NET Core's per-request log lines and scope: while this category is enabled at any level, the host also
+        // starts an Activity for every request, which the forwarder's HTTP client then follows with an Activity of
+        // its own and a traceparent header. Off, the proxy spends 12 % less CPU per request (bench/RESULTS.md).
+        // Before the configuration's rules, so an operator's Logging:LogLevel for this category still wins.
+        builder.Logging.AddFilter(HostingDiagnosticsCategory, LogLevel.None);
         builder.Logging.AddConfiguration(configuration.GetSection("Logging"));
         builder.Logging.AddSimpleConsole(console =>
         {

@@ -34,14 +34,15 @@ public static class ProxySpan
         {
             if (!StartsNewTrace(newTraceRatio, Random.Shared))
             {
-                // The forwarder's client propagates ASP.NET Core's unrecorded request activity, flagged not sampled:
-                // an instance that follows its caller records nothing either.
+                // The instance gets no traceparent, or, with ASP.NET Core's request logging turned on, one of that
+                // logging's unrecorded request activity, flagged not sampled: it is never told to record the request.
                 return null;
             }
 
-            // ASP.NET Core starts an activity for every request, for its log scopes, and no exporter here records
-            // it: a span parented to it would point at a span no collector ever receives. Without a caller to
-            // continue, the proxy span starts a new trace instead. Only this middleware's async flow sees the change.
+            // With its request logging turned on (GatewayHost.HostingDiagnosticsCategory), ASP.NET Core starts an
+            // activity for every request, which no exporter here records: a span parented to it would point at a
+            // span no collector ever receives. Without a caller to continue, the proxy span starts a new trace
+            // instead. Only this middleware's async flow sees the change.
             Activity.Current = null;
         }
 
