@@ -95,6 +95,9 @@ public sealed class PostgresPair : IAsyncLifetime
         max_wal_senders = 10
         hot_standby = on
         wal_log_hints = on
+        # As in the demo: pg_rewind reads the old primary's WAL back to its last checkpoint before the fork, and the
+        # crash recovery it runs on a killed primary first would otherwise recycle those segments.
+        wal_keep_size = '256MB'
         fsync = off
         max_connections = 200
         # A standby whose primary died retries every wal_retrieve_retry_interval (5 s by default); a promotion

@@ -170,7 +170,7 @@ public sealed partial class DatabaseFailover(
     /// A clean shutdown of the old primary, as Patroni demotes: its last WAL record (the shutdown checkpoint) is sent
     /// to the standby before it stops, so the new timeline forks after everything the old primary wrote, and the old
     /// primary can later follow the new one. Left running read-only instead, it would write checkpoints past the
-    /// fork and need a rewind (which pg_rewind may wrongly call unnecessary) or a base backup to come back.
+    /// fork and need a rewind or a base backup to come back.
     /// </summary>
     private async Task<(bool Stopped, string Outcome)> DemoteAsync(string site, CancellationToken cancellation)
     {

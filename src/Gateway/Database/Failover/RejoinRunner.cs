@@ -3,6 +3,7 @@ using Gateway.Coordinator;
 using Gateway.Database.Nodes;
 using Gateway.Database.Observation;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace Gateway.Database.Failover;
 
@@ -22,6 +23,7 @@ public sealed record RejoinReport(string Site, string Primary, RejoinMethod Meth
 /// </summary>
 public sealed class RejoinRunner(
     NodeCommands commands,
+    NodeConnections nodes,
     DatabaseObserver observer,
     DatabaseRoutingTable routing,
     Alarms alarms,
@@ -31,6 +33,7 @@ public sealed class RejoinRunner(
 {
     private static readonly TimeSpan StreamingTimeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan AutoFallbackAfter = TimeSpan.FromSeconds(20);
+    private static readonly TimeSpan CheckpointTimeout = TimeSpan.FromSeconds(60);
     private readonly SemaphoreSlim _oneAtATime = new(1, 1);
 
     public async Task<RejoinReport> RejoinAsync(string site, RejoinMethod method, CancellationToken cancellation)
@@ -109,6 +112,21 @@ public sealed class RejoinRunner(
 
     private async Task<bool> RewindAsync(StepJournal journal, string site, string primary, CancellationToken cancellation)
     {
+        // Without it, a rejoin soon after a promotion met a pg_rewind that compared the old timeline with itself,
+        // answered "no rewind required", and left a node that could not follow (NodeSql.CheckpointAsync). Should the
+        // checkpoint fail, the rewind is still tried: the wait for streaming below catches a node that cannot follow.
+        await journal.RunAsync($"checkpoint {primary}, so that pg_rewind reads its timeline", async () =>
+        {
+            try
+            {
+                await NodeSql.CheckpointAsync(nodes.For(primary), CheckpointTimeout, cancellation);
+                return (true, "done");
+            }
+            catch (Exception e) when (e is NpgsqlException or TimeoutException)
+            {
+                return (false, $"failed, pg_rewind may misjudge the timeline: {e.Message}");
+            }
+        });
         var result = await journal.RunAsync($"pg_rewind {site} from {primary}", async () =>
         {
             var first = await commands.RewindAsync(site, primary, cancellation);

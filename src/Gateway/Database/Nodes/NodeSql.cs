@@ -59,6 +59,19 @@ public static class NodeSql
     public static Task ResumeReplayAsync(NpgsqlDataSource node, CancellationToken cancellation) =>
         ExecuteAsync(node, "SELECT pg_wal_replay_resume() WHERE pg_is_in_recovery() AND pg_is_wal_replay_paused()", cancellation);
 
+    /// <summary>
+    /// Runs a checkpoint and waits for it. After a promotion the node's pg_control names its new timeline only once a
+    /// checkpoint completes, and the one the promotion requests is spread out (checkpoint_completion_target): until
+    /// it ends, pg_rewind reads the old timeline there and answers "no rewind required" for a node that cannot follow.
+    /// Needs superuser or the pg_checkpoint role.
+    /// </summary>
+    public static async Task CheckpointAsync(NpgsqlDataSource node, TimeSpan wait, CancellationToken cancellation)
+    {
+        await using var command = node.CreateCommand("CHECKPOINT");
+        command.CommandTimeout = (int)Math.Ceiling(wait.TotalSeconds);
+        await command.ExecuteNonQueryAsync(cancellation);
+    }
+
     /// <summary>Sets which standbys a commit waits for ('*' any one, '' none) and reloads.</summary>
     public static async Task SetSynchronousStandbysAsync(NpgsqlDataSource node, string names, CancellationToken cancellation)
     {

@@ -32,8 +32,8 @@ public sealed record DatabaseSnapshot(IReadOnlyDictionary<string, NodeObservatio
     /// <summary>
     /// Why the standby does not follow the primary now, or null when it does: the primary lists a streaming standby
     /// and the standby's WAL receiver is on the primary's timeline. The timeline matters: a node whose WAL went past
-    /// the fork of a promotion (pg_rewind has been seen to call that "no rewind required") connects, but can never
-    /// replay the new timeline.
+    /// the fork of a promotion connects, but can never replay the new timeline (pg_rewind calls that "no rewind
+    /// required" while the new primary's pg_control still names the old timeline, see NodeSql.CheckpointAsync).
     /// </summary>
     public string? WhyNotFollowing(string primarySite, string standbySite) => (Node(primarySite), Node(standbySite)) switch
     {

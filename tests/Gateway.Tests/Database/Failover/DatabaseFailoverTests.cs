@@ -301,6 +301,38 @@ public sealed class DatabaseFailoverTests(ITestOutputHelper output) : IAsyncLife
     private Task<string> RunPgbenchAsync(params string[] arguments) =>
         ProcessRunner.RunAsync("pgbench", ["-h", "127.0.0.1", "-p", _system.Settings.PgWritePort.ToString(), "-U", "postgres", .. arguments, "postgres"], TimeSpan.FromSeconds(60));
 
+    /// <summary>
+    /// A rejoin right after a failover from a crashed primary, while the promotion's spread checkpoint still runs:
+    /// until it ends B's pg_control names the old timeline, and pg_rewind, reading it there, answered "no rewind
+    /// required" for a node whose WAL had gone past the fork, a node that could never follow. The rejoin checkpoints B
+    /// first. Method Rewind, so that a wrong answer is not covered up by Auto's base backup.
+    /// </summary>
+    [Fact]
+    public async Task A_crashed_primary_rejoins_by_rewind_while_the_promotions_checkpoint_is_still_under_way()
+    {
+        await StartAsync();
+        await RunPgbenchAsync("-i", "-s", "1");
+        // As a primary in service does now and then: pg_rewind looks for the last checkpoint before the fork in A's WAL.
+        await _system.Postgres.Primary.ExecuteAsync("CHECKPOINT");
+        // Pages B replays stay dirty until a checkpoint: the promotion's one, paced by checkpoint_completion_target,
+        // then takes far longer than this test.
+        await RunPgbenchAsync("-T", "2", "-c", "2");
+        _system.KillPostmaster("A");
+        await _system.WaitForStatusAsync(s => s.Database.Primary == "B" && !s.Switching, "automatic promotion of B");
+        var timelineInControlFile = await _system.Postgres.Standby.ScalarAsync<int>("SELECT timeline_id FROM pg_control_checkpoint()");
+        Assert.True(timelineInControlFile == 1, $"B's pg_control names timeline {timelineInControlFile} already: the case this test is for was not reached");
+
+        var (rejoin, response) = await _system.RejoinAsync("A", "Rewind");
+        foreach (var step in rejoin?.Steps ?? [])
+        {
+            output.WriteLine($"  {step.Step}: {step.Duration.TotalMilliseconds:0} ms: {step.Outcome}");
+        }
+
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{response.StatusCode}: {rejoin?.Summary}");
+        Assert.Contains(rejoin!.Steps, step => step.Step.StartsWith("checkpoint B", StringComparison.Ordinal) && step.Outcome == "done");
+        Assert.Equal(2, await _system.Postgres.Primary.ScalarAsync<int>("SELECT received_tli FROM pg_stat_wal_receiver"));
+    }
+
     [Fact]
     public async Task In_strict_synchronous_mode_with_the_standby_stopped_no_commit_is_acknowledged_until_it_returns()
     {
