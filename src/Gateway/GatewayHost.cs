@@ -22,6 +22,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Health;
 using Yarp.ReverseProxy.LoadBalancing;
 
@@ -172,7 +173,10 @@ public sealed class GatewayHost : IAsyncDisposable
         services.AddSingleton<IPassiveHealthCheckPolicy, ConsecutiveFailuresPassivePolicy>();
         services.AddGatewayObservability();
         services.AddSingleton<ReloadingCertificate>();
-        services.AddReverseProxy().LoadFromMemory([ProxyConfigFactory.Route()], [ProxyConfigFactory.Cluster(options)]);
+        services.AddSingleton<IForwarderHttpClientFactory, ForwarderClientFactory>();
+        services.AddReverseProxy()
+            .LoadFromMemory([ProxyConfigFactory.Route()], [ProxyConfigFactory.Cluster(options)])
+            .AddTransforms(transforms => transforms.RequestTransforms.Add(new ProxySpanPropagation()));
         services.AddSingleton(provider => new ConfigurationReloader(
             configuration,
             provider.GetRequiredService<InMemoryConfigProvider>(),

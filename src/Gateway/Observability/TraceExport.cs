@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Gateway.Configuration;
 using Microsoft.Extensions.Options;
 using OpenTelemetry;
@@ -9,16 +8,13 @@ using OpenTelemetry.Trace;
 namespace Gateway.Observability;
 
 /// <summary>
-/// Exports spans over OTLP when <c>Gateway:Observability:OtlpEndpoint</c> is set: the gateway's own spans and the
-/// forwarder's HTTP client spans (whose ids are the parents the instances see). A hosted service of the public host,
-/// so the exporter lives exactly as long as the host; stopping flushes what is still buffered.
+/// Exports the gateway's own spans over OTLP when <c>Gateway:Observability:OtlpEndpoint</c> is set: proxied requests
+/// (the parents the instances see), failovers and their steps. A hosted service of the public host, so the exporter
+/// lives exactly as long as the host; stopping flushes what is still buffered.
 /// </summary>
 public sealed partial class TraceExport(IOptions<GatewayOptions> options, ILogger<TraceExport> logger) : IHostedService, IDisposable
 {
     public const string ServiceName = "gateway";
-
-    /// <summary>The source .NET's HTTP client starts its request spans on.</summary>
-    private const string HttpClientSource = "System.Net.Http";
 
     private TracerProvider? _provider;
 
@@ -33,8 +29,11 @@ public sealed partial class TraceExport(IOptions<GatewayOptions> options, ILogge
         var endpoint = ExportEndpoint(observability);
         _provider = Sdk.CreateTracerProviderBuilder()
             .SetResourceBuilder(ResourceBuilder.CreateDefault().AddService(ServiceName))
-            .AddSource(GatewayTelemetry.Source.Name, HttpClientSource)
-            .SetSampler(new ParentBasedSampler(new GatewayWorkSampler()))
+            .AddSource(GatewayTelemetry.Source.Name)
+            // Roots are recorded: a request span exists only once ProxySpan.Start chose it (in the ratio configured;
+            // exporting every one costs throughput, bench/RESULTS.md), and failovers are always traced. A caller's
+            // traceparent is followed, sampled or not. Health probes start no span (ForwarderClientFactory).
+            .SetSampler(new ParentBasedSampler(new AlwaysOnSampler()))
             .AddOtlpExporter(otlp =>
             {
                 otlp.Endpoint = endpoint;
@@ -60,22 +59,6 @@ public sealed partial class TraceExport(IOptions<GatewayOptions> options, ILogge
     {
         _provider?.Dispose();
         _provider = null;
-    }
-
-    /// <summary>
-    /// Starts traces only for the gateway's own work. An HTTP client call with no parent is an active health probe,
-    /// every interval for every instance: noise that would bury the requests, never traced. A proxied request without
-    /// a caller's trace context reaches the sampler only once <see cref="ProxySpan.Start"/> has chosen it, in the ratio
-    /// configured (exporting every one costs throughput: bench/RESULTS.md), so it is recorded; failovers and their
-    /// steps always are. A caller's sampled traceparent is always followed (ParentBased, outside).
-    /// </summary>
-    public sealed class GatewayWorkSampler : Sampler
-    {
-        public override SamplingResult ShouldSample(in SamplingParameters samplingParameters) => samplingParameters.Kind switch
-        {
-            ActivityKind.Client => new(SamplingDecision.Drop),
-            _ => new(SamplingDecision.RecordAndSample),
-        };
     }
 
     /// <summary>
