@@ -22,5 +22,8 @@ public sealed partial class PgEndpointForwarder
         // Debug: a port scanner or a flood of silent clients must not be able to flood the log.
         [LoggerMessage(EventId = 6, Level = LogLevel.Debug, Message = "PG {Role} endpoint: closed client {Client} before forwarding: first message {Startup}")]
         public static partial void NotPostgreSql(ILogger logger, DatabaseEndpointRole role, string? client, PgStartupKind startup);
+
+        [LoggerMessage(EventId = 7, Level = LogLevel.Information, Message = "PG {Role} endpoint: the routes changed while client {Client} was connecting to {Target}; deciding again")]
+        public static partial void Rerouted(ILogger logger, DatabaseEndpointRole role, string? client, string target);
     }
 }

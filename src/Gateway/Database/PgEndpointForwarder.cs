@@ -58,22 +58,59 @@ public sealed partial class PgEndpointForwarder(
 
     private async Task ForwardToNodeAsync(ConnectionContext client, DatabaseEndpointRole role)
     {
-        var decision = await DecideAsync(role, client.ConnectionClosed);
-        if (decision.Target is not { } target)
-        {
-            Log.Refused(logger, role, client.RemoteEndPoint?.ToString(), decision.Reason);
-            metrics.Refused(role);
-            await PgRefusal.RefuseAsync(client.Transport.Input, client.Transport.Output, decision.Reason, RefusalTimeout);
-            return;
-        }
-
-        using var server = await ConnectAsync(target, role, client);
-        if (server is null)
+        if (await ConnectedTargetAsync(client, role) is not { } connected)
         {
             return;
         }
 
-        using var registration = sessions.Register(client, target.SiteId);
+        using var registration = connected.Registration;
+        using var server = connected.Server;
+        await PumpAsync(client, role, connected.Node, server);
+    }
+
+    /// <summary>
+    /// Decides where the client goes and connects to that node, registered as one of its sessions from before the
+    /// connection starts, then checks the decision once more. A fence closes the routes and then cuts the node's
+    /// sessions: it either finds this one registered and cuts it, or changed the routes before the second look,
+    /// which then decides again. A client mid-connect during a fence once landed on the fenced, read-only old primary.
+    /// Null when the client was refused.
+    /// </summary>
+    private async Task<(DatabaseTarget Node, Socket Server, IDisposable Registration)?> ConnectedTargetAsync(ConnectionContext client, DatabaseEndpointRole role)
+    {
+        while (true)
+        {
+            var decision = await DecideAsync(role, client.ConnectionClosed);
+            if (decision.Target is not { } target)
+            {
+                Log.Refused(logger, role, client.RemoteEndPoint?.ToString(), decision.Reason);
+                metrics.Refused(role);
+                await PgRefusal.RefuseAsync(client.Transport.Input, client.Transport.Output, decision.Reason, RefusalTimeout);
+                return null;
+            }
+
+            var registration = sessions.Register(client, target.SiteId);
+            // The registration must be visible before the routes are read again (the fence writes them, then reads the sessions).
+            Interlocked.MemoryBarrier();
+            var server = await ConnectAsync(target, role, client);
+            if (server is null)
+            {
+                registration.Dispose();
+                return null;
+            }
+
+            if (targets.Decide(role).Target == target)
+            {
+                return (target, server, registration);
+            }
+
+            Log.Rerouted(logger, role, client.RemoteEndPoint?.ToString(), target.ToString());
+            server.Dispose();
+            registration.Dispose();
+        }
+    }
+
+    private async Task PumpAsync(ConnectionContext client, DatabaseEndpointRole role, DatabaseTarget target, Socket server)
+    {
         using var session = metrics.Forwarding(role, target.SiteId);
         Log.Forwarding(logger, role, client.RemoteEndPoint?.ToString(), target.ToString());
         await using var serverStream = new NetworkStream(server, ownsSocket: false);
@@ -134,6 +171,12 @@ public sealed partial class PgEndpointForwarder(
         {
             await socket.ConnectAsync(target.Host, target.Port, timeout.Token);
             return socket;
+        }
+        catch (OperationCanceledException) when (client.ConnectionClosed.IsCancellationRequested)
+        {
+            // The client went away, or a fence cut it while it was connecting: no node failed, nobody to answer.
+            socket.Dispose();
+            return null;
         }
         catch (Exception e) when (e is SocketException or OperationCanceledException)
         {
