@@ -34,8 +34,8 @@ public static class ProxySpan
         {
             if (!StartsNewTrace(newTraceRatio, Random.Shared))
             {
-                // The instance gets no traceparent, or, with ASP.NET Core's request logging turned on, one of that
-                // logging's unrecorded request activity, flagged not sampled: it is never told to record the request.
+                // No span, so no traceparent for the instance (ProxySpanPropagation writes only a proxy span's): it
+                // is never told to record the request.
                 return null;
             }
 

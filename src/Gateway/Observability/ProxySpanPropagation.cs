@@ -10,8 +10,8 @@ namespace Gateway.Observability;
 /// </summary>
 public sealed class ProxySpanPropagation : RequestTransform
 {
-    public const string TraceParentHeader = "traceparent";
-    public const string TraceStateHeader = "tracestate";
+    private const string TraceParentHeader = "traceparent";
+    private const string TraceStateHeader = "tracestate";
 
     public override ValueTask ApplyAsync(RequestTransformContext context)
     {

@@ -32,7 +32,7 @@ public sealed partial class TraceExport(IOptions<GatewayOptions> options, ILogge
             .AddSource(GatewayTelemetry.Source.Name)
             // Roots are recorded: a request span exists only once ProxySpan.Start chose it (in the ratio configured;
             // exporting every one costs throughput, bench/RESULTS.md), and failovers are always traced. A caller's
-            // traceparent is followed, sampled or not. Health probes start no span (ForwarderClientFactory).
+            // traceparent decides for its request, sampled or not. Health probes start no span (ForwarderClientFactory).
             .SetSampler(new ParentBasedSampler(new AlwaysOnSampler()))
             .AddOtlpExporter(otlp =>
             {
