@@ -150,6 +150,7 @@ public sealed partial class FilestoreReplicator : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopAsync();
+        _writer.Dispose();
         _stopping.Dispose();
         _reconciling.Dispose();
     }
@@ -203,7 +204,7 @@ public sealed partial class FilestoreReplicator : IAsyncDisposable
     {
         try
         {
-            var differences = await Task.Run(() => SnapshotComparison.Compare(ScanSide(ReplicaSide.Source, "", cancellation), ScanSide(ReplicaSide.Target, "", cancellation)), cancellation);
+            var differences = await DedicatedThreads.RunOnThreadOfItsOwnAsync(() => SnapshotComparison.Compare(ScanSide(ReplicaSide.Source, "", cancellation), ScanSide(ReplicaSide.Target, "", cancellation)), cancellation);
             return (differences.Where(d => ReplicationPlan.Needs(d, _options.Deletes)).Select(d => d.Path).ToList(), null);
         }
         catch (ReplicationException e)
@@ -468,7 +469,7 @@ public sealed partial class FilestoreReplicator : IAsyncDisposable
         try
         {
             RestartChangeFeedIfItFailed();
-            var (source, target) = await Task.Run(() => (ScanSide(ReplicaSide.Source, "", cancellation), ScanSide(ReplicaSide.Target, "", cancellation)), cancellation);
+            var (source, target) = await DedicatedThreads.RunOnThreadOfItsOwnAsync(() => (ScanSide(ReplicaSide.Source, "", cancellation), ScanSide(ReplicaSide.Target, "", cancellation)), cancellation);
             if (checksums)
             {
                 (source, target) = await AddChecksumsAsync(source, target, cancellation);

@@ -56,7 +56,7 @@ public static class FilestoreVerifier
 
     private static async Task<DirectorySnapshot> HashedSnapshotAsync(string root, ReplicaScope scope, CancellationToken cancellation)
     {
-        var snapshot = await Task.Run(() => DirectoryScanner.Scan(root, "", scope, cancellation), cancellation);
+        var snapshot = await DedicatedThreads.RunOnThreadOfItsOwnAsync(() => DirectoryScanner.Scan(root, "", scope, cancellation), cancellation);
         var files = snapshot.Entries.Where(pair => pair.Value.Kind == EntryKind.File).Select(pair => pair.Key);
         return await ContentHasher.AddHashesAsync(root, snapshot, files, cancellation);
     }

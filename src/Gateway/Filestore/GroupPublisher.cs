@@ -14,11 +14,13 @@ namespace Gateway.Filestore;
 /// bulk copy gets groups as large as what its copies write during one flush. syncfs writes back the whole target
 /// file system, which on a SAN replica holds the replica alone.
 /// </remarks>
-internal sealed class GroupPublisher(string targetRoot, Action<string, string> putInPlace)
+internal sealed class GroupPublisher(string targetRoot, Action<string, string> putInPlace) : IDisposable
 {
     /// <summary>Up to this many files (to write, or whose renames to make durable), a flush fsyncs each rather than the whole file system.</summary>
     private const int FewFiles = 4;
 
+    // syncfs and fsync block for as long as the disk takes: never on a thread-pool thread.
+    private readonly DedicatedThreads _flushThread = new("filestore flush", 1);
     private readonly Lock _gate = new();
     private List<Publication> _waiting = [];
     private bool _flushing;
@@ -34,7 +36,7 @@ internal sealed class GroupPublisher(string targetRoot, Action<string, string> p
         var publication = new Publication(temp, finalPath);
         if (Enqueue(publication))
         {
-            _ = Task.Run(FlushWhileAnythingWaits, CancellationToken.None);
+            _ = _flushThread.RunAsync(FlushWhileAnythingWaits, CancellationToken.None);
         }
 
         try
@@ -71,6 +73,8 @@ internal sealed class GroupPublisher(string targetRoot, Action<string, string> p
             return _waiting.Remove(publication);
         }
     }
+
+    public void Dispose() => _flushThread.Dispose();
 
     private void FlushWhileAnythingWaits()
     {

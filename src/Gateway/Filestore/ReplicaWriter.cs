@@ -21,11 +21,11 @@ internal enum CopyOutcome
 /// other copies finished meanwhile and only then renames it into place: a reader (or a crash) sees the old file or
 /// the new one, never part of one. Failures name the side and the path.
 /// </summary>
-internal sealed class ReplicaWriter
+internal sealed class ReplicaWriter : IDisposable
 {
     /// <summary>
     /// Copies whose bytes are written, waiting for their group's flush, beyond the ones being written: these do not
-    /// hold a copy slot, so the next files are read while a group is flushed. Bounds the replicator's workers.
+    /// hold a copy thread, so the next files are read while a group is flushed. Bounds the replicator's workers.
     /// </summary>
     public const int MaxCopiesAwaitingFlush = 256;
 
@@ -35,8 +35,8 @@ internal sealed class ReplicaWriter
     private readonly string _targetRoot;
     private readonly GroupPublisher _publisher;
 
-    // MaxParallelCopies: how many files are read and written at the same time.
-    private readonly SemaphoreSlim _copySlots;
+    // MaxParallelCopies of them: how many files are read and written at the same time.
+    private readonly DedicatedThreads _copyThreads;
 
     // Temp files of copies under way: a reconcile must not mistake them for leftovers of a crash.
     private readonly ConcurrentDictionary<string, byte> _activeTemps = new(StringComparer.Ordinal);
@@ -45,8 +45,15 @@ internal sealed class ReplicaWriter
     {
         _sourceRoot = sourceRoot;
         _targetRoot = targetRoot;
-        _copySlots = new SemaphoreSlim(maxParallelCopies, maxParallelCopies);
+        _copyThreads = new DedicatedThreads("filestore copy", maxParallelCopies);
         _publisher = new GroupPublisher(targetRoot, PutInPlace);
+    }
+
+    /// <summary>Ends the copy and flush threads once what is queued has run (a stopped replicator's copies are cancelled, so that is quick).</summary>
+    public void Dispose()
+    {
+        _copyThreads.Dispose();
+        _publisher.Dispose();
     }
 
     public string SourcePath(string relative) => Path.Join(_sourceRoot, relative);
@@ -61,7 +68,7 @@ internal sealed class ReplicaWriter
         var published = false;
         try
         {
-            var (outcome, bytes) = await WriteCopyAsync(relative, temp, cancellation);
+            var (outcome, bytes) = await _copyThreads.RunAsync(() => WriteCopy(relative, temp, cancellation), cancellation);
             if (outcome == CopyOutcome.Copied)
             {
                 await _publisher.PublishAsync(temp, targetPath, cancellation);
@@ -81,39 +88,31 @@ internal sealed class ReplicaWriter
         }
     }
 
-    /// <summary>Writes the source's current content to <paramref name="temp"/> (not yet durable) in one of the copy slots.</summary>
-    private async Task<(CopyOutcome Outcome, long Bytes)> WriteCopyAsync(string relative, string temp, CancellationToken cancellation)
+    /// <summary>Writes the source's current content to <paramref name="temp"/> (not yet durable); runs on a copy thread.</summary>
+    private (CopyOutcome Outcome, long Bytes) WriteCopy(string relative, string temp, CancellationToken cancellation)
     {
-        await _copySlots.WaitAsync(cancellation);
+        var sourcePath = SourcePath(relative);
+        SafeFileHandle source;
         try
         {
-            var sourcePath = SourcePath(relative);
-            SafeFileHandle source;
-            try
-            {
-                source = Posix.OpenForReading(sourcePath);
-            }
-            catch (FileNotFoundException)
-            {
-                return (CopyOutcome.SourceVanished, 0);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                throw new ReplicationException(ReplicaSide.Source, $"cannot read {sourcePath}: {e.Message}", e);
-            }
-
-            using (source)
-            {
-                var before = SourceState.Of(source, sourcePath);
-                PrepareDirectoryFor(relative);
-                var bytes = await WriteTempAsync(source, sourcePath, temp, before, cancellation);
-                var unchanged = SourceState.Of(source, sourcePath) == before && bytes == before.Length;
-                return (unchanged ? CopyOutcome.Copied : CopyOutcome.SourceChangedDuringCopy, bytes);
-            }
+            source = Posix.OpenForReading(sourcePath);
         }
-        finally
+        catch (FileNotFoundException)
         {
-            _copySlots.Release();
+            return (CopyOutcome.SourceVanished, 0);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ReplicationException(ReplicaSide.Source, $"cannot read {sourcePath}: {e.Message}", e);
+        }
+
+        using (source)
+        {
+            var before = SourceState.Of(source, sourcePath);
+            PrepareDirectoryFor(relative);
+            var bytes = WriteTemp(source, sourcePath, temp, before, cancellation);
+            var unchanged = SourceState.Of(source, sourcePath) == before && bytes == before.Length;
+            return (unchanged ? CopyOutcome.Copied : CopyOutcome.SourceChangedDuringCopy, bytes);
         }
     }
 
@@ -202,16 +201,14 @@ internal sealed class ReplicaWriter
         }
     }
 
-    private static async Task<long> WriteTempAsync(SafeFileHandle source, string sourcePath, string temp, SourceState before, CancellationToken cancellation)
+    private static long WriteTemp(SafeFileHandle source, string sourcePath, string temp, SourceState before, CancellationToken cancellation)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
         try
         {
             // Reserving the space first turns a full target into an error before any byte is written.
-            await using var output = OnTarget($"cannot create {temp}", () => new FileStream(
-                File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileOptions.None, preallocationSize: before.Length),
-                FileAccess.Write,
-                bufferSize: 0));
+            using var output = OnTarget($"cannot create {temp}", () =>
+                File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileOptions.None, preallocationSize: before.Length));
             long offset = 0;
             while (true)
             {
@@ -222,7 +219,7 @@ internal sealed class ReplicaWriter
                     break;
                 }
 
-                await OnTargetAsync($"cannot write {temp}", () => output.WriteAsync(buffer.AsMemory(0, read), cancellation));
+                OnTarget($"cannot write {temp}", () => RandomAccess.Write(output, buffer.AsSpan(0, read), offset));
                 offset += read;
             }
 
@@ -230,10 +227,10 @@ internal sealed class ReplicaWriter
             // writeback starts now, so that the group's syncfs finds most of the bytes already on their way.
             OnTarget($"cannot set the mode and time of {temp}", () =>
             {
-                SetMode(output.SafeFileHandle, before.Mode);
-                File.SetLastWriteTimeUtc(output.SafeFileHandle, before.ModifiedUtc);
+                SetMode(output, before.Mode);
+                File.SetLastWriteTimeUtc(output, before.ModifiedUtc);
             });
-            Posix.StartWriteback(output.SafeFileHandle);
+            Posix.StartWriteback(output);
             return offset;
         }
         finally
@@ -329,18 +326,6 @@ internal sealed class ReplicaWriter
         try
         {
             return action();
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException && e is not ReplicationException)
-        {
-            throw new ReplicationException(ReplicaSide.Target, $"{what}: {e.Message}", e);
-        }
-    }
-
-    private static async Task OnTargetAsync(string what, Func<ValueTask> action)
-    {
-        try
-        {
-            await action();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException && e is not ReplicationException)
         {
