@@ -8,7 +8,9 @@ namespace FilestoreBench;
 /// One tree (--files files in 100 directories, --bytes in all, sizes spread from a tenth to twice the mean), copied
 /// to an empty directory by the replicator's initial sync and by rsync, in the same run: rsync -a as such, rsync -a
 /// followed by sync (rsync -a alone leaves the data in the page cache), and rsync -a --fsync (durable per file, as the
-/// replicator is). The page cache is dropped before each, so every copy reads the tree from disk.
+/// replicator is). The page cache is dropped before each, so every copy reads the tree from disk. During each copy a
+/// <see cref="ThreadPoolDelayProbe"/> measures how long the process's thread pool makes work wait: with the
+/// replicator copying in-process, and as a baseline with rsync copying in another process.
 /// </summary>
 public static class InitialSyncBenchmark
 {
@@ -41,9 +43,10 @@ public static class InitialSyncBenchmark
             for (var round = 1; round <= rounds; round++)
             {
                 var replica = Path.Combine(root, "replica");
-                var replicator = await TimeAsync(() => ReplicateAsync(source, replica, parallel));
+                var (replicator, replicatorPoolDelay) = await TimeAsync(() => ReplicateAsync(source, replica, parallel));
                 replicatorSeconds.Add(replicator);
                 Console.WriteLine($"round {round} copy replicator parallel {parallel} seconds {replicator:F2} mb_per_s {written / 1e6 / replicator:F1}");
+                Console.WriteLine($"round {round} thread_pool_delay during replicator {replicatorPoolDelay}");
                 var verification = await FilestoreVerifier.CompareAsync(source, replica);
                 Console.WriteLine($"round {round} verify replicator identical {verification.Identical} differences {verification.Differences.Count}");
                 identical &= verification.Identical;
@@ -52,27 +55,22 @@ public static class InitialSyncBenchmark
                 foreach (var (name, command) in RsyncVariants)
                 {
                     var target = Path.Combine(root, name);
-                    var seconds = await TimeAsync(() => ShellAsync(string.Format(command, source, target)));
+                    var (seconds, poolDelay) = await TimeAsync(() => ShellAsync(string.Format(command, source, target)));
                     ratios[name].Add(seconds / replicator);
                     Console.WriteLine($"round {round} copy {name} seconds {seconds:F2} mb_per_s {written / 1e6 / seconds:F1} replicator_speed_ratio {seconds / replicator:F2}");
+                    Console.WriteLine($"round {round} thread_pool_delay during {name} {poolDelay}");
                     Directory.Delete(target, recursive: true);
                 }
             }
 
-            Console.WriteLine($"median of {rounds} round(s): parallel {parallel} replicator_seconds {Median(replicatorSeconds):F2} "
-                + string.Join(' ', RsyncVariants.Select(variant => $"replicator_speed_ratio_vs_{variant.Name} {Median(ratios[variant.Name]):F2}")));
+            Console.WriteLine($"median of {rounds} round(s): parallel {parallel} replicator_seconds {Statistics.Median(replicatorSeconds):F2} "
+                + string.Join(' ', RsyncVariants.Select(variant => $"replicator_speed_ratio_vs_{variant.Name} {Statistics.Median(ratios[variant.Name]):F2}")));
             return identical ? 0 : 1;
         }
         finally
         {
             Directory.Delete(root, recursive: true);
         }
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
     }
 
     private static long WriteTree(string source, int files, long bytes)
@@ -104,13 +102,15 @@ public static class InitialSyncBenchmark
         await replicator.WaitUntilCaughtUpAsync(CancellationToken.None);
     }
 
-    /// <summary>Seconds taken by <paramref name="copy"/>, starting from a cold page cache and nothing pending on disk.</summary>
-    private static async Task<double> TimeAsync(Func<Task> copy)
+    /// <summary>Seconds taken by <paramref name="copy"/>, starting from a cold page cache and nothing pending on disk, and the thread pool's delays meanwhile.</summary>
+    private static async Task<(double Seconds, string PoolDelay)> TimeAsync(Func<Task> copy)
     {
         await ShellAsync("sync && echo 3 > /proc/sys/vm/drop_caches");
+        var probe = new ThreadPoolDelayProbe();
         var watch = Stopwatch.StartNew();
         await copy();
-        return watch.Elapsed.TotalSeconds;
+        var seconds = watch.Elapsed.TotalSeconds;
+        return (seconds, probe.Stop());
     }
 
     private static async Task ShellAsync(string command)

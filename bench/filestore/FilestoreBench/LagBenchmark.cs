@@ -43,7 +43,7 @@ public static class LagBenchmark
             var status = replicator.Status;
             Console.WriteLine(
                 $"lag rate {rate} achieved {achieved:F1} size {size} seconds {seconds} parallel {options.MaxParallelCopies} files {written.Count} " +
-                $"arrived {lags.Count} p50_ms {Percentile(lags, 0.50):F1} p90_ms {Percentile(lags, 0.90):F1} p99_ms {Percentile(lags, 0.99):F1} " +
+                $"arrived {lags.Count} p50_ms {Statistics.Percentile(lags, 0.50):F1} p90_ms {Statistics.Percentile(lags, 0.90):F1} p99_ms {Statistics.Percentile(lags, 0.99):F1} " +
                 $"max_ms {lags.LastOrDefault():F1} overflows {status.ChangeEventOverflows} watcher_restarts {status.WatcherRestarts} alarm {status.Alarm ?? "none"}");
             return lags.Count == written.Count ? 0 : 1;
         }
@@ -92,6 +92,4 @@ public static class LagBenchmark
 
         return count / started.Elapsed.TotalSeconds;
     }
-
-    private static double Percentile(List<double> sorted, double p) => sorted.Count == 0 ? double.NaN : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
 }

@@ -3,7 +3,11 @@ using System.Security.Cryptography;
 
 namespace Gateway.Filestore;
 
-/// <summary>SHA-256 of replica files, several at a time, read without taking any lock a writer could trip over.</summary>
+/// <summary>
+/// SHA-256 of replica files, one per core at a time, read without taking any lock a writer could trip over. The
+/// reads block, so they run on threads of their own for the duration: hashing a whole SAN must not hold the thread
+/// pool the proxy runs on.
+/// </summary>
 internal static class ContentHasher
 {
     /// <summary>Adds the SHA-256 of the given files of <paramref name="snapshot"/>; a file that vanished meanwhile keeps no hash (and so compares by time).</summary>
@@ -11,24 +15,27 @@ internal static class ContentHasher
         string root, DirectorySnapshot snapshot, IEnumerable<string> paths, CancellationToken cancellation)
     {
         var hashes = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
-        var parallel = new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellation };
-        await Parallel.ForEachAsync(paths, parallel, async (path, token) =>
-        {
-            if (await Sha256OrNullAsync(Path.Join(root, path), token) is { } hash)
+        using var threads = new DedicatedThreads("filestore checksum", Environment.ProcessorCount);
+        await Task.WhenAll(paths.Select(path => threads.RunAsync(
+            () =>
             {
-                hashes[path] = hash;
-            }
-        });
+                cancellation.ThrowIfCancellationRequested();
+                if (Sha256OrNull(Path.Join(root, path)) is { } hash)
+                {
+                    hashes[path] = hash;
+                }
+            },
+            cancellation)));
         return snapshot.WithHashes(hashes);
     }
 
-    public static async Task<string?> Sha256OrNullAsync(string path, CancellationToken cancellation)
+    private static string? Sha256OrNull(string path)
     {
         try
         {
             using var handle = Posix.OpenForReading(path);
-            await using var stream = new FileStream(handle, FileAccess.Read, bufferSize: 0);
-            return Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, cancellation));
+            using var stream = new FileStream(handle, FileAccess.Read, bufferSize: 0);
+            return Convert.ToHexStringLower(SHA256.HashData(stream));
         }
         catch (FileNotFoundException)
         {
