@@ -204,7 +204,7 @@ public sealed partial class FilestoreReplicator : IAsyncDisposable
     {
         try
         {
-            var differences = await DedicatedThreads.RunOnThreadOfItsOwnAsync(() => SnapshotComparison.Compare(ScanSide(ReplicaSide.Source, "", cancellation), ScanSide(ReplicaSide.Target, "", cancellation)), cancellation);
+            var differences = await CompareSidesAsync("", cancellation);
             return (differences.Where(d => ReplicationPlan.Needs(d, _options.Deletes)).Select(d => d.Path).ToList(), null);
         }
         catch (ReplicationException e)
@@ -364,7 +364,7 @@ public sealed partial class FilestoreReplicator : IAsyncDisposable
 
         if (source.Kind == EntryKind.Directory && change.Hint.ScanSubtree)
         {
-            var differences = SnapshotComparison.Compare(ScanSide(ReplicaSide.Source, path, cancellation), ScanSide(ReplicaSide.Target, path, cancellation));
+            var differences = await CompareSidesAsync(path, cancellation);
             Queue(ReplicationPlan.From(differences, _options.Deletes), change.FirstSeen);
         }
 
@@ -580,6 +580,11 @@ public sealed partial class FilestoreReplicator : IAsyncDisposable
             throw new ReplicationException(side, $"cannot read files under {root} for checksums: {e.Message}", e);
         }
     }
+
+    /// <summary>What differs between the sides under <paramref name="subtree"/> (the whole tree after lost events), scanned off the thread pool.</summary>
+    private Task<IReadOnlyList<SnapshotDifference>> CompareSidesAsync(string subtree, CancellationToken cancellation) =>
+        DedicatedThreads.RunOnThreadOfItsOwnAsync(
+            () => SnapshotComparison.Compare(ScanSide(ReplicaSide.Source, subtree, cancellation), ScanSide(ReplicaSide.Target, subtree, cancellation)), cancellation);
 
     private DirectorySnapshot ScanSide(ReplicaSide side, string subtree, CancellationToken cancellation)
     {
