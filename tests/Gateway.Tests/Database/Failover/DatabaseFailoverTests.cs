@@ -395,7 +395,7 @@ public sealed class DatabaseFailoverTests(ITestOutputHelper output) : IAsyncLife
         }
         finally
         {
-            await ProcessRunner.RunAsync("kill", ["-CONT", .. frozen]);
+            await SignalEachAsync("CONT", frozen);
         }
 
         var fenced = await _system.WaitForStatusAsync(
@@ -417,15 +417,25 @@ public sealed class DatabaseFailoverTests(ITestOutputHelper output) : IAsyncLife
     /// <summary>
     /// SIGSTOP of the node's postmaster, so it forks nothing more, then of its children (backends, walsender,
     /// checkpointer ...); returns them all. A short-lived backend that ended between the listing and its signal is
-    /// left out rather than failing the freeze (seen in CI): only a process still there that could not be stopped fails.
+    /// left out rather than failing the freeze (seen in CI).
     /// </summary>
     private static async Task<List<string>> FreezeAsync(Gateway.Testing.PostgresNode node)
     {
         var postmaster = File.ReadLines(Path.Combine(node.DataDirectory, "postmaster.pid")).First().Trim();
         await ProcessRunner.RunAsync("kill", ["-STOP", postmaster]);
         var children = (await ProcessRunner.RunAsync("pgrep", ["-P", postmaster])).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        var stopped = await ProcessRunner.RunAsync("sh", ["-c", """for pid; do if kill -STOP "$pid" 2>/dev/null; then echo "$pid"; elif kill -0 "$pid" 2>/dev/null; then exit 1; fi; done""", "sh", .. children]);
-        return [postmaster, .. stopped.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
+        return [postmaster, .. await SignalEachAsync("STOP", children)];
+    }
+
+    /// <summary>
+    /// Sends the signal to each process and returns those it reached. One gone meanwhile is skipped: a backend that
+    /// was exiting when it was frozen is a zombie, reaped as soon as the postmaster thaws, before its own SIGCONT
+    /// (seen in CI). Only a process still there that the signal did not reach fails.
+    /// </summary>
+    private static async Task<IEnumerable<string>> SignalEachAsync(string signal, IEnumerable<string> pids)
+    {
+        var reached = await ProcessRunner.RunAsync("sh", ["-c", """signal=$1; shift; for pid; do if kill -"$signal" "$pid" 2>/dev/null; then echo "$pid"; elif kill -0 "$pid" 2>/dev/null; then exit 1; fi; done""", "sh", signal, .. pids]);
+        return reached.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
     }
 
     /// <summary>Every 100 ms, the node (by port) that took a write through the write endpoint; refused, held or timed-out attempts are left out.</summary>
