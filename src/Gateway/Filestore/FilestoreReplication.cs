@@ -48,7 +48,17 @@ public sealed class FilestoreReplication(
 
             await StopCurrentAsync();
             var replicator = new FilestoreReplicator(direction, options, time, logger);
-            replicator.Start();
+            try
+            {
+                replicator.Start();
+            }
+            catch
+            {
+                // Its copy and scan threads end with it.
+                await replicator.DisposeAsync();
+                throw;
+            }
+
             _current = replicator;
         }
         finally

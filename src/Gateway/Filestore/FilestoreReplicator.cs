@@ -22,6 +22,9 @@ public sealed partial class FilestoreReplicator : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly ReplicaScope _scope;
     private readonly ReplicaWriter _writer;
+
+    // Scans of both sides: a whole-tree reconcile, the subtree of a new directory; two, so that one long scan does not hold up the other.
+    private readonly DedicatedThreads _scanThreads = new("filestore scan", 2);
     private readonly PendingChanges _pending = new();
     private readonly ReplicationAlarms _alarms = new();
     private readonly InitialSyncTracker _initialSync;
@@ -117,7 +120,7 @@ public sealed partial class FilestoreReplicator : IAsyncDisposable
         Log.Started(_logger, Direction.ToString(), _options.MaxParallelCopies, _options.Deletes);
 
         var stopping = _stopping.Token;
-        // MaxParallelCopies of them copy bytes at a time (the writer's copy slots); the others have written theirs and
+        // MaxParallelCopies of them copy bytes at a time (on the writer's copy threads); the others have written theirs and
         // wait for their group to be flushed and renamed into place, or do the cheap rest (directories, deletes).
         var workers = Enumerable.Range(0, _options.MaxParallelCopies + ReplicaWriter.MaxCopiesAwaitingFlush)
             .Select(_ => Task.Run(() => ReplicateChangesAsync(stopping), stopping));
@@ -149,10 +152,17 @@ public sealed partial class FilestoreReplicator : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await StopAsync();
-        _writer.Dispose();
-        _stopping.Dispose();
-        _reconciling.Dispose();
+        try
+        {
+            await StopAsync();
+        }
+        finally
+        {
+            _writer.Dispose();
+            _scanThreads.Dispose();
+            _stopping.Dispose();
+            _reconciling.Dispose();
+        }
     }
 
     /// <summary>Completes once the initial sync is planned and every change known so far has been replicated (or failed and been given up by a stop).</summary>
@@ -469,7 +479,7 @@ public sealed partial class FilestoreReplicator : IAsyncDisposable
         try
         {
             RestartChangeFeedIfItFailed();
-            var (source, target) = await DedicatedThreads.RunOnThreadOfItsOwnAsync(() => (ScanSide(ReplicaSide.Source, "", cancellation), ScanSide(ReplicaSide.Target, "", cancellation)), cancellation);
+            var (source, target) = await _scanThreads.RunAsync(() => (ScanSide(ReplicaSide.Source, "", cancellation), ScanSide(ReplicaSide.Target, "", cancellation)), cancellation);
             if (checksums)
             {
                 (source, target) = await AddChecksumsAsync(source, target, cancellation);
@@ -583,7 +593,7 @@ public sealed partial class FilestoreReplicator : IAsyncDisposable
 
     /// <summary>What differs between the sides under <paramref name="subtree"/> (the whole tree after lost events), scanned off the thread pool.</summary>
     private Task<IReadOnlyList<SnapshotDifference>> CompareSidesAsync(string subtree, CancellationToken cancellation) =>
-        DedicatedThreads.RunOnThreadOfItsOwnAsync(
+        _scanThreads.RunAsync(
             () => SnapshotComparison.Compare(ScanSide(ReplicaSide.Source, subtree, cancellation), ScanSide(ReplicaSide.Target, subtree, cancellation)), cancellation);
 
     private DirectorySnapshot ScanSide(ReplicaSide side, string subtree, CancellationToken cancellation)

@@ -36,7 +36,7 @@ internal sealed class GroupPublisher(string targetRoot, Action<string, string> p
         var publication = new Publication(temp, finalPath);
         if (Enqueue(publication))
         {
-            _ = _flushThread.RunAsync(FlushWhileAnythingWaits, CancellationToken.None);
+            StartFlushing();
         }
 
         try
@@ -75,6 +75,28 @@ internal sealed class GroupPublisher(string targetRoot, Action<string, string> p
     }
 
     public void Dispose() => _flushThread.Dispose();
+
+    private void StartFlushing()
+    {
+        try
+        {
+            _ = _flushThread.RunAsync(FlushWhileAnythingWaits, CancellationToken.None);
+        }
+        catch (TaskSchedulerException disposed)
+        {
+            // Only once disposed: what waits fails now rather than wait for a flush that will never run.
+            List<Publication> stranded;
+            lock (_gate)
+            {
+                (stranded, _waiting, _flushing) = (_waiting, [], false);
+            }
+
+            foreach (var publication in stranded)
+            {
+                publication.Done.TrySetException(new ObjectDisposedException(nameof(GroupPublisher), disposed));
+            }
+        }
+    }
 
     private void FlushWhileAnythingWaits()
     {

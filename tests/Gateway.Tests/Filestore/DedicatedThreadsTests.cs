@@ -48,6 +48,36 @@ public sealed class DedicatedThreadsTests
     }
 
     [Fact]
+    public async Task A_failing_work_fails_its_own_task_and_the_thread_goes_on_with_the_next()
+    {
+        using var threads = new DedicatedThreads("test copy", 1);
+
+        var failing = threads.RunAsync(() => throw new IOException("disk gone"), CancellationToken.None);
+        var next = threads.RunAsync(() => 42, CancellationToken.None);
+
+        Assert.Equal("disk gone", (await Assert.ThrowsAsync<IOException>(() => failing.WaitAsync(Patience))).Message);
+        Assert.Equal(42, await next.WaitAsync(Patience));
+    }
+
+    [Fact]
+    public async Task Once_disposed_it_finishes_what_was_queued_and_refuses_more()
+    {
+        var threads = new DedicatedThreads("test flush", 1);
+        using var release = new ManualResetEventSlim();
+        var blocking = threads.RunAsync(() => release.Wait(Patience), CancellationToken.None);
+        var queued = threads.RunAsync(() => "ran", CancellationToken.None);
+
+        threads.Dispose();
+        release.Set();
+
+        Assert.True(await blocking.WaitAsync(Patience));
+        Assert.Equal("ran", await queued.WaitAsync(Patience));
+        // Thrown at once, not by a task: none is made.
+        var refused = Record.Exception(() => { _ = threads.RunAsync(() => "too late", CancellationToken.None); });
+        Assert.IsType<TaskSchedulerException>(refused);
+    }
+
+    [Fact]
     public async Task A_scan_on_a_thread_of_its_own_is_not_on_the_thread_pool()
     {
         var onPool = await DedicatedThreads.RunOnThreadOfItsOwnAsync(() => Thread.CurrentThread.IsThreadPoolThread, CancellationToken.None);

@@ -250,7 +250,7 @@ public sealed class FilestoreReplicatorTests : IDisposable
     public async Task The_reverse_direction_replicates_B_to_A_and_a_stopped_replicator_says_so()
     {
         Write(_sans.A("before-failover"), "1");
-        var forward = _sans.Start();
+        await using var forward = _sans.Start();
         await forward.WaitUntilCaughtUpAsync(CancellationToken.None);
         await forward.StopAsync();
         Assert.Equal(ReplicationState.Stopped, forward.Status.State);
