@@ -108,7 +108,16 @@ public static class InitialSyncBenchmark
         await ShellAsync("sync && echo 3 > /proc/sys/vm/drop_caches");
         var probe = new ThreadPoolDelayProbe();
         var watch = Stopwatch.StartNew();
-        await copy();
+        try
+        {
+            await copy();
+        }
+        catch
+        {
+            probe.Stop();
+            throw;
+        }
+
         var seconds = watch.Elapsed.TotalSeconds;
         return (seconds, probe.Stop());
     }

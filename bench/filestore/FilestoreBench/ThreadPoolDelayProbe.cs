@@ -1,51 +1,51 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 
 namespace FilestoreBench;
 
 /// <summary>
-/// How long a work item queued to the thread pool waits before a pool thread starts it, sampled every 5 ms from a
-/// thread of the probe's own while a copy runs in the same process. In the gateway the replicator shares the pool
-/// with the proxy, so this is the wait a proxied request's continuation would have had meanwhile.
+/// How long a work item queued to the thread pool waits before a pool thread starts it, while a copy runs in the
+/// same process. In the gateway the replicator shares the pool with the proxy, so this is the wait a proxied
+/// request's continuation would have had meanwhile. Open loop: a thread of the probe's own queues an item every
+/// 5 ms whether or not the earlier ones have started, and each item's wait is counted from when it was due, so a
+/// stall of the pool shows up in every item it held back, not just one.
 /// </summary>
 internal sealed class ThreadPoolDelayProbe
 {
-    private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(5);
+    private static readonly long Interval = Stopwatch.Frequency / 200;
 
-    private readonly List<double> _delaysMs = [];
+    private readonly ConcurrentQueue<double> _delaysMs = new();
     private readonly Thread _sampler;
     private volatile bool _stopping;
 
     public ThreadPoolDelayProbe()
     {
-        _sampler = new Thread(SampleUntilStopped) { IsBackground = true, Name = "thread-pool delay probe" };
+        _sampler = new Thread(QueueUntilStopped) { IsBackground = true, Name = "thread-pool delay probe" };
         _sampler.Start();
     }
 
-    /// <summary>Stops sampling; returns "samples N p50_ms … p99_ms … max_ms …".</summary>
+    /// <summary>Stops queueing; returns "samples N p50_ms … p99_ms … max_ms … over_10ms …" over the items that started.</summary>
     public string Stop()
     {
         _stopping = true;
         _sampler.Join();
         var sorted = _delaysMs.Order().ToList();
-        return $"samples {sorted.Count} p50_ms {Statistics.Percentile(sorted, 0.50):F2} p99_ms {Statistics.Percentile(sorted, 0.99):F2} max_ms {sorted.LastOrDefault():F1}";
+        return $"samples {sorted.Count} p50_ms {Statistics.Percentile(sorted, 0.50):F2} p99_ms {Statistics.Percentile(sorted, 0.99):F2} "
+            + $"max_ms {sorted.LastOrDefault():F1} over_10ms {sorted.Count(delay => delay > 10)}";
     }
 
-    private void SampleUntilStopped()
+    private void QueueUntilStopped()
     {
-        using var started = new ManualResetEventSlim();
-        while (!_stopping)
+        for (var due = Stopwatch.GetTimestamp(); !_stopping; due += Interval)
         {
-            started.Reset();
-            var queuedAt = Stopwatch.GetTimestamp();
-            long startedAt = 0;
-            ThreadPool.UnsafeQueueUserWorkItem(_ =>
+            var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
+            if (wait > TimeSpan.Zero)
             {
-                startedAt = Stopwatch.GetTimestamp();
-                started.Set();
-            }, null);
-            started.Wait();
-            _delaysMs.Add(Stopwatch.GetElapsedTime(queuedAt, startedAt).TotalMilliseconds);
-            Thread.Sleep(Interval);
+                Thread.Sleep(wait);
+            }
+
+            var dueAt = due;
+            ThreadPool.UnsafeQueueUserWorkItem(_ => _delaysMs.Enqueue(Stopwatch.GetElapsedTime(dueAt).TotalMilliseconds), null);
         }
     }
 }
