@@ -7,8 +7,8 @@ namespace FilestoreBench;
 /// How long a work item queued to the thread pool waits before a pool thread starts it, while a copy runs in the
 /// same process. In the gateway the replicator shares the pool with the proxy, so this is the wait a proxied
 /// request's continuation would have had meanwhile. Open loop: a thread of the probe's own queues an item every
-/// 5 ms whether or not the earlier ones have started, and each item's wait is counted from when it was due, so a
-/// stall of the pool shows up in every item it held back, not just one.
+/// 5 ms whether or not the earlier ones have started, and each item's wait is counted from when it was due (or
+/// queued, if later), so a stall of the pool shows up in every item it held back, not just one.
 /// </summary>
 internal sealed class ThreadPoolDelayProbe
 {
@@ -44,8 +44,9 @@ internal sealed class ThreadPoolDelayProbe
                 Thread.Sleep(wait);
             }
 
-            var dueAt = due;
-            ThreadPool.UnsafeQueueUserWorkItem(_ => _delaysMs.Enqueue(Stopwatch.GetElapsedTime(dueAt).TotalMilliseconds), null);
+            // Thread.Sleep wakes up to a millisecond early; a sampler that ran late counts from when the item was due.
+            var from = Math.Max(due, Stopwatch.GetTimestamp());
+            ThreadPool.UnsafeQueueUserWorkItem(_ => _delaysMs.Enqueue(Stopwatch.GetElapsedTime(from).TotalMilliseconds), null);
         }
     }
 }
