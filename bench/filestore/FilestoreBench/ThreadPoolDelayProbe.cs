@@ -8,7 +8,7 @@ namespace FilestoreBench;
 /// same process. In the gateway the replicator shares the pool with the proxy, so this is the wait a proxied
 /// request's continuation would have had meanwhile. Open loop: a thread of the probe's own queues an item every
 /// 5 ms whether or not the earlier ones have started, and each item's wait is counted from when it was due (or
-/// queued, if later), so a stall of the pool shows up in every item it held back, not just one.
+/// queued, if earlier), so a stall of the pool shows up in every item it held back, not just one.
 /// </summary>
 internal sealed class ThreadPoolDelayProbe
 {
@@ -44,8 +44,8 @@ internal sealed class ThreadPoolDelayProbe
                 Thread.Sleep(wait);
             }
 
-            // Thread.Sleep wakes up to a millisecond early; a sampler that ran late counts from when the item was due.
-            var from = Math.Max(due, Stopwatch.GetTimestamp());
+            // Thread.Sleep wakes up to a millisecond early: an item queued early counts from then, one queued late from when it was due.
+            var from = Math.Min(due, Stopwatch.GetTimestamp());
             ThreadPool.UnsafeQueueUserWorkItem(_ => _delaysMs.Enqueue(Stopwatch.GetElapsedTime(from).TotalMilliseconds), null);
         }
     }
