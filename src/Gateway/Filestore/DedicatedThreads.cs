@@ -7,7 +7,7 @@ namespace Gateway.Filestore;
 /// On the thread pool such work starves everything else: the pool starts with one thread per core and adds more
 /// only slowly when they all block, so four copies and a flush on a 2-core machine held both of its threads, the
 /// copies ran about two at a time (the initial sync took 1.5 times as long), and work queued to the pool, the proxy's
-/// included, waited up to 0.3 s behind them.
+/// included, waited up to half a second behind them (bench/RESULTS.md, "the copies had starved the thread pool").
 /// </summary>
 /// <remarks>
 /// Only synchronous work is given to it: an <c>await</c> inside would resume on these threads too.
