@@ -18,10 +18,69 @@ public sealed class FilestoreReplication(
     ILogger<FilestoreReplicator> logger) : IHostedService, IAsyncDisposable
 {
     private readonly SemaphoreSlim _switching = new(1, 1);
+    private readonly Lazy<(ReplicaLedger Ledger, DeleteBreaker Breaker)> _pair = new(() => OpenPair(topology, gatewayOptions.Value, options, time));
     private volatile FilestoreReplicator? _current;
 
     /// <summary>The running replicator's status; null while none runs (before start, or between a failover and the way back).</summary>
     public ReplicationStatus? Status => _current?.Status;
+
+    /// <summary>The site whose SAN the filestore links point at (where the services write), or null when they cannot be read.</summary>
+    public string? LinkSite => SiteTheLinksPointAt();
+
+    /// <summary>
+    /// The ledger and the delete breaker of the SAN pair, under StateDirectory/filestore: one for both directions,
+    /// since "both held this alike" is true whichever way the copies ran.
+    /// </summary>
+    private static (ReplicaLedger, DeleteBreaker) OpenPair(SiteTopology topology, GatewayOptions gateway, ReplicationOptions options, TimeProvider time)
+    {
+        var directory = Path.Combine(gateway.StateDirectory, "filestore");
+        var pair = string.Join('-', topology.Sites.Select(site => site.Id).Order(StringComparer.Ordinal));
+        var ledger = ReplicaLedger.Open(directory, pair);
+        return (ledger, new DeleteBreaker(options.MaxDeletesPerMinute, time, Path.Combine(directory, pair + ".deletes-held")));
+    }
+
+    /// <summary>Looks again at every delete the breaker held (POST /admin/filestore/release-deletes); returns how many.</summary>
+    public int ReleaseHeldDeletes() => _current?.ReleaseHeldDeletes() ?? _pair.Value.Breaker.Release().Count;
+
+    /// <summary>
+    /// Waits until the running replicator's initial sync is done and nothing is pending, reporting progress; false
+    /// (with the reason) when no replicator runs from <paramref name="sourceSiteId"/> or the deadline passes first.
+    /// </summary>
+    public async Task<(bool CaughtUp, string Outcome)> WaitUntilCaughtUpAsync(string sourceSiteId, TimeSpan deadline, Action<ReplicationStatus>? progress, CancellationToken cancellation)
+    {
+        var giveUpAt = time.GetUtcNow() + deadline;
+        while (true)
+        {
+            if (_current is not { } replicator || replicator.Direction.SourceSite != sourceSiteId)
+            {
+                return (false, $"no replication from site {sourceSiteId} is running");
+            }
+
+            var status = replicator.Status;
+            progress?.Invoke(status);
+            if (status is { InitialSync.Completed: true, PendingFiles: 0 })
+            {
+                return (true, $"caught up: initial sync of {status.InitialSync.FilesTotal} path(s) done, nothing pending");
+            }
+
+            var left = giveUpAt - time.GetUtcNow();
+            if (left <= TimeSpan.Zero)
+            {
+                return (false, $"not caught up within {deadline}: {status.PendingFiles} path(s), {status.PendingBytes} bytes pending ({status.State})");
+            }
+
+            using var slice = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+            slice.CancelAfter(left < TimeSpan.FromSeconds(1) ? left : TimeSpan.FromSeconds(1));
+            try
+            {
+                await replicator.WaitUntilCaughtUpAsync(slice.Token);
+            }
+            catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
+            {
+                // A slice ended: report progress and look again.
+            }
+        }
+    }
 
     /// <summary>
     /// Replicates from the SAN the filestore links point at: that is where the services write. Usually the active
@@ -47,7 +106,8 @@ public sealed class FilestoreReplication(
             }
 
             await StopCurrentAsync();
-            var replicator = new FilestoreReplicator(direction, options, time, logger);
+            var (ledger, breaker) = _pair.Value;
+            var replicator = new FilestoreReplicator(direction, options, time, logger, ledger, breaker);
             try
             {
                 replicator.Start();
@@ -116,6 +176,11 @@ public sealed class FilestoreReplication(
     public async ValueTask DisposeAsync()
     {
         await StopCurrentAsync();
+        if (_pair.IsValueCreated)
+        {
+            _pair.Value.Ledger.Dispose();
+        }
+
         _switching.Dispose();
     }
 

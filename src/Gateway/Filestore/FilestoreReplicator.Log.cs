@@ -57,6 +57,17 @@ public sealed partial class FilestoreReplicator
         [LoggerMessage(EventId = 13, Level = LogLevel.Debug, Message = "Renamed the replica of {From} to {To} on {Target} instead of copying it again")]
         public static partial void MovedReplica(ILogger logger, string from, string to, string target);
 
+        [LoggerMessage(EventId = 17, Level = LogLevel.Information,
+            Message = "Copied {Path} back from {Target} to {Source}: the source never had it, so it is kept, not deleted")]
+        public static partial void CopiedBack(ILogger logger, string path, string target, string source);
+
+        [LoggerMessage(EventId = 18, Level = LogLevel.Warning,
+            Message = "Delete of {Path} ({Direction}) held: more than {MaxPerMinute} deletes in a minute; POST /admin/filestore/release-deletes after checking the source")]
+        public static partial void DeleteHeld(ILogger logger, string path, string direction, int maxPerMinute);
+
+        [LoggerMessage(EventId = 19, Level = LogLevel.Error, Message = "Filestore ledger of {Direction} could not be flushed: {Error}")]
+        public static partial void LedgerFlushFailed(ILogger logger, string direction, string error);
+
         [LoggerMessage(EventId = 14, Level = LogLevel.Trace, Message = "{Path} ({Hint}): source {Source}, target {Target}: {Action}")]
         public static partial void Deciding(ILogger logger, string path, ChangeHint hint, ReplicaEntry? source, ReplicaEntry? target, ReplicaAction action);
     }

@@ -9,6 +9,9 @@ namespace Gateway.Filestore;
 /// scan (size and time, SHA-256 on its own schedule) queues whatever events missed. Workers replicate queued paths
 /// a few at a time, each by looking at both sides again and doing what <see cref="EntryDecision"/> says. A failing
 /// path is retried with backoff and raised as an alarm in <see cref="Status"/> until it succeeds.
+/// Deletes follow the <see cref="ReplicaLedger"/>: the target loses an entry only if both sides were seen to hold it
+/// alike; whatever the target holds that the source never had is copied back to the source instead, and the
+/// <see cref="DeleteBreaker"/> holds deletes beyond a minute's allowance.
 /// </summary>
 public sealed partial class FilestoreReplicator : IAsyncDisposable
 {
@@ -22,6 +25,11 @@ public sealed partial class FilestoreReplicator : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly ReplicaScope _scope;
     private readonly ReplicaWriter _writer;
+
+    // Copies into the source of what the target holds and the source never had; rare, so one copy thread.
+    private readonly ReplicaWriter _backWriter;
+    private readonly ReplicaLedger _ledger;
+    private readonly DeleteBreaker _breaker;
 
     // Scans of both sides: a whole-tree reconcile, the subtree of a new directory; two, so that one long scan does not hold up the other.
     private readonly DedicatedThreads _scanThreads = new("filestore scan", 2);
@@ -39,16 +47,23 @@ public sealed partial class FilestoreReplicator : IAsyncDisposable
     private volatile bool _stopped;
     private long _changeEventOverflows;
     private long _watcherRestarts;
+    private long _copiedBack;
     private DateTimeOffset _lastChecksumsAt;
 
-    public FilestoreReplicator(ReplicationDirection direction, ReplicationOptions options, TimeProvider time, ILogger<FilestoreReplicator> logger)
+    /// <param name="ledger">What both SANs of this pair were seen to hold alike; shared by both directions and kept across restarts by the caller.</param>
+    /// <param name="breaker">The pair's mass-delete breaker; by default one of <see cref="ReplicationOptions.MaxDeletesPerMinute"/> kept in memory.</param>
+    public FilestoreReplicator(
+        ReplicationDirection direction, ReplicationOptions options, TimeProvider time, ILogger<FilestoreReplicator> logger, ReplicaLedger? ledger = null, DeleteBreaker? breaker = null)
     {
         Direction = direction;
         _options = options;
         _time = time;
         _logger = logger;
         _scope = ReplicaScope.For(options);
-        _writer = new ReplicaWriter(direction.SourcePath, direction.TargetPath, options.MaxParallelCopies);
+        _ledger = ledger ?? ReplicaLedger.InMemory();
+        _breaker = breaker ?? new DeleteBreaker(options.MaxDeletesPerMinute, time, markerPath: null);
+        _writer = new ReplicaWriter(direction.SourcePath, direction.TargetPath, options.MaxParallelCopies, _ledger.Matches);
+        _backWriter = new ReplicaWriter(direction.TargetPath, direction.SourcePath, 1, static (_, _) => false, copiesBack: true);
         _initialSync = new InitialSyncTracker(time);
         _retry = new ResiliencePipelineBuilder { TimeProvider = time }
             .AddRetry(new RetryStrategyOptions
@@ -88,7 +103,9 @@ public sealed partial class FilestoreReplicator : IAsyncDisposable
                 Interlocked.Read(ref _changeEventOverflows),
                 Interlocked.Read(ref _watcherRestarts),
                 _alarms.Describe(Direction),
-                now);
+                now,
+                _breaker.Describe(),
+                Interlocked.Read(ref _copiedBack));
         }
     }
 
@@ -124,7 +141,9 @@ public sealed partial class FilestoreReplicator : IAsyncDisposable
         // wait for their group to be flushed and renamed into place, or do the cheap rest (directories, deletes).
         var workers = Enumerable.Range(0, _options.MaxParallelCopies + ReplicaWriter.MaxCopiesAwaitingFlush)
             .Select(_ => Task.Run(() => ReplicateChangesAsync(stopping), stopping));
-        _running = Task.WhenAll([Task.Run(() => RunReconcilesAsync(stopping), stopping), Task.Run(() => LogInitialSyncProgressAsync(stopping), stopping), .. workers]);
+        _running = Task.WhenAll([
+            Task.Run(() => RunReconcilesAsync(stopping), stopping), Task.Run(() => LogInitialSyncProgressAsync(stopping), stopping),
+            Task.Run(() => FlushLedgerAsync(stopping), stopping), .. workers]);
     }
 
     /// <summary>Stops watching and replicating; a copy under way is abandoned and its temp file removed. Safe to call twice.</summary>
@@ -158,7 +177,9 @@ public sealed partial class FilestoreReplicator : IAsyncDisposable
         }
         finally
         {
+            _ledger.Flush();
             _writer.Dispose();
+            _backWriter.Dispose();
             _scanThreads.Dispose();
             _stopping.Dispose();
             _reconciling.Dispose();
@@ -185,7 +206,9 @@ public sealed partial class FilestoreReplicator : IAsyncDisposable
         string? failure = null;
         try
         {
-            while ((await ReconcileAsync(ReconcileTrigger.FinalSync, linked.Token)).Count > 0)
+            // Done when the target lacks nothing the source holds; what the target holds beyond that (copies back,
+            // deletes held) does not make it an incomplete replica.
+            while ((await ReconcileAsync(ReconcileTrigger.FinalSync, linked.Token)).Any(ReplicationPlan.TargetLacks))
             {
                 await _pending.WhenDrainedAsync(linked.Token);
             }
@@ -215,7 +238,7 @@ public sealed partial class FilestoreReplicator : IAsyncDisposable
         try
         {
             var differences = await CompareSidesAsync("", cancellation);
-            return (differences.Where(d => ReplicationPlan.Needs(d, _options.Deletes)).Select(d => d.Path).ToList(), null);
+            return (differences.Where(ReplicationPlan.TargetLacks).Select(d => d.Path).ToList(), null);
         }
         catch (ReplicationException e)
         {
@@ -339,28 +362,47 @@ public sealed partial class FilestoreReplicator : IAsyncDisposable
 
         var source = ReadSource(path);
         var target = ReadSide(ReplicaSide.Target, path);
-        var decision = EntryDecision.Decide(source, target, change.Hint.ContentChanged, _options.Deletes);
+        var decision = EntryDecision.Decide(source, target, target is not null && _ledger.Matches(path, target), change.Hint.ContentChanged, _options.Deletes);
         Log.Deciding(_logger, path, change.Hint, source, target, decision);
         var settled = true;
+        var held = false;
         switch (decision)
         {
             case ReplicaAction.CopyFile:
+                await ClearDirectoryForAsync(change, target, cancellation);
                 settled = await CopyAsync(change, cancellation);
                 break;
             case ReplicaAction.CreateDirectory:
                 _writer.CreateDirectory(path);
                 break;
             case ReplicaAction.CreateSymlink:
-                _writer.CreateSymlink(path, source!.LinkTarget!);
+                await ClearDirectoryForAsync(change, target, cancellation);
+                _writer.CreateSymlink(path, source!.LinkTarget!, entry => _ledger.Record(path, entry));
                 break;
             case ReplicaAction.DeleteFromTarget:
-                _writer.Delete(path);
+                held = !await RemoveFromTargetAsync(change, target!, cancellation);
                 break;
+            case ReplicaAction.CopyBack:
+                settled = await CopyBackAsync(change, target!, cancellation);
+                break;
+            case ReplicaAction.Conflict:
+                throw new ReplicationException(ReplicaSide.Target,
+                    $"conflict at {path}: the source holds a {source!.Kind.ToString().ToLowerInvariant()}, the target a {target!.Kind.ToString().ToLowerInvariant()} the source never had; " +
+                    "neither is replaced (that would lose data), resolve it by hand");
+        }
+
+        if (settled)
+        {
+            RecordAgreement(path, decision);
         }
 
         if (source is null)
         {
-            QueueStaleAncestor(change);
+            if (!held)
+            {
+                QueueStaleAncestor(change);
+            }
+
             return settled;
         }
 
@@ -375,7 +417,7 @@ public sealed partial class FilestoreReplicator : IAsyncDisposable
         if (source.Kind == EntryKind.Directory && change.Hint.ScanSubtree)
         {
             var differences = await CompareSidesAsync(path, cancellation);
-            Queue(ReplicationPlan.From(differences, _options.Deletes), change.FirstSeen);
+            Queue(ReplicationPlan.From(differences, _options.Deletes, _ledger.Matches), change.FirstSeen);
         }
 
         return settled;
@@ -383,7 +425,7 @@ public sealed partial class FilestoreReplicator : IAsyncDisposable
 
     private async Task<bool> CopyAsync(PendingChange change, CancellationToken cancellation)
     {
-        var (outcome, bytes) = await _writer.CopyFileAsync(change.Path, cancellation);
+        var (outcome, bytes) = await _writer.CopyFileAsync(change.Path, cancellation, entry => _ledger.Record(change.Path, entry));
         if (outcome == CopyOutcome.Copied)
         {
             return true;
@@ -392,6 +434,163 @@ public sealed partial class FilestoreReplicator : IAsyncDisposable
         // Gone: the next look deletes it from the target. Changed: copy it again once it holds still (its events will say so too).
         _pending.Add(new ChangeHint(change.Path, ContentChanged: outcome == CopyOutcome.SourceChangedDuringCopy), bytes, change.FirstSeen);
         return false;
+    }
+
+    /// <summary>What the ledger learns from one settled path beyond what the worker recorded while writing: an entry both sides hold alike came from the source.</summary>
+    private void RecordAgreement(string path, ReplicaAction done)
+    {
+        if (path.Length == 0)
+        {
+            return;
+        }
+
+        // A path neither side holds keeps its records: a copy recorded before it lands may still land; the reconcile
+        // forgets records of paths two scans in a row found on neither side.
+        var target = ReadSide(ReplicaSide.Target, path);
+        if (target is null)
+        {
+            return;
+        }
+
+        // What this worker wrote was recorded before it was put in place (see ReplicaWriter.CopyFileAsync).
+        if (done == ReplicaAction.None && ReadSide(ReplicaSide.Source, path) is { } source && SnapshotComparison.Difference(source, target) is null)
+        {
+            _ledger.Record(path, target);
+        }
+    }
+
+    /// <summary>
+    /// A source file or symlink now stands where the target has a directory the source once had: the directory's
+    /// entries go first, each by the ledger's rule, so that only an empty directory is replaced.
+    /// </summary>
+    private async Task ClearDirectoryForAsync(PendingChange change, ReplicaEntry? target, CancellationToken cancellation)
+    {
+        if (target is { Kind: EntryKind.Directory })
+        {
+            await RemoveFromTargetAsync(change, target, cancellation);
+            if (DirectoryScanner.Read(_writer.TargetPath(change.Path)) is { Kind: EntryKind.Directory })
+            {
+                // Its entries are queued; this path comes back once they are decided.
+                throw new ReplicationException(ReplicaSide.Target, $"{_writer.TargetPath(change.Path)} still holds entries being decided one by one before a file can replace it");
+            }
+        }
+    }
+
+    /// <summary>
+    /// The source removed what the target's entry came from: a file or symlink goes (if the breaker allows). A
+    /// directory is never removed with what is in it: each file and symlink below is queued, to be decided by its own
+    /// worker (a copy of it may be under way, and only its worker can know), and empty directories are removed, deepest
+    /// first; each file's worker queues the directory again once it is gone (<see cref="QueueStaleAncestor"/>).
+    /// </summary>
+    /// <returns>False when the delete was held by the breaker.</returns>
+    private async Task<bool> RemoveFromTargetAsync(PendingChange change, ReplicaEntry target, CancellationToken cancellation)
+    {
+        if (target.Kind != EntryKind.Directory)
+        {
+            return DeleteIfAllowed(change.Path, target);
+        }
+
+        var below = await _scanThreads.RunAsync(() => ScanSide(ReplicaSide.Target, change.Path, cancellation), cancellation);
+        foreach (var leftover in below.ReplicaTempFiles)
+        {
+            // The replicator's own, left by a copy that failed or was cancelled (one under way is left alone).
+            _writer.DeleteLeftoverTemp(leftover);
+        }
+
+        foreach (var (path, entry) in below.Entries.OrderByDescending(pair => pair.Key, StringComparer.Ordinal))
+        {
+            if (entry.Kind == EntryKind.Directory)
+            {
+                _writer.RemoveDirectoryIfEmpty(path);
+            }
+            else
+            {
+                _pending.Add(new ChangeHint(path), 0, change.FirstSeen);
+            }
+        }
+
+        _writer.RemoveDirectoryIfEmpty(change.Path);
+        return true;
+    }
+
+    private bool DeleteIfAllowed(string path, ReplicaEntry entry)
+    {
+        if (!_breaker.TryDelete(path))
+        {
+            Log.DeleteHeld(_logger, path, Direction.ToString(), _options.MaxDeletesPerMinute);
+            return false;
+        }
+
+        // Only what was really removed is forgotten: an entry renamed away meanwhile keeps its record, which the rename carries.
+        if (_writer.Delete(path))
+        {
+            _ledger.Forget(path, entry);
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// The target holds what the source never had (written while the target's site was active, say): it is copied
+    /// to the source, never deleted, and from then on both hold it. A directory is created there and its entries
+    /// queued one by one.
+    /// </summary>
+    private async Task<bool> CopyBackAsync(PendingChange change, ReplicaEntry target, CancellationToken cancellation)
+    {
+        switch (target.Kind)
+        {
+            case EntryKind.File:
+                var (outcome, bytes) = await _backWriter.CopyFileAsync(change.Path, cancellation, entry => _ledger.Record(change.Path, entry));
+                if (outcome != CopyOutcome.Copied)
+                {
+                    // Gone from the target, changed while read, or the source got a file of that name meanwhile: look again.
+                    _pending.Add(new ChangeHint(change.Path), bytes, change.FirstSeen);
+                    return false;
+                }
+
+                break;
+            case EntryKind.Symlink:
+                _backWriter.CreateSymlink(change.Path, target.LinkTarget!, entry => _ledger.Record(change.Path, entry));
+                break;
+            default:
+                _backWriter.CreateDirectory(change.Path);
+                var differences = await CompareSidesAsync(change.Path, cancellation);
+                Queue(ReplicationPlan.From(differences, _options.Deletes, _ledger.Matches), change.FirstSeen);
+                break;
+        }
+
+        Interlocked.Increment(ref _copiedBack);
+        Log.CopiedBack(_logger, change.Path, Direction.TargetPath, Direction.SourcePath);
+        return true;
+    }
+
+    /// <summary>Deletes held by the breaker are looked at again, and deleted if the source still lacks them and the ledger still knows them.</summary>
+    public int ReleaseHeldDeletes()
+    {
+        var held = _breaker.Release();
+        foreach (var path in held)
+        {
+            _pending.Add(new ChangeHint(path), 0, _time.GetUtcNow());
+        }
+
+        return held.Count;
+    }
+
+    private async Task FlushLedgerAsync(CancellationToken stopping)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1), _time);
+        while (await timer.WaitForNextTickAsync(stopping))
+        {
+            try
+            {
+                _ledger.Flush();
+            }
+            catch (IOException e)
+            {
+                // A ledger entry lost to a crash only turns a later delete into a copy back; say so, and keep replicating.
+                Log.LedgerFlushFailed(_logger, Direction.ToString(), e.Message);
+            }
+        }
     }
 
     /// <summary>
@@ -423,9 +622,12 @@ public sealed partial class FilestoreReplicator : IAsyncDisposable
 
     private void MoveReplicaIfPossible(string from, string to)
     {
-        if (EntryDecision.CanMoveReplica(ReadSide(ReplicaSide.Source, from), ReadSide(ReplicaSide.Source, to), ReadSide(ReplicaSide.Target, from), ReadSide(ReplicaSide.Target, to))
+        var targetNew = ReadSide(ReplicaSide.Target, to);
+        if (EntryDecision.CanMoveReplica(
+                ReadSide(ReplicaSide.Source, from), ReadSide(ReplicaSide.Source, to), ReadSide(ReplicaSide.Target, from), targetNew, targetNew is not null && _ledger.Matches(to, targetNew))
             && _writer.Move(from, to))
         {
+            _ledger.Move(from, to);
             Log.MovedReplica(_logger, from, to, Direction.TargetPath);
         }
     }
@@ -491,8 +693,14 @@ public sealed partial class FilestoreReplicator : IAsyncDisposable
                 _writer.DeleteLeftoverTemp(leftover);
             }
 
-            var differences = SnapshotComparison.Compare(source, target).Where(d => ReplicationPlan.Needs(d, _options.Deletes)).ToList();
-            var plan = ReplicationPlan.From(differences, _options.Deletes);
+            if (trigger != ReconcileTrigger.FinalSync)
+            {
+                // Not during a final sync, which scans again and again while writes wait: a snapshot of a large ledger takes a while.
+                _ledger.Reconcile(source, target);
+            }
+
+            var differences = SnapshotComparison.Compare(source, target).Where(d => ReplicationPlan.Needs(d, _options.Deletes, _ledger.Matches)).ToList();
+            var plan = ReplicationPlan.From(differences, _options.Deletes, _ledger.Matches);
             if (trigger == ReconcileTrigger.Start)
             {
                 StartInitialSync(plan, startedAt);

@@ -23,7 +23,10 @@ internal static partial class Posix
     };
 
     public const int NoSuchEntry = 2;
+    public const int AlreadyExists = 17;
     public const int NotADirectory = 20;
+    public const int InvalidArgument = 22;
+    public const int NotEmpty = 39;
 
     /// <summary>rename(2): atomically puts <paramref name="source"/> in place of <paramref name="destination"/>, or fails; never copies.</summary>
     public static void Rename(string source, string destination)
@@ -32,6 +35,53 @@ internal static partial class Posix
         {
             throw LastError($"rename of '{source}' to '{destination}'");
         }
+    }
+
+    /// <summary>
+    /// renameat2(2) with RENAME_NOREPLACE: puts <paramref name="source"/> at <paramref name="destination"/> only if
+    /// nothing is there, atomically; false when something is. For writes into a SAN that services write too, where a
+    /// file that appeared meanwhile is theirs and must not be replaced. A file system without the flag (EINVAL) gets a
+    /// look first and a plain rename, which leaves a window of a few microseconds.
+    /// </summary>
+    public static bool RenameNoReplace(string source, string destination)
+    {
+        const uint renameNoReplace = 1;
+        const int currentDirectory = -100; // AT_FDCWD
+        if (Renameat2Call(currentDirectory, source, currentDirectory, destination, renameNoReplace) == 0)
+        {
+            return true;
+        }
+
+        var error = LastError($"rename (no replace) of '{source}' to '{destination}'");
+        if (error.Errno == AlreadyExists)
+        {
+            return false;
+        }
+
+        if (error.Errno != InvalidArgument)
+        {
+            throw error;
+        }
+
+        if (DirectoryScanner.Read(destination) is not null)
+        {
+            return false;
+        }
+
+        Rename(source, destination);
+        return true;
+    }
+
+    /// <summary>unlink(2): removes a file or symlink; false when nothing was there (it was already gone or renamed away).</summary>
+    public static bool Unlink(string path)
+    {
+        if (UnlinkCall(path) == 0)
+        {
+            return true;
+        }
+
+        var error = LastError($"unlink of '{path}'");
+        return error.Errno is NoSuchEntry or NotADirectory ? false : throw error;
     }
 
     /// <summary>Opens a file for reading with open(2) alone: no advisory lock, so no writer is ever refused because of the reader.</summary>
@@ -92,6 +142,12 @@ internal static partial class Posix
 
     [LibraryImport("libc", EntryPoint = "rename", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int RenameCall(string oldPath, string newPath);
+
+    [LibraryImport("libc", EntryPoint = "renameat2", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Renameat2Call(int oldDirectory, string oldPath, int newDirectory, string newPath, uint flags);
+
+    [LibraryImport("libc", EntryPoint = "unlink", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int UnlinkCall(string path);
 
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int OpenCall(string path, int flags);

@@ -13,6 +13,9 @@ internal enum CopyOutcome
 
     /// <summary>The source changed while it was read; the copy was discarded rather than published torn.</summary>
     SourceChangedDuringCopy,
+
+    /// <summary>A writer that never replaces: something appeared at the final name meanwhile, so the copy was discarded.</summary>
+    TargetAppeared,
 }
 
 /// <summary>
@@ -20,6 +23,9 @@ internal enum CopyOutcome
 /// source's mode and modification time; the <see cref="GroupPublisher"/> then makes it durable together with the
 /// other copies finished meanwhile and only then renames it into place: a reader (or a crash) sees the old file or
 /// the new one, never part of one. Failures name the side and the path.
+/// Nothing on the written side is destroyed unless <c>mayReplace</c> says it was the other side's own entry: a
+/// directory goes only once empty, a file in the way of a directory only with that consent; a writer that copies
+/// back into the SAN services write to never replaces anything at all.
 /// </summary>
 internal sealed class ReplicaWriter : IDisposable
 {
@@ -33,6 +39,10 @@ internal sealed class ReplicaWriter : IDisposable
 
     private readonly string _sourceRoot;
     private readonly string _targetRoot;
+    private readonly ReplicaSide _readSide;
+    private readonly ReplicaSide _writeSide;
+    private readonly Func<string, ReplicaEntry, bool> _mayReplace;
+    private readonly bool _replaceExisting;
     private readonly GroupPublisher _publisher;
 
     // MaxParallelCopies of them: how many files are read and written at the same time.
@@ -41,11 +51,16 @@ internal sealed class ReplicaWriter : IDisposable
     // Temp files of copies under way: a reconcile must not mistake them for leftovers of a crash.
     private readonly ConcurrentDictionary<string, byte> _activeTemps = new(StringComparer.Ordinal);
 
-    public ReplicaWriter(string sourceRoot, string targetRoot, int maxParallelCopies)
+    /// <param name="mayReplace">Whether the entry now at a relative path of the written side may be replaced or removed.</param>
+    /// <param name="copiesBack">Writes into the source SAN (the target's own entries brought back): never replaces anything there.</param>
+    public ReplicaWriter(string sourceRoot, string targetRoot, int maxParallelCopies, Func<string, ReplicaEntry, bool> mayReplace, bool copiesBack = false)
     {
         _sourceRoot = sourceRoot;
         _targetRoot = targetRoot;
-        _copyThreads = new DedicatedThreads("filestore copy", maxParallelCopies);
+        _mayReplace = mayReplace;
+        _replaceExisting = !copiesBack;
+        (_readSide, _writeSide) = copiesBack ? (ReplicaSide.Target, ReplicaSide.Source) : (ReplicaSide.Source, ReplicaSide.Target);
+        _copyThreads = new DedicatedThreads(copiesBack ? "filestore copy back" : "filestore copy", maxParallelCopies);
         _publisher = new GroupPublisher(targetRoot, PutInPlace);
     }
 
@@ -60,7 +75,11 @@ internal sealed class ReplicaWriter : IDisposable
 
     public string TargetPath(string relative) => Path.Join(_targetRoot, relative);
 
-    public async Task<(CopyOutcome Outcome, long Bytes)> CopyFileAsync(string relative, CancellationToken cancellation)
+    /// <param name="beforePublish">
+    /// Told what the copy will be (size, modification time) once its bytes are written and before it is put in place:
+    /// so whoever records it cannot be overtaken by a rename of the directory it lands in.
+    /// </param>
+    public async Task<(CopyOutcome Outcome, long Bytes)> CopyFileAsync(string relative, CancellationToken cancellation, Action<ReplicaEntry>? beforePublish = null)
     {
         var targetPath = TargetPath(relative);
         var temp = Path.Join(Path.GetDirectoryName(targetPath)!, ReplicaScope.TempNameFor(Path.GetFileName(targetPath)));
@@ -68,10 +87,19 @@ internal sealed class ReplicaWriter : IDisposable
         var published = false;
         try
         {
-            var (outcome, bytes) = await _copyThreads.RunAsync(() => WriteCopy(relative, temp, cancellation), cancellation);
+            var (outcome, bytes, copied) = await _copyThreads.RunAsync(() => WriteCopy(relative, temp, cancellation), cancellation);
             if (outcome == CopyOutcome.Copied)
             {
-                await _publisher.PublishAsync(temp, targetPath, cancellation);
+                beforePublish?.Invoke(copied!);
+                try
+                {
+                    await _publisher.PublishAsync(temp, targetPath, cancellation);
+                }
+                catch (TargetAppearedException)
+                {
+                    return (CopyOutcome.TargetAppeared, bytes);
+                }
+
                 published = true;
             }
 
@@ -89,7 +117,7 @@ internal sealed class ReplicaWriter : IDisposable
     }
 
     /// <summary>Writes the source's current content to <paramref name="temp"/> (not yet durable); runs on a copy thread.</summary>
-    private (CopyOutcome Outcome, long Bytes) WriteCopy(string relative, string temp, CancellationToken cancellation)
+    private (CopyOutcome Outcome, long Bytes, ReplicaEntry? Copied) WriteCopy(string relative, string temp, CancellationToken cancellation)
     {
         var sourcePath = SourcePath(relative);
         SafeFileHandle source;
@@ -99,41 +127,53 @@ internal sealed class ReplicaWriter : IDisposable
         }
         catch (FileNotFoundException)
         {
-            return (CopyOutcome.SourceVanished, 0);
+            return (CopyOutcome.SourceVanished, 0, null);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new ReplicationException(ReplicaSide.Source, $"cannot read {sourcePath}: {e.Message}", e);
+            throw new ReplicationException(_readSide, $"cannot read {sourcePath}: {e.Message}", e);
         }
 
         using (source)
         {
-            var before = SourceState.Of(source, sourcePath);
+            var before = SourceState.Of(source, sourcePath, _readSide);
             PrepareDirectoryFor(relative);
             var bytes = WriteTemp(source, sourcePath, temp, before, cancellation);
-            var unchanged = SourceState.Of(source, sourcePath) == before && bytes == before.Length;
-            return (unchanged ? CopyOutcome.Copied : CopyOutcome.SourceChangedDuringCopy, bytes);
+            var unchanged = SourceState.Of(source, sourcePath, _readSide) == before && bytes == before.Length;
+            return unchanged ? (CopyOutcome.Copied, bytes, ReplicaEntry.File(before.Length, before.ModifiedUtc)) : (CopyOutcome.SourceChangedDuringCopy, bytes, null);
         }
     }
 
     /// <summary>Called by the publisher once the temp file's bytes are durable.</summary>
-    private static void PutInPlace(string temp, string targetPath) => OnTarget($"cannot put {targetPath} in place", () =>
+    private void PutInPlace(string temp, string targetPath) => OnTarget($"cannot put {targetPath} in place", () => PutInPlaceOrRefuse(temp, targetPath));
+
+    private void PutInPlaceOrRefuse(string temp, string targetPath)
     {
+        if (!_replaceExisting)
+        {
+            if (!Posix.RenameNoReplace(temp, targetPath))
+            {
+                throw new TargetAppearedException(targetPath);
+            }
+
+            return;
+        }
+
         ClearDirectoryInTheWay(targetPath);
         AtomicRename.Replace(temp, targetPath);
-    });
+    }
 
     public void CreateDirectory(string relative)
     {
         var targetPath = TargetPath(relative);
         OnTarget($"cannot create directory {targetPath}", () =>
         {
-            DeleteNonDirectory(targetPath);
+            ReplaceIfAllowed(relative);
             Directory.CreateDirectory(targetPath);
         });
     }
 
-    public void CreateSymlink(string relative, string linkTarget)
+    public void CreateSymlink(string relative, string linkTarget, Action<ReplicaEntry>? beforePublish = null)
     {
         var targetPath = TargetPath(relative);
         var temp = Path.Join(PrepareDirectoryFor(relative), ReplicaScope.TempNameFor(Path.GetFileName(targetPath)));
@@ -142,8 +182,12 @@ internal sealed class ReplicaWriter : IDisposable
             try
             {
                 File.CreateSymbolicLink(temp, linkTarget);
-                ClearDirectoryInTheWay(targetPath);
-                AtomicRename.Replace(temp, targetPath);
+                beforePublish?.Invoke(ReplicaEntry.Symlink(linkTarget));
+                PutInPlaceOrRefuse(temp, targetPath);
+            }
+            catch (TargetAppearedException)
+            {
+                DeleteQuietly(temp);
             }
             catch
             {
@@ -153,19 +197,43 @@ internal sealed class ReplicaWriter : IDisposable
         });
     }
 
-    /// <summary>Removes a file, symlink or whole directory from the target.</summary>
-    public void Delete(string relative)
+    /// <summary>
+    /// Removes a file or symlink from the written side. Never a directory with what is in it: each entry below is
+    /// decided on its own, and the directory goes with <see cref="RemoveDirectoryIfEmpty"/> once they are gone.
+    /// </summary>
+    /// <returns>False when nothing was there any more (renamed away with its directory meanwhile, say).</returns>
+    public bool Delete(string relative)
     {
         var targetPath = TargetPath(relative);
-        OnTarget($"cannot delete {targetPath}", () =>
+        return OnTarget($"cannot delete {targetPath}", () =>
         {
             if (DirectoryScanner.Read(targetPath) is { Kind: EntryKind.Directory })
             {
-                Directory.Delete(targetPath, recursive: true);
+                throw new ReplicationException(_writeSide, $"{targetPath} is a directory; only an empty one is removed, with its entries decided one by one");
             }
-            else
+
+            return Posix.Unlink(targetPath);
+        });
+    }
+
+    /// <summary>rmdir(2): false when the directory still holds something (an entry that is not the other side's to remove).</summary>
+    public bool RemoveDirectoryIfEmpty(string relative)
+    {
+        var targetPath = TargetPath(relative);
+        return OnTarget($"cannot remove directory {targetPath}", () =>
+        {
+            try
             {
-                File.Delete(targetPath);
+                Directory.Delete(targetPath, recursive: false);
+                return true;
+            }
+            catch (DirectoryNotFoundException)
+            {
+                return true;
+            }
+            catch (IOException) when (Directory.Exists(targetPath) && Directory.EnumerateFileSystemEntries(targetPath).Any())
+            {
+                return false;
             }
         });
     }
@@ -201,7 +269,7 @@ internal sealed class ReplicaWriter : IDisposable
         }
     }
 
-    private static long WriteTemp(SafeFileHandle source, string sourcePath, string temp, SourceState before, CancellationToken cancellation)
+    private long WriteTemp(SafeFileHandle source, string sourcePath, string temp, SourceState before, CancellationToken cancellation)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
         try
@@ -239,7 +307,7 @@ internal sealed class ReplicaWriter : IDisposable
         }
     }
 
-    private static int ReadSource(SafeFileHandle source, string sourcePath, byte[] buffer, long offset)
+    private int ReadSource(SafeFileHandle source, string sourcePath, byte[] buffer, long offset)
     {
         try
         {
@@ -247,7 +315,7 @@ internal sealed class ReplicaWriter : IDisposable
         }
         catch (IOException e)
         {
-            throw new ReplicationException(ReplicaSide.Source, $"cannot read {sourcePath}: {e.Message}", e);
+            throw new ReplicationException(_readSide, $"cannot read {sourcePath}: {e.Message}", e);
         }
     }
 
@@ -264,20 +332,21 @@ internal sealed class ReplicaWriter : IDisposable
             catch (IOException) when (FirstNonDirectoryAbove(relative) is { } blocker)
             {
                 // The source turned a file into a directory; the target still has the file.
-                File.Delete(blocker);
+                ReplaceIfAllowed(blocker);
                 Directory.CreateDirectory(directory);
             }
         });
         return directory;
     }
 
+    /// <summary>The relative path of the first entry above <paramref name="relative"/> on the written side that is not a directory.</summary>
     private string? FirstNonDirectoryAbove(string relative)
     {
         var segments = relative.Split('/');
         for (var depth = 1; depth < segments.Length; depth++)
         {
-            var candidate = TargetPath(string.Join('/', segments[..depth]));
-            if (DirectoryScanner.Read(candidate) is { Kind: not EntryKind.Directory })
+            var candidate = string.Join('/', segments[..depth]);
+            if (DirectoryScanner.Read(TargetPath(candidate)) is { Kind: not EntryKind.Directory })
             {
                 return candidate;
             }
@@ -286,19 +355,28 @@ internal sealed class ReplicaWriter : IDisposable
         return null;
     }
 
+    /// <summary>A directory in the way of a file goes only when empty (the replicator removed what was in it first, entry by entry).</summary>
     private static void ClearDirectoryInTheWay(string targetPath)
     {
         if (DirectoryScanner.Read(targetPath) is { Kind: EntryKind.Directory })
         {
-            Directory.Delete(targetPath, recursive: true);
+            Directory.Delete(targetPath, recursive: false);
         }
     }
 
-    private static void DeleteNonDirectory(string targetPath)
+    /// <summary>A file or symlink where a directory must go is removed only if it was the other side's own entry.</summary>
+    private void ReplaceIfAllowed(string relative)
     {
-        if (DirectoryScanner.Read(targetPath) is { Kind: not EntryKind.Directory })
+        var path = TargetPath(relative);
+        if (DirectoryScanner.Read(path) is { Kind: not EntryKind.Directory } existing)
         {
-            File.Delete(targetPath);
+            if (!_replaceExisting || !_mayReplace(relative, existing))
+            {
+                throw new ReplicationException(_writeSide,
+                    $"conflict at {path}: it holds a {existing.Kind.ToString().ToLowerInvariant()} the other side never had, where a directory must go; it is left alone, resolve it by hand");
+            }
+
+            File.Delete(path);
         }
     }
 
@@ -315,21 +393,21 @@ internal sealed class ReplicaWriter : IDisposable
         }
     }
 
-    private static void OnTarget(string what, Action action) => OnTarget(what, () =>
+    private void OnTarget(string what, Action action) => OnTarget(what, () =>
     {
         action();
         return true;
     });
 
-    private static T OnTarget<T>(string what, Func<T> action)
+    private T OnTarget<T>(string what, Func<T> action)
     {
         try
         {
             return action();
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException && e is not ReplicationException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException && e is not ReplicationException and not TargetAppearedException)
         {
-            throw new ReplicationException(ReplicaSide.Target, $"{what}: {e.Message}", e);
+            throw new ReplicationException(_writeSide, $"{what}: {e.Message}", e);
         }
     }
 
@@ -347,7 +425,7 @@ internal sealed class ReplicaWriter : IDisposable
     /// <summary>What identifies the source's content for a copy: if any of it changes while the copy reads, the copy is torn.</summary>
     private sealed record SourceState(long Length, DateTime ModifiedUtc, UnixFileMode Mode)
     {
-        public static SourceState Of(SafeFileHandle handle, string path)
+        public static SourceState Of(SafeFileHandle handle, string path, ReplicaSide side)
         {
             try
             {
@@ -355,8 +433,11 @@ internal sealed class ReplicaWriter : IDisposable
             }
             catch (IOException e)
             {
-                throw new ReplicationException(ReplicaSide.Source, $"cannot stat {path}: {e.Message}", e);
+                throw new ReplicationException(side, $"cannot stat {path}: {e.Message}", e);
             }
         }
     }
+
+    /// <summary>A never-replacing writer found the final name taken: the copy is dropped, and the path looked at again.</summary>
+    private sealed class TargetAppearedException(string path) : IOException($"{path} appeared while it was being copied there");
 }

@@ -40,6 +40,12 @@ public sealed class ReplicationOptions
     /// </summary>
     public string InProgressFilePattern { get; set; } = ".*.tmp";
 
+    /// <summary>
+    /// Deletes propagated in any minute, at most; the next one trips the breaker and every delete is held until an
+    /// operator releases them (POST /admin/filestore/release-deletes). 0: no limit.
+    /// </summary>
+    public int MaxDeletesPerMinute { get; set; } = 1000;
+
     public const int MaxParallelCopiesLimit = 64;
 
     /// <summary>Every rule these settings must satisfy, each problem named by its full key under <paramref name="sectionKey"/>.</summary>
@@ -73,6 +79,11 @@ public sealed class ReplicationOptions
         if (MaxParallelCopies is < 1 or > MaxParallelCopiesLimit)
         {
             yield return new($"{sectionKey}:{nameof(MaxParallelCopies)}", $"{MaxParallelCopies} must be between 1 and {MaxParallelCopiesLimit}");
+        }
+
+        if (MaxDeletesPerMinute < 0)
+        {
+            yield return new($"{sectionKey}:{nameof(MaxDeletesPerMinute)}", $"{MaxDeletesPerMinute} must be 0 (no limit) or more");
         }
 
         if (!Enum.IsDefined(Deletes))

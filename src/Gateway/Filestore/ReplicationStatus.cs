@@ -72,7 +72,9 @@ public sealed record ReplicationStatus(
     long ChangeEventOverflows,
     long WatcherRestarts,
     string? Alarm,
-    DateTimeOffset AsOf);
+    DateTimeOffset AsOf,
+    HeldDeletes? HeldDeletes = null,
+    long CopiedBack = 0);
 
 /// <summary>
 /// The outcome of a final sync: whether the target now holds everything the source does, and if not, exactly which

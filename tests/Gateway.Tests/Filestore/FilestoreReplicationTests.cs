@@ -15,7 +15,7 @@ public sealed class FilestoreReplicationTests : IDisposable
     private FilestoreReplication Replication(string activeSite, params string[] links) => new(
         new SiteTopology([new SiteOptions { Id = "A", SanPath = _sans.SanA }, new SiteOptions { Id = "B", SanPath = _sans.SanB }]),
         new ActiveSiteState(activeSite),
-        Options.Create(new GatewayOptions { Filestore = new FilestoreOptions { Links = [.. links] } }),
+        Options.Create(new GatewayOptions { StateDirectory = Path.Combine(_sans.Root, "state"), Filestore = new FilestoreOptions { Links = [.. links] } }),
         SanPair.Options(),
         TimeProvider.System,
         NullLogger<FilestoreReplicator>.Instance);
@@ -32,15 +32,18 @@ public sealed class FilestoreReplicationTests : IDisposable
         var final = await replication.FinalSyncAndStopAsync(TimeSpan.FromSeconds(30), CancellationToken.None);
         Assert.True(final.TargetIsCompleteReplica, final.Failure);
         Assert.Null(replication.Status);
-        File.WriteAllText(_sans.A("late"), "written on A after the final sync: must not reach B");
+        File.WriteAllText(_sans.A("late"), "written on A after the final sync: kept, copied to B");
+        File.WriteAllText(_sans.A("after"), "an older version on A: must never replace B's");
 
         await replication.ReplicateFromAsync("B", CancellationToken.None);
         Assert.Equal(_sans.AToB.Reversed(), replication.Status!.Direction);
         await replication.ReplicateFromAsync("B", CancellationToken.None);
         File.WriteAllText(_sans.B("after"), "written on B after the failover");
-        await Eventually.HoldsAsync(() => File.Exists(_sans.A("after")), () => $"{replication.Status}");
+        await Eventually.HoldsAsync(() => File.ReadAllText(_sans.A("after")) == "written on B after the failover", () => $"{replication.Status}");
 
-        Assert.False(File.Exists(_sans.B("late")));
+        // The old site's late file is not deleted (the new source never had it): it is copied back to the new source.
+        await Eventually.HoldsAsync(() => File.Exists(_sans.B("late")), () => $"{replication.Status}");
+        Assert.Equal("written on B after the failover", File.ReadAllText(_sans.B("after")));
         await replication.StopAsync(CancellationToken.None);
         Assert.Null(replication.Status);
     }

@@ -158,7 +158,10 @@ public sealed class FilestoreReplicatorTests : IDisposable
         Assert.Equal(3, replicator.Status.LastReconcile!.DifferencesQueued);
         // Differences no event reported: the watcher is replaced in case it stopped reporting.
         Assert.Equal(1, replicator.Status.WatcherRestarts);
-        Assert.Equal(["corrupted-on-b", "deleted-on-b", "edited-on-b"], Directory.GetFiles(_sans.SanB).Select(Path.GetFileName).Order());
+        // A file on B that A never had is copied back to A, never deleted.
+        Assert.Equal(["added-on-b", "corrupted-on-b", "deleted-on-b", "edited-on-b"], Directory.GetFiles(_sans.SanB).Select(Path.GetFileName).Order());
+        Assert.Equal("x", File.ReadAllText(_sans.A("added-on-b")));
+        Assert.Equal(1, replicator.Status.CopiedBack);
 
         await ReconcileAtAsync(replicator, time, TimeSpan.FromMinutes(5), checksums: true);
         Assert.Equal(1, replicator.Status.LastReconcile!.DifferencesQueued);

@@ -48,7 +48,16 @@ public sealed class ReplicationPropertyTests(ITestOutputHelper output)
         var log = new RecordingLogger();
         await using var replicator = sans.Start(logger: log);
         var operations = new RandomTreeOperations(sans.SanA, seed);
-        operations.Run(new Random(seed).Next(5, 40), withLargeFile);
+        try
+        {
+            operations.Run(new Random(seed).Next(5, 40), withLargeFile);
+        }
+        catch (IOException e)
+        {
+            // Only the test writes to A: a failure there means the replicator wrote into its source.
+            throw new InvalidOperationException(
+                $"seed {seed}: an operation on A failed ({e.Message}); status {replicator.Status}\noperations:\n  {string.Join("\n  ", operations.Log)}\nreplicator log:\n{log.Tail(300)}", e);
+        }
 
         // inotify reports events in order: once the marker, written last (whole, by a rename), is on B, every earlier change has been queued.
         var marker = sans.A($"settled-{seed}");
@@ -80,6 +89,8 @@ public sealed class ReplicationPropertyTests(ITestOutputHelper output)
             Assert.True(final.TargetIsCompleteReplica && a.SequenceEqual(b), $"not even a final sync made B equal to A ({final.Failure}):\n{TreeFingerprint.Diff(a, b)}\n{miss}");
         }
 
+        // Every change was A's, so the ledger must have known every entry B lost: nothing came back to A.
+        Assert.True(replicator.Status.CopiedBack == 0, $"{replay}: {replicator.Status.CopiedBack} entry(ies) copied back to A, so a delete was missed:\n{log.Tail(300)}");
         return miss;
     }
 }

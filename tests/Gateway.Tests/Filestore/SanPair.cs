@@ -36,10 +36,16 @@ public sealed class SanPair : IDisposable
         return options;
     }
 
+    /// <summary>The pair's ledger, on disk under <see cref="Root"/>, shared by every replicator this pair starts (as the gateway shares it).</summary>
+    public ReplicaLedger Ledger => _ledger ??= ReplicaLedger.Open(Path.Combine(Root, "state"), "A-B");
+
+    private ReplicaLedger? _ledger;
+
     public FilestoreReplicator Start(
         ReplicationOptions? options = null, TimeProvider? time = null, ReplicationDirection? direction = null, ILogger<FilestoreReplicator>? logger = null)
     {
-        var replicator = new FilestoreReplicator(direction ?? AToB, options ?? Options(), time ?? TimeProvider.System, logger ?? NullLogger<FilestoreReplicator>.Instance);
+        var replicator = new FilestoreReplicator(
+            direction ?? AToB, options ?? Options(), time ?? TimeProvider.System, logger ?? NullLogger<FilestoreReplicator>.Instance, Ledger);
         replicator.Start();
         return replicator;
     }
@@ -48,7 +54,11 @@ public sealed class SanPair : IDisposable
 
     public string B(string relative) => Path.Combine(SanB, relative);
 
-    public void Dispose() => Directory.Delete(Root, recursive: true);
+    public void Dispose()
+    {
+        _ledger?.Dispose();
+        Directory.Delete(Root, recursive: true);
+    }
 }
 
 /// <summary>
