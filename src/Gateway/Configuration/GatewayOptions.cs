@@ -130,7 +130,7 @@ public sealed class HealthCheckOptions
     /// </summary>
     public int UnhealthyAfterConsecutive5xx { get; set; } = 5;
 
-    /// <summary>How long an instance taken out by request failures stays out before active probes may bring it back.</summary>
+    /// <summary>How long an instance taken out by failed requests or 5xx answers stays out before active probes may bring it back.</summary>
     public TimeSpan PassiveReactivationPeriod { get; set; } = TimeSpan.FromSeconds(2);
 }
 

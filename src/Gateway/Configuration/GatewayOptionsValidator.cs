@@ -266,6 +266,7 @@ public static class GatewayOptionsValidator
         {
             errors.Add(new($"{key}:UnhealthyAfterConsecutive5xx", $"{health.UnhealthyAfterConsecutive5xx} must be 0 (off) or more"));
         }
+
         if (!health.Path.StartsWith('/'))
         {
             errors.Add(new($"{key}:Path", $"'{health.Path}' must start with '/'"));

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.WebUtilities;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Gateway.Routing;
@@ -60,7 +61,7 @@ public sealed partial class IdempotentRetryMiddleware(RequestDelegate next, ILog
         context.Response.Clear();
         context.Response.StatusCode = status;
         context.Response.Headers.RetryAfter = "1";
-        return context.Response.WriteAsJsonAsync(new { error = "service unavailable", reason });
+        return context.Response.WriteAsJsonAsync(new { error = ReasonPhrases.GetReasonPhrase(status).ToLowerInvariant(), reason });
     }
 
     private static partial class Log
