@@ -16,13 +16,16 @@
 #   bench/proxy/paired.sh bench/out/proxy/<time> gateway_traced gateway_bare
 #   ROUNDS=15 bench/proxy/paired.sh bench/out/proxy/<time> gateway stockyarp
 #   bench/proxy/paired.sh bench/out/proxy/<time> gateway gateway.2    # A/A: the method's own spread and bias
+#   GATEWAY_BUILD_B=bench/out/build-base/gateway bench/proxy/paired.sh bench/out/proxy/<time> gateway gateway.2
+#                                         # this build against an earlier one (published there by run.sh, copied)
 #
 # Reuses the backends' config, the gateway configs (gateway, gateway_bare, gateway_traced) and the builds
 # (bench/out/build) of an earlier bench/proxy/run.sh run; the run must have had the targets named here.
 # Environment: ROUNDS=11 DURATION=10 (seconds per measured window) WARMUP=20 (seconds of paired load first, not
 # recorded) CONCURRENCY="16 1" (connections per proxy: 16 each is the 32 of run.sh shared by two)
 # ENV_A, ENV_B (runtime settings for one side only, e.g. ENV_A="DOTNET_gcServer=0": the same build with one knob
-# turned, against itself without it).
+# turned, against itself without it). GATEWAY_BUILD_B (default: the run's build) is the directory of the gateway
+# build that target B runs, for a build against another one.
 set -euo pipefail
 
 RUN=${1:?usage: bench/proxy/paired.sh bench/out/proxy/<time> TARGET_A TARGET_B}
@@ -39,6 +42,8 @@ WARMUP=${WARMUP:-20}
 read -r -a CONCURRENCY <<<"${CONCURRENCY:-16 1}"
 CONFIG=$RUN/config
 BUILD=$REPO_ROOT/bench/out/build
+GATEWAY_BUILD_B_SET=${GATEWAY_BUILD_B:+1}
+GATEWAY_BUILD_B=$(realpath -m "${GATEWAY_BUILD_B:-$BUILD/gateway}")
 WRK_LUA=$REPO_ROOT/bench/proxy/report.lua
 CLK_TCK=$(getconf CLK_TCK)
 
@@ -56,6 +61,7 @@ for t in "$A" "$B"; do
     esac
 done
 [[ -f $CONFIG/backends-nginx.conf && -f $BUILD/gateway/Gateway.dll ]] || die "$RUN has no config/backends-nginx.conf, or $BUILD/gateway has no build"
+[[ -f $GATEWAY_BUILD_B/Gateway.dll ]] || die "GATEWAY_BUILD_B $GATEWAY_BUILD_B has no Gateway.dll"
 
 WORK=$(mktemp -d /tmp/bench-paired.XXXXXX)
 chmod 755 "$WORK" # nginx workers run as nobody
@@ -78,7 +84,8 @@ start_run_backends "$CONFIG" "$WORK"
 mapfile -t BACKEND_PORTS < <(grep -oE 'listen 127\.0\.0\.1:[0-9]+' "$WORK/nginx.conf" | grep -oE '[0-9]+$' | head -n 2)
 
 start_target() { # start_target NAME [NAME=VALUE ...]: the settings go to its runtime's environment
-    local t=$1 dir=$WORK/$1 port kind
+    local t=$1 dir=$WORK/$1 port kind build=$BUILD/gateway
+    [[ $t != "$B" ]] || build=$GATEWAY_BUILD_B
     kind=$(kind "$t")
     mkdir -p "$dir"
     if [[ $kind == stockyarp ]]; then
@@ -93,7 +100,7 @@ start_target() { # start_target NAME [NAME=VALUE ...]: the settings go to its ru
             move_listeners "$dir/config.json"
         fi
         port=$(grep -oE '"PublicUrl": "[^"]*' "$dir/config.json" | grep -oE '[0-9]+$')
-        env "${@:2}" dotnet "$BUILD/gateway/Gateway.dll" --config "$dir/config.json" >"$dir/log" 2>&1 &
+        env "${@:2}" dotnet "$build/Gateway.dll" --config "$dir/config.json" >"$dir/log" 2>&1 &
     fi
     PID[$t]=$!
     URL[$t]=http://127.0.0.1:$port/
@@ -164,8 +171,8 @@ paired_window() {
 start_target "$A" "${TARGET_ENV_A[@]}"
 start_target "$B" "${TARGET_ENV_B[@]}"
 echo "# paired runs: $A${ENV_A:+ ($ENV_A)} vs $B${ENV_B:+ ($ENV_B)}, $ROUNDS rounds of ${DURATION}s per concurrency; $(date -u +%FT%TZ); load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "# command: ${ENV_A:+ENV_A=\"$ENV_A\" }${ENV_B:+ENV_B=\"$ENV_B\" }ROUNDS=$ROUNDS DURATION=$DURATION WARMUP=$WARMUP CONCURRENCY=\"${CONCURRENCY[*]}\" bench/proxy/paired.sh $RUN $A $B"
-echo "# builds: $(cat "$BUILD/gateway.source" 2>/dev/null || echo "gateway build of unknown source")"
+echo "# command: ${ENV_A:+ENV_A=\"$ENV_A\" }${ENV_B:+ENV_B=\"$ENV_B\" }${GATEWAY_BUILD_B_SET:+GATEWAY_BUILD_B=$GATEWAY_BUILD_B }ROUNDS=$ROUNDS DURATION=$DURATION WARMUP=$WARMUP CONCURRENCY=\"${CONCURRENCY[*]}\" bench/proxy/paired.sh $RUN $A $B"
+echo "# builds: $(cat "$BUILD/gateway.source" 2>/dev/null || echo "gateway build of unknown source")${GATEWAY_BUILD_B_SET:+; $B: $(cat "$GATEWAY_BUILD_B.source" 2>/dev/null || echo "$GATEWAY_BUILD_B")}"
 for conc in "${CONCURRENCY[@]}"; do
     ((WARMUP == 0)) || paired_window "$conc" "$WARMUP" "$A" >/dev/null
     echo

@@ -176,7 +176,11 @@ public sealed class GatewayHost : IAsyncDisposable
         services.AddSingleton<IForwarderHttpClientFactory, ForwarderClientFactory>();
         services.AddReverseProxy()
             .LoadFromMemory([ProxyConfigFactory.Route()], [ProxyConfigFactory.Cluster(options)])
-            .AddTransforms(transforms => transforms.RequestTransforms.Add(new ProxySpanPropagation()));
+            .AddTransforms(transforms =>
+            {
+                transforms.RequestTransforms.Add(new ProxySpanPropagation());
+                transforms.ResponseTransforms.Add(new HoldBackRetryableAnswerTransform());
+            });
         services.AddSingleton(provider => new ConfigurationReloader(
             configuration,
             provider.GetRequiredService<InMemoryConfigProvider>(),

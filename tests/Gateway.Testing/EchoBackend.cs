@@ -19,7 +19,7 @@ public sealed record ReceivedRequest(string Method, string Path, IReadOnlyDictio
 /// <summary>
 /// A real HTTP server on loopback standing in for a service instance where a test needs to see exactly what the
 /// gateway forwarded, or make the instance misbehave: it records every request, answers with X-Served-By, and can
-/// be told to fail its health probe or drop connections before answering.
+/// be told to fail its health probe, drop connections before answering, or answer every request with an error status.
 /// </summary>
 public sealed class EchoBackend : IAsyncDisposable
 {
@@ -42,6 +42,9 @@ public sealed class EchoBackend : IAsyncDisposable
 
     /// <summary>When true, every request other than /healthz has its connection aborted before any answer.</summary>
     public volatile bool DropRequests;
+
+    /// <summary>When not 0, every request other than /healthz is answered with this status (and the usual body); /healthz stays 200.</summary>
+    public volatile int AnswerStatus;
 
     /// <summary>When set, every request other than /healthz waits for it before answering (a request kept in flight).</summary>
     public volatile Task? HoldRequests;
@@ -85,6 +88,11 @@ public sealed class EchoBackend : IAsyncDisposable
         }
 
         received.Body = await ReadBodyAsync(context);
+        if (AnswerStatus != 0)
+        {
+            context.Response.StatusCode = AnswerStatus;
+        }
+
         await context.Response.WriteAsync($"{Id} {context.Request.Method} {context.Request.Path}");
     }
 

@@ -124,7 +124,13 @@ public sealed class HealthCheckOptions
     /// <summary>Consecutive failed proxied requests (connection refused, reset, timeout) before an instance leaves rotation.</summary>
     public int UnhealthyAfterRequestFailures { get; set; } = 1;
 
-    /// <summary>How long an instance taken out by request failures stays out before active probes may bring it back.</summary>
+    /// <summary>
+    /// Consecutive 5xx answers before an instance leaves rotation (an instance failing every request at once would
+    /// otherwise stay in, its probe path still answering); any other answer starts the count again; 0 turns this off.
+    /// </summary>
+    public int UnhealthyAfterConsecutive5xx { get; set; } = 5;
+
+    /// <summary>How long an instance taken out by failed requests or 5xx answers stays out before active probes may bring it back.</summary>
     public TimeSpan PassiveReactivationPeriod { get; set; } = TimeSpan.FromSeconds(2);
 }
 

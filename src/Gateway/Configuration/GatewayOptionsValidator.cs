@@ -262,6 +262,11 @@ public static class GatewayOptionsValidator
         RequirePositive(health.PassiveReactivationPeriod, $"{key}:PassiveReactivationPeriod", errors);
         RequireAtLeastOne(health.UnhealthyAfterProbeFailures, $"{key}:UnhealthyAfterProbeFailures", errors);
         RequireAtLeastOne(health.UnhealthyAfterRequestFailures, $"{key}:UnhealthyAfterRequestFailures", errors);
+        if (health.UnhealthyAfterConsecutive5xx < 0)
+        {
+            errors.Add(new($"{key}:UnhealthyAfterConsecutive5xx", $"{health.UnhealthyAfterConsecutive5xx} must be 0 (off) or more"));
+        }
+
         if (!health.Path.StartsWith('/'))
         {
             errors.Add(new($"{key}:Path", $"'{health.Path}' must start with '/'"));

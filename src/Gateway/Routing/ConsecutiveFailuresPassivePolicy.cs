@@ -8,9 +8,10 @@ using Yarp.ReverseProxy.Model;
 namespace Gateway.Routing;
 
 /// <summary>
-/// Passive health: an instance whose proxied requests fail (refused, reset, timed out) this many times in a row
-/// leaves rotation for the reactivation period; active probes then decide when it returns. YARP's built-in
-/// failure-rate policy needs at least 10 requests in a 60 s window, far too slow for a site failover.
+/// Passive health: an instance whose proxied requests fail (refused, reset, timed out) or are answered 5xx too many
+/// times in a row (<see cref="PassiveHealth"/> decides) leaves rotation for the reactivation period; active probes
+/// then decide when it returns. YARP's built-in failure-rate policy needs at least 10 requests in a 60 s window, far
+/// too slow for a site failover, and does not look at answers.
 /// </summary>
 public sealed partial class ConsecutiveFailuresPassivePolicy(
     IOptions<GatewayOptions> options,
@@ -19,7 +20,7 @@ public sealed partial class ConsecutiveFailuresPassivePolicy(
 {
     public const string PolicyName = "ConsecutiveFailures";
 
-    private readonly ConditionalWeakTable<DestinationState, StrongBox<int>> _failures = new();
+    private readonly ConditionalWeakTable<DestinationState, StrongBox<long>> _streaks = new();
     private readonly HealthCheckOptions _health = options.Value.Routing.HealthCheck;
 
     public string Name => PolicyName;
@@ -27,19 +28,25 @@ public sealed partial class ConsecutiveFailuresPassivePolicy(
     public void RequestProxied(HttpContext context, ClusterState cluster, DestinationState destination)
     {
         var error = context.Features.Get<IForwarderErrorFeature>()?.Error ?? ForwarderError.None;
-        var failures = _failures.GetValue(destination, _ => new StrongBox<int>());
-        if (!TransportFaults.IsDestinationFault(error))
+        var status = context.Response.StatusCode;
+        var cell = _streaks.GetValue(destination, _ => new StrongBox<long>());
+        PassiveStep step;
+        while (true)
         {
-            Interlocked.Exchange(ref failures.Value, 0);
-            return;
+            // Requests to one instance finish concurrently: both streaks are swapped together, or the step is taken again.
+            var seen = Volatile.Read(ref cell.Value);
+            step = PassiveHealth.Next(FailureStreaks.Unpack(seen), error, status, destination.DestinationId, _health);
+            var next = step.Streaks.Pack();
+            if (next == seen || Interlocked.CompareExchange(ref cell.Value, next, seen) == seen)
+            {
+                break;
+            }
         }
 
-        var count = Interlocked.Increment(ref failures.Value);
-        if (count >= _health.UnhealthyAfterRequestFailures)
+        if (step.TakeOutBecause is { } sentence)
         {
-            Log.TakenOutOfRotation(logger, destination.DestinationId, count, error);
+            Log.TakenOutOfRotation(logger, sentence);
             healthUpdater.SetPassive(cluster, destination, DestinationHealth.Unhealthy, _health.PassiveReactivationPeriod);
-            Interlocked.Exchange(ref failures.Value, 0);
         }
     }
 }

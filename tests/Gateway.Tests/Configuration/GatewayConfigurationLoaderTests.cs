@@ -271,6 +271,17 @@ public sealed class GatewayConfigurationLoaderTests : IDisposable
     }
 
     [Fact]
+    public void A_negative_5xx_threshold_is_rejected_and_0_turns_it_off()
+    {
+        Assert.Equal(5, _settings.Load().Routing.HealthCheck.UnhealthyAfterConsecutive5xx);
+        _settings.Values["Gateway:Routing:HealthCheck:UnhealthyAfterConsecutive5xx"] = "0";
+        Assert.Equal(0, _settings.Load().Routing.HealthCheck.UnhealthyAfterConsecutive5xx);
+
+        _settings.Values["Gateway:Routing:HealthCheck:UnhealthyAfterConsecutive5xx"] = "-1";
+        AssertRejected("Gateway:Routing:HealthCheck:UnhealthyAfterConsecutive5xx", "-1 must be 0 (off) or more");
+    }
+
+    [Fact]
     public void A_health_path_without_a_leading_slash_is_rejected()
     {
         _settings.Values["Gateway:Routing:HealthCheck:Path"] = "healthz";

@@ -168,6 +168,107 @@ public sealed class PublicProxyTests : IAsyncLifetime
         Assert.Single(posts);
     }
 
+    /// <summary>Sequential reads until the instance has taken <paramref name="count"/> of them; returns every answer's status and instance.</summary>
+    private async Task<List<(HttpStatusCode Status, string ServedBy)>> ReadUntilReceivedAsync(string id, int count)
+    {
+        var answers = new List<(HttpStatusCode, string)>();
+        for (var i = 0; Backend(id).Received.Count < count; i++)
+        {
+            Assert.True(i < 400, $"{id} got {Backend(id).Received.Count} of {count} reads in 400");
+            using var response = await _gateway.Public.GetAsync($"/deposits/{i}");
+            answers.Add((response.StatusCode, ServedBy(response)));
+        }
+
+        return answers;
+    }
+
+    [Theory]
+    [InlineData(500, 5)] // not worth another instance (it may be the request's fault): the client sees each
+    [InlineData(503, 0)] // held back and retried on another instance: the client sees none
+    public async Task An_instance_answering_5xx_to_everything_leaves_rotation_after_five_in_a_row_and_reads_then_all_succeed(int status, int seenByClients)
+    {
+        _settings.Values["Gateway:Routing:HealthCheck:PassiveReactivationPeriod"] = "00:01:00";
+        await StartGatewayAsync();
+        Backend("a1").AnswerStatus = status;
+
+        var before = await ReadUntilReceivedAsync("a1", 5);
+        await _gateway.WaitForHealthAsync("a1", "Unhealthy", TimeSpan.FromSeconds(5));
+
+        Assert.Equal(seenByClients, before.Count(answer => answer.Status == (HttpStatusCode)status));
+        Assert.All(before.Where(answer => answer.Status != (HttpStatusCode)status), answer =>
+        {
+            Assert.Equal(HttpStatusCode.OK, answer.Status);
+            Assert.NotEqual("a1", answer.ServedBy);
+        });
+        for (var i = 0; i < 40; i++)
+        {
+            using var response = await _gateway.Public.GetAsync($"/deposits/after-{i}");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        // Out after its fifth 5xx answer: not one request more reached it. Its probe still passes.
+        Assert.Equal(5, Backend("a1").Received.Count);
+        Assert.Equal(5, Backend("a1").Received.Count(r => r.Method == "GET"));
+    }
+
+    [Fact]
+    public async Task With_the_5xx_threshold_at_0_an_instance_answering_500_to_everything_stays_in_rotation()
+    {
+        _settings.Values["Gateway:Routing:HealthCheck:UnhealthyAfterConsecutive5xx"] = "0";
+        await StartGatewayAsync();
+        Backend("a1").AnswerStatus = 500;
+
+        var answers = await ReadUntilReceivedAsync("a1", 15);
+
+        Assert.Equal("Healthy", await _gateway.HealthOfAsync("a1"));
+        Assert.Equal(15, answers.Count(answer => answer is { Status: HttpStatusCode.InternalServerError, ServedBy: "a1" }));
+    }
+
+    [Theory]
+    [InlineData(500)]
+    [InlineData(503)]
+    public async Task A_write_answered_5xx_is_passed_to_the_client_as_it_is_and_not_retried(int status)
+    {
+        await StartGatewayAsync();
+        Backend("a1").AnswerStatus = status;
+        Backend("a2").AnswerStatus = status;
+
+        using var response = await _gateway.Public.PostAsync("/deposits?name=f", new ByteArrayContent([1]));
+
+        Assert.Equal((HttpStatusCode)status, response.StatusCode);
+        Assert.Equal($"{ServedBy(response)} POST /deposits", await response.Content.ReadAsStringAsync());
+        Assert.Single(_backends.SelectMany(b => b.Received), r => r.Method == "POST");
+    }
+
+    [Fact]
+    public async Task A_read_answered_503_by_every_instance_is_tried_on_two_and_the_client_gets_the_second_answer()
+    {
+        await StartGatewayAsync();
+        _backends.ForEach(b => b.AnswerStatus = 503);
+
+        using var response = await _gateway.Public.GetAsync("/deposits/x");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal($"{ServedBy(response)} GET /deposits/x", await response.Content.ReadAsStringAsync());
+        var tried = _backends.Where(b => !b.Received.IsEmpty).Select(b => b.Id).ToList();
+        Assert.Equal(2, tried.Count);
+        Assert.Contains(ServedBy(response), tried);
+        Assert.All(_backends, b => Assert.True(b.Received.Count <= 1));
+    }
+
+    [Fact]
+    public async Task A_read_with_a_body_answered_503_is_not_retried_its_body_was_consumed()
+    {
+        await StartGatewayAsync();
+        _backends.ForEach(b => b.AnswerStatus = 503);
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/deposits/x") { Content = new ByteArrayContent([1, 2, 3]) };
+        using var response = await _gateway.Public.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Single(_backends.SelectMany(b => b.Received));
+    }
+
     [Fact]
     public async Task Forwarding_headers_sent_by_the_client_are_replaced_not_trusted()
     {
