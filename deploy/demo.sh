@@ -185,16 +185,21 @@ build_broker() {
 
 gatewayctl_wrapper() { printf '%s/gatewayctl\n' "$BIN_DIR"; }
 
-# gatewayctl on the PATH for this demo: $BIN_DIR/gatewayctl runs the published CLI with this demo's admin URL and
-# token file (an operator's own GATEWAY_ADMIN_* variables still win). 'purge' deletes it with the state dir.
 build_gatewayctl() {
     publish_project 4 src/Gateway.Cli gatewayctl "$BIN_DIR/cli" no
-    local wrapper
+}
+
+# gatewayctl on the PATH for this demo: $BIN_DIR/gatewayctl runs the published CLI with this demo's admin URL (as
+# the gateway's config says it, which a later DEMO_ADMIN_PORT does not change) and token file; an operator's own
+# GATEWAY_ADMIN_* variables still win. 'purge' deletes it with the state dir.
+write_gatewayctl_wrapper() {
+    local wrapper url
     wrapper=$(gatewayctl_wrapper)
+    url=$(jq -r '.Gateway.Listeners.AdminUrl // empty' "$GATEWAY_CONFIG" 2>/dev/null || true)
     cat >"$wrapper.tmp" <<EOF
 #!/bin/sh
 # Written by deploy/demo.sh up: gatewayctl against the demo whose state is in $STATE.
-: "\${GATEWAY_ADMIN_URL:=http://127.0.0.1:$ADMIN_PORT}"
+: "\${GATEWAY_ADMIN_URL:=${url:-http://127.0.0.1:$ADMIN_PORT}}"
 : "\${GATEWAY_ADMIN_TOKEN_FILE:=$TOKEN_FILE}"
 export GATEWAY_ADMIN_URL GATEWAY_ADMIN_TOKEN_FILE
 exec dotnet "$BIN_DIR/cli/gatewayctl.dll" "\$@"
@@ -316,6 +321,19 @@ gateway_config_json() {
     }'
 }
 
+# The ports the script itself starts and reaches things on must be those of a config kept from an earlier 'up':
+# checked before anything starts, rather than PostgreSQL started on one port and the gateway waited for on another.
+check_kept_config_ports() {
+    [[ -f $GATEWAY_CONFIG ]] || return 0
+    local ports='[.Gateway.Listeners, [.Gateway.Sites[].Database.Port]]' kept
+    kept=$(jq -cS "$ports" "$GATEWAY_CONFIG" 2>/dev/null || echo unreadable)
+    if [[ $kept != "$(gateway_config_json | jq -cS "$ports")" ]]; then
+        die "$GATEWAY_CONFIG, kept from an earlier 'up', has other listeners or PostgreSQL ports than the DEMO_*_PORT settings give:
+       $kept
+       Run 'up' with the settings it was made with, or delete it (or 'deploy/demo.sh purge') to change ports"
+    fi
+}
+
 # Written once; an existing config is the operator's (or a later failover's) and is kept.
 write_gateway_config() {
     local fresh
@@ -377,6 +395,7 @@ wait_for_stopping_gateway() {
 start_gateway() {
     step 9 "starting the gateway (public :$HTTP_PORT, admin :$ADMIN_PORT, PG write :$PG_WRITE_PORT, PG read :$PG_READ_PORT) ..."
     write_gateway_config
+    write_gatewayctl_wrapper
     wait_for_stopping_gateway
     local started=no
     if gateway_running; then
@@ -515,6 +534,7 @@ cmd_up() {
     require_root
     install_prerequisites
     prepare_state_dir
+    check_kept_config_ports
     generate_secrets
     write_pgpass
     build_gateway
