@@ -606,7 +606,7 @@ pg_status_note() {
     local node=$1 role=$2 designated=$3 source=$4 site
     site=$(pg_site "$node")
     if [[ $role == primary && -n $designated && $designated != "$site" ]]; then
-        printf 'primary, but NOT the designated one (%s is, per %s): fenced, takes no traffic; rebuild it: gatewayctl db rejoin --site %s\n' \
+        printf 'primary, but NOT the designated one (%s is, per %s): the gateway sends it no traffic; rebuild it: gatewayctl db rejoin --site %s\n' \
             "$designated" "$source" "$site"
     elif [[ $role == primary && -n $designated ]]; then
         printf 'primary (designated)\n'

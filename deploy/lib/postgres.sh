@@ -210,7 +210,7 @@ pg_start_unless_second_primary() {
         role=$(pg_role "$node")
         say "  PostgreSQL $site already running (pid $(pg_pid "$node"), $role)"
         if [[ -n $claim && $role == primary ]]; then
-            warn "PostgreSQL $site runs as a primary, but $(claim_text "$claim"): the gateway fences $site (no traffic reaches it).
+            warn "PostgreSQL $site runs as a primary, but $(claim_text "$claim"): the gateway sends it no traffic.
        Rebuild it as a standby of ${claim%%|*}: gatewayctl db rejoin --site $site"
         fi
         return
