@@ -630,7 +630,9 @@ print_database_status() {
 cmd_status() {
     PG_BIN=$(find_pg_bin 2>/dev/null || true)
     say "state dir: $STATE"
-    if [[ $PG_DIR == "$STATE/pg" ]]; then
+    if [[ ! -d $PG_DIR ]]; then
+        say "PostgreSQL files: none yet ('up' puts them in $PG_DIR)"
+    elif [[ $PG_DIR == "$STATE/pg" ]]; then
         say "PostgreSQL files: $PG_DIR (data a/ b/, sockets sock/; server logs in $LOG_DIR)"
     else
         say "PostgreSQL files: $PG_DIR (data a/ b/, sockets sock/, server logs logs/; linked as $STATE/pg)"
