@@ -8,8 +8,10 @@
 #   deploy/demo.sh down [--purge]   stop everything it started (--purge: then delete the state dir)
 #   deploy/demo.sh purge            same as down --purge
 #
-# State (data, logs, PID files, secrets, binaries) lives in .demo/ at the repository root, or in
-# $DEMO_STATE. Ports: see load_settings below.
+# State (logs, PID files, secrets, binaries, the gateway's config and state) lives in .demo/ at the repository
+# root, or in $DEMO_STATE. PostgreSQL's files (data directories, sockets, server logs) live where the postgres
+# user can reach them whatever the state dir's parents allow: /var/lib/gateway-demo/<hash>, linked as .demo/pg
+# (or $DEMO_PG_DIR, chosen on the first 'up'). Ports: see load_settings below.
 set -euo pipefail
 
 DEPLOY_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
@@ -22,7 +24,7 @@ source "$DEPLOY_DIR/lib/postgres.sh"
 
 REPO_ROOT=$(cd "$DEPLOY_DIR/.." && pwd -P)
 INSTANCES=(a1 a2 b1 b2)
-TOTAL_STEPS=10
+TOTAL_STEPS=11
 
 usage() {
     cat <<EOF
@@ -30,12 +32,15 @@ usage: deploy/demo.sh COMMAND
 
   up               build and start the two-site demo (PostgreSQL A+B, gateway, 4 broker instances);
                    safe to run again: starts only what is not running
-  status           show each component (pid, running/stopped, address) and the gateway's status
-  down [--purge]   stop everything the demo started; --purge also deletes the state dir
+  status           show each component (pid, running/stopped, address), where PostgreSQL's files are,
+                   and the gateway's own view (active site, instances, database nodes and endpoints)
+  down [--purge]   stop everything the demo started; --purge also deletes the state dir and PostgreSQL's files
   purge            same as down --purge
 
 environment:
   DEMO_STATE        state dir (default: <repo>/.demo)
+  DEMO_PG_DIR       PostgreSQL's data directories, sockets and server logs, chosen on the first 'up'
+                    (default: /var/lib/gateway-demo/<hash of the state dir's path>, linked as <state>/pg)
   DEMO_PG_A_PORT    PostgreSQL A (default 55432)     DEMO_PG_B_PORT      PostgreSQL B (default 55433)
   DEMO_HTTP_PORT    gateway public HTTP (8080)       DEMO_ADMIN_PORT     gateway admin API (8081)
   DEMO_PG_WRITE_PORT gateway PG write endpoint (6432) DEMO_PG_READ_PORT  gateway PG read endpoint (6433)
@@ -51,9 +56,11 @@ load_settings() {
     LOG_DIR=$STATE/logs
     SECRETS_DIR=$STATE/secrets
     BIN_DIR=$STATE/bin
-    PG_DIR=$STATE/pg
+    PG_DIR=$(pg_resolve_dir)
     # shellcheck disable=SC2034 # used by lib/postgres.sh
     PG_SOCKET_DIR=$PG_DIR/sock
+    # A state dir from before PostgreSQL had a directory of its own keeps the server logs with the others.
+    if [[ $PG_DIR == "$STATE/pg" ]]; then PG_LOG_DIR=$LOG_DIR; else PG_LOG_DIR=$PG_DIR/logs; fi
     GATEWAY_CONFIG=$STATE/gateway.json
     PGPASS_FILE=$STATE/pgpass
     TOKEN_FILE=$SECRETS_DIR/admin-token
@@ -111,11 +118,6 @@ prepare_state_dir() {
     install -d -m 0755 "$STATE" "$RUN_DIR" "$LOG_DIR" "$BIN_DIR"
     install -d -m 0700 "$SECRETS_DIR"
     touch "$STATE/.gateway-demo-state"   # lets 'purge' know this dir is ours to delete
-    if ! as_postgres test -x "$STATE"; then
-        die "the postgres user cannot reach $STATE (a parent directory is not traversable by others).
-       Use a state dir elsewhere, e.g. DEMO_STATE=/var/tmp/gateway-demo deploy/demo.sh up,
-       or allow traversal with: chmod o+x <each parent directory>"
-    fi
     pg_prepare_dirs
 }
 
@@ -181,23 +183,99 @@ build_broker() {
     publish_project 3 src/Broker Broker "$BIN_DIR/broker" "$in_use"
 }
 
+gatewayctl_wrapper() { printf '%s/gatewayctl\n' "$BIN_DIR"; }
+
+build_gatewayctl() {
+    publish_project 4 src/Gateway.Cli gatewayctl "$BIN_DIR/cli" no
+}
+
+# gatewayctl on the PATH for this demo: $BIN_DIR/gatewayctl runs the published CLI with this demo's admin URL (as
+# the gateway's config says it, which a later DEMO_ADMIN_PORT does not change) and token file; an operator's own
+# GATEWAY_ADMIN_* variables still win. 'purge' deletes it with the state dir.
+write_gatewayctl_wrapper() {
+    local wrapper url
+    wrapper=$(gatewayctl_wrapper)
+    url=$(jq -r '.Gateway.Listeners.AdminUrl // empty' "$GATEWAY_CONFIG" 2>/dev/null || true)
+    cat >"$wrapper.tmp" <<EOF
+#!/bin/sh
+# Written by deploy/demo.sh up: gatewayctl against the demo whose state is in $STATE.
+: "\${GATEWAY_ADMIN_URL:=${url:-http://127.0.0.1:$ADMIN_PORT}}"
+: "\${GATEWAY_ADMIN_TOKEN_FILE:=$TOKEN_FILE}"
+export GATEWAY_ADMIN_URL GATEWAY_ADMIN_TOKEN_FILE
+exec dotnet "$BIN_DIR/cli/gatewayctl.dll" "\$@"
+EOF
+    chmod 755 "$wrapper.tmp"
+    mv "$wrapper.tmp" "$wrapper"
+}
+
+# The path of the gateway's durable state file, as its config names the state directory.
+gateway_state_file() {
+    local dir
+    dir=$(jq -r '.Gateway.StateDirectory // empty' "$GATEWAY_CONFIG" 2>/dev/null || true)
+    printf '%s/state.json\n' "${dir:-$STATE/state}"
+}
+
+# Which site's PostgreSQL the gateway holds to be the one primary, one "SITE|where that was read" line per source
+# that knows: the running gateway (/admin/status), then its persisted state (state.json). Nothing before the
+# gateway's first start, when A is the primary.
+primary_designations() {
+    local json file
+    if gateway_running && [[ -r $TOKEN_FILE ]] && json=$(admin_status_json); then
+        jq -r '.database.primary // empty | "\(.)|the running gateway (/admin/status)"' <<<"$json" 2>/dev/null || true
+    fi
+    file=$(gateway_state_file)
+    if [[ -r $file ]]; then
+        jq -r --arg file "$file" '.databasePrimary // empty | "\(.)|the gateway'"'"'s persisted state (\($file))"' "$file" 2>/dev/null || true
+    fi
+}
+
+# other_primary NODE: the first designation naming the other site, or nothing.
+other_primary() {
+    local site
+    site=$(pg_site "$1")
+    primary_designations | awk -F'|' -v site="$site" '$1 != "" && $1 != site { print; exit }'
+}
+
+# "B is the primary according to ...", from a designation line.
+claim_text() { printf '%s is the primary according to %s\n' "${1%%|*}" "${1#*|}"; }
+
+# hold_back NODE WHY NEXT: the node is left stopped; 'up' says why and what the operator does next, at the
+# step and again at the end.
+HELD_BACK=()
+hold_back() {
+    local node=$1 why=$2 next=$3 site
+    site=$(pg_site "$node")
+    HELD_BACK+=("PostgreSQL $site was not started: $why.
+  Next: $next   (the gateway rebuilds $site as a standby of the primary and starts it)")
+    say "  NOT starting PostgreSQL $site: $why"
+    say "  next: $next"
+}
+
 start_postgresql_a() {
-    step 4 "starting PostgreSQL A (primary) on 127.0.0.1:$PG_A_PORT ..."
+    step 5 "PostgreSQL A on 127.0.0.1:$PG_A_PORT ..."
     pg_init_primary
+    pg_start_unless_second_primary a
+    if [[ ${PG_A_FRESH:-no} == yes ]]; then
+        pg_set_password
+    fi
 }
 
 start_postgresql_b() {
-    step 5 "starting PostgreSQL B (standby of A) on 127.0.0.1:$PG_B_PORT ..."
+    step 6 "PostgreSQL B on 127.0.0.1:$PG_B_PORT ..."
     pg_init_standby
+    pg_start_unless_second_primary b
 }
 
 create_database() {
-    step 6 "creating database broker on the primary ..."
-    pg_ensure_database
+    local primary
+    primary=$(primary_designations | head -n 1 | cut -d'|' -f1)
+    primary=${primary:-A}
+    step 7 "creating database broker on the primary ($primary) ..."
+    pg_ensure_database "$(pg_node "$primary")"
 }
 
 prepare_filestore() {
-    step 7 "preparing SAN directories and the filestore link ..."
+    step 8 "preparing SAN directories and the filestore link ..."
     install -d -m 0755 "$SAN_A" "$SAN_B"
     if [[ -L $FILESTORE_LINK ]]; then
         say "  $FILESTORE_LINK -> $(readlink "$FILESTORE_LINK") (kept)"
@@ -243,6 +321,19 @@ gateway_config_json() {
     }'
 }
 
+# The ports the script itself starts and reaches things on must be those of a config kept from an earlier 'up':
+# checked before anything starts, rather than PostgreSQL started on one port and the gateway waited for on another.
+check_kept_config_ports() {
+    [[ -f $GATEWAY_CONFIG ]] || return 0
+    local ports='[.Gateway.Listeners, [.Gateway.Sites[].Database.Port]]' kept
+    kept=$(jq -cS "$ports" "$GATEWAY_CONFIG" 2>/dev/null || echo unreadable)
+    if [[ $kept != "$(gateway_config_json | jq -cS "$ports")" ]]; then
+        die "$GATEWAY_CONFIG, kept from an earlier 'up', has other listeners or PostgreSQL ports than the DEMO_*_PORT settings give:
+       $kept
+       Run 'up' with the settings it was made with, or delete it (or 'deploy/demo.sh purge') to change ports"
+    fi
+}
+
 # Written once; an existing config is the operator's (or a later failover's) and is kept.
 write_gateway_config() {
     local fresh
@@ -277,23 +368,52 @@ show_log_tail() {
     printf -- '---\n' >&2
 }
 
+# The gateway's log since its last start says it is shutting down (SIGTERM, 'down'): it exits shortly.
+gateway_stopping() {
+    local log
+    log=$(log_file gateway)
+    [[ -f $log ]] && tac "$log" | sed '/===== .*: starting gateway =====/q' | grep -q 'Application is shutting down'
+}
+
+# A gateway still running from before is either starting or stopping. One that stops (a 'down' or SIGTERM moments
+# ago) is waited for, and a new one started once it has exited, instead of failing because it went away.
+wait_for_stopping_gateway() {
+    gateway_running && ! admin_healthz_ok && gateway_stopping || return 0
+    local pid deadline=$((SECONDS + 45))
+    pid=$(recorded_pid gateway)
+    say "  the gateway (pid $pid) is shutting down; waiting for it to exit before starting a new one ..."
+    while gateway_running; do
+        if ((SECONDS >= deadline)); then
+            show_log_tail gateway
+            die "the gateway (pid $pid) was shutting down and has not exited within 45 s; read $(log_file gateway)"
+        fi
+        sleep 0.2
+    done
+    say "  it exited"
+}
+
 start_gateway() {
-    step 8 "starting the gateway (public :$HTTP_PORT, admin :$ADMIN_PORT, PG write :$PG_WRITE_PORT, PG read :$PG_READ_PORT) ..."
+    step 9 "starting the gateway (public :$HTTP_PORT, admin :$ADMIN_PORT, PG write :$PG_WRITE_PORT, PG read :$PG_READ_PORT) ..."
     write_gateway_config
+    write_gatewayctl_wrapper
+    wait_for_stopping_gateway
     local started=no
     if gateway_running; then
         say "  gateway already running (pid $(recorded_pid gateway))"
     else
-        local port
-        for port in "$HTTP_PORT" "$ADMIN_PORT" "$PG_WRITE_PORT" "$PG_READ_PORT"; do
-            port_free "$port" || die "port $port (gateway) is already in use by another program"
-        done
-        launch gateway dotnet "$(gateway_signature)" --config "$GATEWAY_CONFIG"
+        launch_gateway
         started=yes
     fi
     local deadline=$((SECONDS + 30))
     until admin_healthz_ok; do
         if ! gateway_running; then
+            if [[ $started == no ]] && gateway_stopping; then
+                # Asked to stop between the checks above and now: start a new one.
+                say "  the gateway (pid $(recorded_pid gateway)) exited: it was shutting down; starting a new one"
+                launch_gateway
+                started=yes
+                continue
+            fi
             show_log_tail gateway
             die "the gateway exited during start-up (see the log above: $(log_file gateway))"
         fi
@@ -304,6 +424,16 @@ start_gateway() {
         sleep 0.5
     done
     [[ $started == no ]] || say "  gateway up (pid $(recorded_pid gateway))"
+}
+
+# Started from /, like the PostgreSQL tools it runs as the postgres user (rejoin, start, stop): they would
+# complain about a working directory that user cannot enter (a clone under /root).
+launch_gateway() {
+    local port
+    for port in "$HTTP_PORT" "$ADMIN_PORT" "$PG_WRITE_PORT" "$PG_READ_PORT"; do
+        port_free "$port" || die "port $port (gateway) is already in use by another program"
+    done
+    (cd / && launch gateway dotnet "$(gateway_signature)" --config "$GATEWAY_CONFIG")
 }
 
 start_instance() {
@@ -323,7 +453,7 @@ start_instance() {
 }
 
 start_instances() {
-    step 9 "starting broker instances a1, a2 (site A) and b1, b2 (site B) ..."
+    step 10 "starting broker instances a1, a2 (site A) and b1, b2 (site B) ..."
     local id
     for id in "${INSTANCES[@]}"; do
         start_instance "$id"
@@ -340,7 +470,7 @@ instances_not_healthy() {
 }
 
 wait_until_healthy() {
-    step 10 "waiting (up to ${WAIT_SECONDS} s) until the gateway reports all 4 instances Healthy ..."
+    step 11 "waiting (up to ${WAIT_SECONDS} s) until the gateway reports all 4 instances Healthy ..."
     local deadline=$((SECONDS + WAIT_SECONDS)) json pending id
     while true; do
         gateway_running || { show_log_tail gateway; die "the gateway exited; read $(log_file gateway)"; }
@@ -381,25 +511,35 @@ The two-site demo is up (state in $STATE).
   admin API            http://127.0.0.1:$ADMIN_PORT   (token in $TOKEN_FILE)
   PG write endpoint    127.0.0.1:$PG_WRITE_PORT   (forwards to the active site's PostgreSQL)
   PG read endpoint     127.0.0.1:$PG_READ_PORT   (forwards to the other site's PostgreSQL)
+  PostgreSQL files     $PG_DIR   (data a/ b/, sockets sock/; linked as $STATE/pg)
   logs                 $LOG_DIR/
+
+gatewayctl for this demo (the admin API's command line) is $(gatewayctl_wrapper); put it on the PATH:
+  export PATH="$BIN_DIR:\$PATH"
 
 Try:
   curl -s -X POST --data-binary @/etc/hostname 'http://127.0.0.1:$HTTP_PORT/deposits?name=hostname'
-  curl -s -H "Authorization: Bearer \$(cat $TOKEN_FILE)" http://127.0.0.1:$ADMIN_PORT/admin/status
+  gatewayctl status
   PGPASSFILE=$PGPASS_FILE psql -h 127.0.0.1 -p $PG_WRITE_PORT -U postgres broker
 
 Stop with: deploy/demo.sh down
 EOF
+    local note
+    for note in "${HELD_BACK[@]}"; do
+        printf '\nNOTE: %s\n' "$note"
+    done
 }
 
 cmd_up() {
     require_root
     install_prerequisites
     prepare_state_dir
+    check_kept_config_ports
     generate_secrets
     write_pgpass
     build_gateway
     build_broker
+    build_gatewayctl
     start_postgresql_a
     start_postgresql_b
     create_database
@@ -435,12 +575,19 @@ cmd_down() {
         pg_stop a
     fi
     if [[ $purge == yes ]]; then
-        if [[ -f $STATE/.gateway-demo-state ]]; then
-            rm -rf "$STATE"
-            say "deleted $STATE"
-        else
+        [[ -f $STATE/.gateway-demo-state ]] ||
             die "$STATE does not look like a demo state dir (no .gateway-demo-state); not deleting it"
+        if [[ $PG_DIR != "$STATE/pg" && -d $PG_DIR ]]; then
+            if pg_dir_is_ours; then
+                rm -rf "$PG_DIR"
+                rmdir "$(dirname "$PG_DIR")" 2>/dev/null || true   # the shared parent, once no demo uses it
+                say "deleted $PG_DIR"
+            else
+                warn "not deleting $PG_DIR: its $(pg_marker) does not name $STATE"
+            fi
         fi
+        rm -rf "$STATE"
+        say "deleted $STATE"
     else
         say "stopped; data kept in $STATE ('deploy/demo.sh purge' deletes it)"
     fi
@@ -454,19 +601,64 @@ status_row() {
     printf '  %-9s %-8s %-8s %-22s %s\n' "$@"
 }
 
+# The note on a PostgreSQL node's row: its own role, and whether the gateway agrees that it is the primary.
+pg_status_note() {
+    local node=$1 role=$2 designated=$3 source=$4 site
+    site=$(pg_site "$node")
+    if [[ $role == primary && -n $designated && $designated != "$site" ]]; then
+        printf 'primary, but NOT the designated one (%s is, per %s): the gateway sends it no traffic; rebuild it: gatewayctl db rejoin --site %s\n' \
+            "$designated" "$source" "$site"
+    elif [[ $role == primary && -n $designated ]]; then
+        printf 'primary (designated)\n'
+    else
+        printf '%s\n' "$role"
+    fi
+}
+
+# The database part of the gateway's /admin/status: the designated primary, each endpoint's target, each node.
+print_database_status() {
+    jq -r --arg write "$PG_WRITE_PORT" --arg read "$PG_READ_PORT" '
+      .database as $db
+      | "  database: primary \($db.primary // "none (a switch is in progress)")\(if ($db.fenced | length) > 0 then ", fenced: \($db.fenced | join(", "))" else "" end)",
+        ([["write", $db.write], ["read", $db.read]][] as [$name, $e]
+         | "  database \($name) endpoint :\(if $name == "write" then $write else $read end): " + (if $e.action == "Forward" then "-> site \($e.site) \($e.host):\($e.port) (\($e.reason))" else "\($e.action | ascii_downcase): \($e.reason)" end)),
+      ($db.nodes[]? | "  database node \(.site): \(.role)\(if .reachable then "" else " (unreachable: \(.error // "?"))" end)\(if .timeline then ", timeline \(.timeline)" else "" end)\(if .replayLagBytes != null then ", replay lag \(.replayLagBytes) bytes" else "" end)\(if .fenced then ", FENCED" else "" end)"),
+      (if (.alarms | length) > 0 then (.alarms[] | "  ALARM \(.key): \(.message)") else "  alarms: none" end)
+    '
+}
+
 cmd_status() {
     PG_BIN=$(find_pg_bin 2>/dev/null || true)
     say "state dir: $STATE"
+    if [[ ! -d $PG_DIR ]]; then
+        say "PostgreSQL files: none yet ('up' puts them in $PG_DIR)"
+    elif [[ $PG_DIR == "$STATE/pg" ]]; then
+        say "PostgreSQL files: $PG_DIR (data a/ b/, sockets sock/; server logs in $LOG_DIR)"
+    else
+        say "PostgreSQL files: $PG_DIR (data a/ b/, sockets sock/, server logs logs/; linked as $STATE/pg)"
+    fi
+    local json="" designated="" source="" line
+    if gateway_running && [[ -r $TOKEN_FILE ]]; then
+        json=$(admin_status_json || true)
+    fi
+    line=$(primary_designations | head -n 1)
+    if [[ -n $line ]]; then designated=${line%%|*} source=${line#*|}; fi
+
     status_row COMPONENT PID STATE ADDRESS NOTE
-    local node pid state note
+    local node pid state note role
     for node in a b; do
-        pid=- state=stopped note=
+        pid=- state=stopped role=stopped
         if [[ -n $PG_BIN && $EUID -eq 0 ]] && pg_running "$node"; then
-            pid=$(pg_pid "$node") state=running note=$(pg_role "$node")
+            pid=$(pg_pid "$node") state=running role=$(pg_role "$node")
         elif [[ $EUID -ne 0 && -n "$(pg_pid "$node")" && -d "/proc/$(pg_pid "$node")" ]]; then
-            pid=$(pg_pid "$node") state=running
-        elif ! pg_initialised "$node"; then
+            pid=$(pg_pid "$node") state=running role="(role: run as root to ask it)"
+        fi
+        if ! pg_initialised "$node"; then
             note="not initialised"
+        elif [[ $state == stopped && -n $designated && $designated != "$(pg_site "$node")" && ! -f "$(pg_data_dir "$node")/standby.signal" ]]; then
+            note="stopped: a primary's data directory while $designated is the primary; 'up' leaves it stopped: gatewayctl db rejoin --site $(pg_site "$node")"
+        else
+            note=$(pg_status_note "$node" "$role" "$designated" "$source")
         fi
         status_row "pg-$node" "$pid" "$state" "127.0.0.1:$(pg_port "$node")" "$note"
     done
@@ -482,23 +674,27 @@ cmd_status() {
     if [[ -L $FILESTORE_LINK ]]; then
         say "  filestore -> $(readlink "$FILESTORE_LINK")"
     fi
-
-    if gateway_running && [[ -r $TOKEN_FILE ]]; then
-        local json
-        json=$(admin_status_json || true)
-        if [[ -z $json ]]; then
-            say "gateway /status: no answer from http://127.0.0.1:$ADMIN_PORT/admin/status"
-        elif ! jq -e . >/dev/null 2>&1 <<<"$json"; then
-            say "gateway /status (not JSON): $json"
-        else
-            say "gateway /status:"
-            jq -r '
-              "  active site: \(.activeSite // "?")",
-              (.instances[]? | "  instance \(.id) (site \(.site // "?")) \(.url // "") \(.health // "?")"),
-              (.database // {} | to_entries[] | "  database \(.key): site \(.value.site // "?") \(.value.host // "?"):\(.value.port // "?")")
-            ' <<<"$json"
-        fi
+    if [[ -x "$(gatewayctl_wrapper)" ]]; then
+        say "  gatewayctl: $(gatewayctl_wrapper)   (export PATH=\"$BIN_DIR:\$PATH\")"
     fi
+
+    if ! gateway_running; then
+        [[ -z $designated ]] || say "gateway (stopped): its persisted state names $designated the database primary ($source)"
+        return 0
+    fi
+    if [[ -z $json ]]; then
+        say "gateway /status: no answer from http://127.0.0.1:$ADMIN_PORT/admin/status"
+    elif ! jq -e . >/dev/null 2>&1 <<<"$json"; then
+        say "gateway /status (not JSON): $json"
+    else
+        say "gateway /status:"
+        jq -r '
+          "  active site: \(.activeSite // "?") (epoch \(.epoch // "?"))\(if .switching then ", SWITCHING" else "" end)",
+          (.instances[]? | "  instance \(.id) (site \(.site // "?")) \(.url // "") \(.health // "?")\(if .drained then ", drained" else "" end)")
+        ' <<<"$json"
+        print_database_status <<<"$json"
+    fi
+    return 0
 }
 
 main() {

@@ -13,6 +13,9 @@ public sealed record CliEnvironment(Func<string, string?> Variable, string Worki
     /// <summary>Where deploy/demo.sh writes the admin token, relative to the repository root.</summary>
     public const string DemoTokenFile = ".demo/secrets/admin-token";
 
+    /// <summary>The demo's gateway configuration, relative to the repository root: its admin URL goes with its token.</summary>
+    public const string DemoConfigFile = ".demo/gateway.json";
+
     public static CliEnvironment OfProcess() => new(Environment.GetEnvironmentVariable, Directory.GetCurrentDirectory());
 
     /// <summary>The variable's value, or null when it is unset or empty (an empty variable means "not set" to an operator).</summary>

@@ -23,7 +23,7 @@ public sealed class Invocation(ParseResult parse, GlobalOptions globals, CliEnvi
 
     public async Task<int> RunAsync(Func<AdminApiClient, Task<int>> command, CancellationToken cancellation)
     {
-        var (connection, problem) = ConnectionSettings.Resolve(parse.GetValue(globals.Url)!, parse.GetValue(globals.TokenFile), environment);
+        var (connection, problem) = ConnectionSettings.Resolve(parse.GetValue(globals.Url), parse.GetValue(globals.TokenFile), environment);
         if (connection is null)
         {
             return Fail(problem!);

@@ -35,7 +35,9 @@ public static class SiteCommands
 
     public static Command Failback(GlobalOptions globals, CliEnvironment environment)
     {
-        var command = new Command("failback", "Rebuild the old site as a standby, catch its files up, then switch back to it");
+        var command = new Command("failback",
+            "Prepare the site that is not active to take the service back: rebuild its database as a standby of the active site "
+            + "and copy the filestore back until it has caught up. It does not move the service: 'switchover --to SITE' does, after");
         AdminAction.Set(command, globals, environment, (invocation, api, cancellation) =>
             OperationCall.RunAsync(invocation, api, "failback", "/admin/failback", new NoArguments(), showProgress: true, cancellation));
         return command;

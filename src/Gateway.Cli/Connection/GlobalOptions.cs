@@ -11,10 +11,10 @@ public sealed partial class GlobalOptions
 
     public GlobalOptions(CliEnvironment environment)
     {
-        Url = new Option<string>("--url")
+        Url = new Option<string?>("--url")
         {
-            Description = $"Admin API base URL [env {CliEnvironment.UrlVariable}]",
-            DefaultValueFactory = _ => environment.NonEmpty(CliEnvironment.UrlVariable) ?? "http://127.0.0.1:8081",
+            Description = $"Admin API base URL [env {CliEnvironment.UrlVariable}; else, with the demo's token, the demo's "
+                + $"({CliEnvironment.DemoConfigFile}); else {ConnectionSettings.DefaultUrl}]",
             Recursive = true,
         };
         TokenFile = new Option<string?>("--token-file")
@@ -39,7 +39,7 @@ public sealed partial class GlobalOptions
         };
     }
 
-    public Option<string> Url { get; }
+    public Option<string?> Url { get; }
     public Option<string?> TokenFile { get; }
     public Option<bool> Json { get; }
     public Option<TimeSpan> Timeout { get; }

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Gateway.Configuration;
 using Gateway.Observability;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Database;
@@ -114,7 +115,9 @@ public sealed partial class PgEndpointForwarder(
         using var session = metrics.Forwarding(role, target.SiteId);
         Log.Forwarding(logger, role, client.RemoteEndPoint?.ToString(), target.ToString());
         await using var serverStream = new NetworkStream(server, ownsSocket: false);
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(client.ConnectionClosed);
+        // A stopping server asks its connections to close and waits for them: a session never ends by itself (pools keep theirs open).
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(
+            client.ConnectionClosed, client.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? CancellationToken.None);
         var toServer = PumpClientToServerAsync(client.Transport.Input, serverStream, server, stop.Token);
         var toClient = PumpServerToClientAsync(serverStream, client.Transport.Output, stop.Token);
 

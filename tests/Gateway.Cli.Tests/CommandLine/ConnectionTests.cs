@@ -47,6 +47,49 @@ public sealed class ConnectionTests : IDisposable
         string? Token(Dictionary<string, string> variables) => ConnectionSettings.Resolve("http://127.0.0.1:8081", null, Environment(variables)).Settings?.Token;
     }
 
+    private void WriteDemoConfig(string adminUrl) =>
+        WriteFile(CliEnvironment.DemoConfigFile, $$"""{ "Gateway": { "Listeners": { "PublicUrl": "http://127.0.0.1:18080", "AdminUrl": "{{adminUrl}}" } } }""");
+
+    private Uri? BaseUrl(Dictionary<string, string>? variables = null, string? urlOption = null) =>
+        ConnectionSettings.Resolve(urlOption, null, Environment(variables)).Settings?.BaseUrl;
+
+    [Fact]
+    public void TheDemosTokenFoundByItselfGoesToTheDemosAdminUrlOnly()
+    {
+        WriteFile(CliEnvironment.DemoTokenFile, "from-demo");
+        WriteDemoConfig("http://127.0.0.1:18081");
+
+        Assert.Equal("http://127.0.0.1:18081/", BaseUrl()?.ToString());
+        Assert.Equal("http://ops.example:9/", BaseUrl(new() { [CliEnvironment.UrlVariable] = "http://ops.example:9" })?.ToString());
+        Assert.Equal("http://ops.example:7/", BaseUrl(urlOption: "http://ops.example:7")?.ToString());
+        // A token from elsewhere is not the demo's: the demo's port does not apply to it.
+        Assert.Equal("http://127.0.0.1:8081/", BaseUrl(new() { [CliEnvironment.TokenVariable] = "from-variable" })?.ToString());
+    }
+
+    [Theory]
+    [InlineData("http://0.0.0.0:18081", "http://127.0.0.1:18081/")]
+    [InlineData("http://*:18081", "http://127.0.0.1:18081/")]
+    [InlineData("http://[::]:18081", "http://127.0.0.1:18081/")]
+    public void ADemoAdminListenerOnEveryAddressIsCalledOnTheLoopback(string configured, string called)
+    {
+        WriteFile(CliEnvironment.DemoTokenFile, "from-demo");
+        WriteDemoConfig(configured);
+
+        Assert.Equal(called, BaseUrl()?.ToString());
+    }
+
+    [Fact]
+    public async Task TheDemosTokenWithoutTheDemosConfigurationIsExit3AndNothingIsSent()
+    {
+        WriteFile(CliEnvironment.DemoTokenFile, "from-demo");
+
+        var result = await new CliRunner(workingDirectory: _directory).RunAsync("status");
+
+        Assert.Equal(ExitCodes.Unreachable, result.ExitCode);
+        Assert.Contains($"using the demo's token (.demo/secrets/admin-token) but not its admin URL: cannot read '{Path.Combine(_directory, CliEnvironment.DemoConfigFile)}'", result.Stderr);
+        Assert.Contains("pass --url or set GATEWAY_ADMIN_URL", result.Stderr);
+    }
+
     [Theory]
     [InlineData("http://127.0.0.1:8081", "http://127.0.0.1:8081/")]
     [InlineData("https://ops.example/gateway", "https://ops.example/gateway/")]

@@ -72,6 +72,17 @@ public sealed class UsageTests
         Assert.Contains("--force", result.Stdout);
     }
 
+    [Fact]
+    public async Task FailbackHelpSaysItPreparesTheOldSiteAndThatASwitchoverMovesTheService()
+    {
+        var result = await _cli.RunAsync("failback", "--help");
+
+        var help = System.Text.RegularExpressions.Regex.Replace(result.Stdout, @"\s+", " ");
+        Assert.Equal(ExitCodes.Success, result.ExitCode);
+        Assert.Contains("rebuild its database as a standby of the active site and copy the filestore back until it has caught up", help);
+        Assert.Contains("It does not move the service: 'switchover --to SITE' does, after", help);
+    }
+
     [Theory]
     [InlineData("90s", 90_000)]
     [InlineData("10m", 600_000)]
