@@ -6,6 +6,8 @@ using Gateway.Coordinator.Admin;
 using Gateway.Coordinator.Audit;
 using Gateway.Coordinator.Draining;
 using Gateway.Coordinator.Hooks;
+using Gateway.Coordinator.Operations;
+using Gateway.Coordinator.Pausing;
 using Gateway.Coordinator.State;
 using Gateway.Coordinator.Supervision;
 using Gateway.Coordinator.Switching;
@@ -163,7 +165,16 @@ public sealed class GatewayHost : IAsyncDisposable
         services.AddSingleton<SwitchHooks>();
         services.AddSingleton<SiteSwitch>();
         services.AddSingleton<FailbackPreparation>();
-        services.AddHostedService<SiteCoordinator>();
+        services.AddSingleton(provider => new OperationGate(provider.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(provider => new OperationHistory(options.StateDirectory, provider.GetRequiredService<ILogger<OperationHistory>>()));
+        services.AddSingleton(new AutomaticFailoverPause(options.StateDirectory));
+        services.AddSingleton<DatabaseOperations>();
+        services.AddSingleton<SanProbes>();
+        services.AddHostedService(provider => provider.GetRequiredService<SanProbes>());
+        services.AddSingleton(provider => new AuditLog(
+            options.StateDirectory, provider.GetRequiredService<AdminApiMetrics>(), provider.GetRequiredService<ILogger<AuditLog>>()));
+        services.AddSingleton<SiteCoordinator>();
+        services.AddHostedService(provider => provider.GetRequiredService<SiteCoordinator>());
         services.AddHostFiltering(filter =>
         {
             filter.AllowedHosts = options.Routing.AllowedHosts is [] ? ["*"] : options.Routing.AllowedHosts;
@@ -263,14 +274,14 @@ public sealed class GatewayHost : IAsyncDisposable
         services.AddSingleton(options.Admin);
         services.AddSingleton(provider => new FailedAuthLimiter(
             options.Admin.MaxFailedAuthAttempts, options.Admin.FailedAuthWindow, provider.GetRequiredService<TimeProvider>()));
-        services.AddSingleton(provider => new AuditLog(
-            options.StateDirectory, provider.GetRequiredService<AdminApiMetrics>(), provider.GetRequiredService<ILogger<AuditLog>>()));
         // The admin host acts on the public host's live objects, never on copies.
         foreach (var type in new[]
                  {
                      typeof(TimeProvider), typeof(IProxyStateLookup), typeof(ActiveSiteState), typeof(GatewayState), typeof(Alarms), typeof(SiteTopology), typeof(DatabaseTargets),
                      typeof(DatabaseRoutingTable), typeof(DatabaseObserver), typeof(DatabaseFailover), typeof(RejoinRunner),
                      typeof(SiteSwitch), typeof(FailbackPreparation), typeof(WriteGate), typeof(FilestoreReplication), typeof(DrainState),
+                     typeof(AuditLog), typeof(OperationGate), typeof(OperationHistory), typeof(AutomaticFailoverPause), typeof(DatabaseOperations),
+                     typeof(SanProbes), typeof(SiteCoordinator),
                  })
         {
             services.AddSingleton(type, shared.GetRequiredService(type));

@@ -86,6 +86,31 @@ public sealed class FilestoreOptions
 
     /// <summary>How the active site's SAN is replicated to the other's (intervals, parallelism, deletes).</summary>
     public Gateway.Filestore.ReplicationOptions Replication { get; set; } = new();
+
+    /// <summary>
+    /// The file half of the joint RPO gate: an automatic failover needs at most this many files and bytes not yet on
+    /// the other site's SAN (with Database:MaxLagOnFailover for the WAL). By default none: a deposit whose file would
+    /// answer 404 after the failover is a loss, and with the source SAN readable the backlog empties within moments.
+    /// </summary>
+    public BacklogBound MaxBacklogOnFailover { get; set; } = new();
+}
+
+/// <summary>Files and bytes not yet replicated, at most.</summary>
+public sealed class BacklogBound
+{
+    public int Files { get; set; }
+
+    public long Bytes { get; set; }
+}
+
+/// <summary>What happens to the old primary once it answers again after an unplanned failover.</summary>
+public enum RejoinAfterFailover
+{
+    /// <summary>It stays fenced until an operator rejoins it (POST /admin/database/rejoin): someone may want to look at what it had first.</summary>
+    Manual,
+
+    /// <summary>The gateway records what it had that the new primary lacks, then rebuilds it as a standby by itself.</summary>
+    Auto,
 }
 
 public enum WritePolicy
@@ -203,6 +228,9 @@ public sealed class DatabaseOptions
 
     public SynchronousMode SynchronousMode { get; set; } = SynchronousMode.Off;
 
+    /// <summary>After an unplanned failover: rejoin the old primary by itself once it answers (Auto), or leave it to an operator (Manual).</summary>
+    public RejoinAfterFailover RejoinAfterFailover { get; set; } = RejoinAfterFailover.Manual;
+
     /// <summary>In Degrade mode: how long the standby may be away before the primary stops waiting for it.</summary>
     public TimeSpan DegradeAfter { get; set; } = TimeSpan.FromSeconds(2);
 
@@ -237,6 +265,15 @@ public sealed class CoordinatorOptions
 
     /// <summary>How long a switch may spend replicating the filestore's remaining backlog before it flips the link.</summary>
     public TimeSpan FinalSyncDeadline { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Before a switch changes anything, how long it may wait for the target's SAN to catch up with the source's (file
+    /// replication started towards it, its initial sync done, nothing pending); past it the switch is refused.
+    /// </summary>
+    public TimeSpan CatchUpTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>A listing of a SAN directory unanswered for longer than this makes that SAN unresponsive (a hung mount), with an alarm.</summary>
+    public TimeSpan SanProbeTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>Commands run before and after steps of a site switch (stop test servers, update DNS, page someone), in the order listed.</summary>
     public List<HookOptions> Hooks { get; set; } = [];

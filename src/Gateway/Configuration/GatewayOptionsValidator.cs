@@ -225,6 +225,15 @@ public static class GatewayOptionsValidator
 
         // The replication settings know their own rules (ReplicationOptions.Validate); here they get their full key.
         errors.AddRange(options.Filestore.Replication.Validate($"{Root}:Filestore:Replication"));
+        if (options.Filestore.MaxBacklogOnFailover.Files < 0)
+        {
+            errors.Add(new($"{Root}:Filestore:MaxBacklogOnFailover:Files", $"{options.Filestore.MaxBacklogOnFailover.Files} must not be negative"));
+        }
+
+        if (options.Filestore.MaxBacklogOnFailover.Bytes < 0)
+        {
+            errors.Add(new($"{Root}:Filestore:MaxBacklogOnFailover:Bytes", $"{options.Filestore.MaxBacklogOnFailover.Bytes} must not be negative"));
+        }
     }
 
     private static void ValidateLink(string link, string key, HashSet<string> sanDirectories, List<ConfigurationError> errors)
@@ -452,6 +461,8 @@ public static class GatewayOptionsValidator
         RequirePositive(coordinator.MaxHoldTime, $"{key}:MaxHoldTime", errors);
         RequirePositive(coordinator.DrainTimeout, $"{key}:DrainTimeout", errors);
         RequirePositive(coordinator.FinalSyncDeadline, $"{key}:FinalSyncDeadline", errors);
+        RequirePositive(coordinator.CatchUpTimeout, $"{key}:CatchUpTimeout", errors);
+        RequirePositive(coordinator.SanProbeTimeout, $"{key}:SanProbeTimeout", errors);
         ValidateHooks(coordinator.Hooks, $"{key}:Hooks", errors);
     }
 
@@ -494,6 +505,11 @@ public static class GatewayOptionsValidator
         RequirePositive(database.CatchUpTimeout, $"{key}:CatchUpTimeout", errors);
         RequirePositive(database.HoldConnectionsFor, $"{key}:HoldConnectionsFor", errors);
         RequirePositive(database.DegradeAfter, $"{key}:DegradeAfter", errors);
+        if (!Enum.IsDefined(database.RejoinAfterFailover))
+        {
+            errors.Add(new($"{key}:RejoinAfterFailover", $"'{database.RejoinAfterFailover}' is not one of {string.Join(", ", Enum.GetNames<RejoinAfterFailover>())}"));
+        }
+
         if (database.MaxLagOnFailover < 0)
         {
             errors.Add(new($"{key}:MaxLagOnFailover", $"{database.MaxLagOnFailover} must not be negative (bytes)"));

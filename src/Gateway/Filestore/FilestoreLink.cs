@@ -45,8 +45,9 @@ public static class FilestoreLink
     /// a target the replicator has not declared a complete replica, unless <paramref name="force"/> is set (an
     /// operator accepting the loss).
     /// </summary>
+    /// <param name="basis">What the flip rests on, for the description; by default "complete replica" or "FORCED onto an incomplete replica".</param>
     /// <exception cref="FilestoreLinkException">Refused, or the switch failed; the link is then unchanged.</exception>
-    public static LinkFlip Flip(string link, string target, bool targetIsCompleteReplica, bool force = false)
+    public static LinkFlip Flip(string link, string target, bool targetIsCompleteReplica, bool force = false, string? basis = null)
     {
         var previous = CurrentTarget(link);
         var directory = Path.GetDirectoryName(Path.GetFullPath(link))!;
@@ -73,7 +74,7 @@ public static class FilestoreLink
             throw new FilestoreLinkException($"switched {link} to {target}, but readlink now says {now}");
         }
 
-        var how = targetIsCompleteReplica ? "complete replica" : "FORCED onto an incomplete replica";
+        var how = basis ?? (targetIsCompleteReplica ? "complete replica" : "FORCED onto an incomplete replica");
         return new LinkFlip(link, previous, target, Changed: true, $"{link} switched from {previous} to {target} ({how})");
     }
 

@@ -65,6 +65,10 @@ public sealed partial class FilestoreReplicator
             Message = "Delete of {Path} ({Direction}) held: more than {MaxPerMinute} deletes in a minute; POST /admin/filestore/release-deletes after checking the source")]
         public static partial void DeleteHeld(ILogger logger, string path, string direction, int maxPerMinute);
 
+        [LoggerMessage(EventId = 20, Level = LogLevel.Error,
+            Message = "Filestore replication {Direction}: copies or scans under way did not end within {Timeout} of the stop (stuck in the kernel on a hung mount?); they are abandoned")]
+        public static partial void StopAbandoned(ILogger logger, string direction, TimeSpan timeout);
+
         [LoggerMessage(EventId = 19, Level = LogLevel.Error, Message = "Filestore ledger of {Direction} could not be flushed: {Error}")]
         public static partial void LedgerFlushFailed(ILogger logger, string direction, string error);
 

@@ -20,6 +20,9 @@ public sealed partial class FilestoreReplicator : IAsyncDisposable
 
     private static readonly ResiliencePropertyKey<string> PathKey = new("filestore.path");
 
+    /// <summary>How long a stop waits for copies and scans under way; one stuck on a hung mount is left behind.</summary>
+    private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(10);
+
     private readonly ReplicationOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -105,7 +108,8 @@ public sealed partial class FilestoreReplicator : IAsyncDisposable
                 _alarms.Describe(Direction),
                 now,
                 _breaker.Describe(),
-                Interlocked.Read(ref _copiedBack));
+                Interlocked.Read(ref _copiedBack),
+                (_changeFeed?.IsWatching ?? false) && !_pending.Has(""));
         }
     }
 
@@ -159,11 +163,16 @@ public sealed partial class FilestoreReplicator : IAsyncDisposable
         _changeFeed?.Dispose();
         try
         {
-            await _running;
+            // A worker stuck in the kernel on a hung mount never returns: the stop is bounded, and such a worker abandoned.
+            await _running.WaitAsync(StopTimeout, _time);
         }
         catch (OperationCanceledException)
         {
             // The loops end by cancellation; that is the normal way out.
+        }
+        catch (TimeoutException)
+        {
+            Log.StopAbandoned(_logger, Direction.ToString(), StopTimeout);
         }
 
         Log.Stopped(_logger, Direction.ToString());
@@ -223,7 +232,8 @@ public sealed partial class FilestoreReplicator : IAsyncDisposable
         }
 
         var (notReplicated, accountingNote) = failure is null ? ([], null) : await AccountForUnreplicatedAsync(cancellation);
-        var result = new FinalSyncResult(Direction, failure is null, notReplicated, _time.GetElapsedTime(started), failure is null ? null : failure + accountingNote);
+        var result = new FinalSyncResult(
+            Direction, failure is null, notReplicated, _time.GetElapsedTime(started), failure is null ? null : failure + accountingNote, ComparedBothSides: accountingNote is null);
         Log.FinalSync(_logger, failure is null ? LogLevel.Information : LogLevel.Warning, Direction.ToString(), result.TargetIsCompleteReplica,
             notReplicated.Count, result.Elapsed, result.Failure ?? "none");
         return result;
@@ -235,16 +245,25 @@ public sealed partial class FilestoreReplicator : IAsyncDisposable
     /// </summary>
     private async Task<(IReadOnlyList<string> Paths, string? Note)> AccountForUnreplicatedAsync(CancellationToken cancellation)
     {
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        bounded.CancelAfter(AccountingTimeout);
         try
         {
-            var differences = await CompareSidesAsync("", cancellation);
+            var differences = await CompareSidesAsync("", bounded.Token).WaitAsync(bounded.Token);
             return (differences.Where(ReplicationPlan.TargetLacks).Select(d => d.Path).ToList(), null);
         }
         catch (ReplicationException e)
         {
             return (_pending.Paths(), $"; listing the changes reported by events only, since a scan failed: {e.Message}");
         }
+        catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
+        {
+            return (_pending.Paths(), $"; listing the changes reported by events only, since a scan did not answer within {AccountingTimeout.TotalSeconds:0} s (a hung mount?)");
+        }
     }
+
+    /// <summary>How long the accounting after a failed final sync may scan both sides before it falls back to what events reported.</summary>
+    private static readonly TimeSpan AccountingTimeout = TimeSpan.FromSeconds(5);
 
     private ReplicationState CurrentState() => _stopped ? ReplicationState.Stopped
         : _alarms.IsRaised ? ReplicationState.Degraded
@@ -490,7 +509,7 @@ public sealed partial class FilestoreReplicator : IAsyncDisposable
             return DeleteIfAllowed(change.Path, target);
         }
 
-        var below = await _scanThreads.RunAsync(() => ScanSide(ReplicaSide.Target, change.Path, cancellation), cancellation);
+        var below = await _scanThreads.RunAsync(() => ScanSide(ReplicaSide.Target, change.Path, cancellation), cancellation).WaitAsync(cancellation);
         foreach (var leftover in below.ReplicaTempFiles)
         {
             // The replicator's own, left by a copy that failed or was cancelled (one under way is left alone).
@@ -681,7 +700,9 @@ public sealed partial class FilestoreReplicator : IAsyncDisposable
         try
         {
             RestartChangeFeedIfItFailed();
-            var (source, target) = await _scanThreads.RunAsync(() => (ScanSide(ReplicaSide.Source, "", cancellation), ScanSide(ReplicaSide.Target, "", cancellation)), cancellation);
+            // WaitAsync: a scan stuck on a hung mount must not hold a final sync past its deadline.
+            var (source, target) = await _scanThreads.RunAsync(() => (ScanSide(ReplicaSide.Source, "", cancellation), ScanSide(ReplicaSide.Target, "", cancellation)), cancellation)
+                .WaitAsync(cancellation);
             if (checksums)
             {
                 (source, target) = await AddChecksumsAsync(source, target, cancellation);

@@ -122,6 +122,15 @@ internal sealed class PendingChanges
         }
     }
 
+    /// <summary>Whether the path is queued or being replicated.</summary>
+    public bool Has(string path)
+    {
+        lock (_gate)
+        {
+            return _queued.ContainsKey(path) || _inFlight.ContainsKey(path);
+        }
+    }
+
     /// <summary>Every path queued or being replicated, sorted.</summary>
     public IReadOnlyList<string> Paths()
     {

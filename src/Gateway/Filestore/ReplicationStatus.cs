@@ -60,6 +60,9 @@ public sealed record InitialSyncProgress(
 /// backlog counts paths queued or being copied (a directory or a delete is one); its age is that of the oldest change
 /// not yet on the target. Each time change events may have been lost (<see cref="ChangeEventOverflows"/> of inotify's
 /// queue among them) the watcher was restarted and the whole tree rescanned: <see cref="WatcherRestarts"/>.
+/// <see cref="ChangeEventsComplete"/> is false while the source is not watched or a whole-tree rescan is still due:
+/// the pending list may then miss changes. <see cref="HeldDeletes"/> are deletes the mass-delete breaker holds back;
+/// <see cref="CopiedBack"/> counts entries the target held that the source never had, copied to the source.
 /// </summary>
 public sealed record ReplicationStatus(
     ReplicationDirection Direction,
@@ -74,15 +77,18 @@ public sealed record ReplicationStatus(
     string? Alarm,
     DateTimeOffset AsOf,
     HeldDeletes? HeldDeletes = null,
-    long CopiedBack = 0);
+    long CopiedBack = 0,
+    bool ChangeEventsComplete = true);
 
 /// <summary>
 /// The outcome of a final sync: whether the target now holds everything the source does, and if not, exactly which
-/// paths (relative to the SAN root) did not make it, and why.
+/// paths (relative to the SAN root) did not make it, and why. <see cref="ComparedBothSides"/> is false when the list
+/// comes from change events alone, because the source could not be scanned.
 /// </summary>
 public sealed record FinalSyncResult(
     ReplicationDirection Direction,
     bool TargetIsCompleteReplica,
     IReadOnlyList<string> NotReplicated,
     TimeSpan Elapsed,
-    string? Failure);
+    string? Failure,
+    bool ComparedBothSides = true);

@@ -1,5 +1,8 @@
+using Gateway.Coordinator.Operations;
+using Gateway.Coordinator.Pausing;
 using Gateway.Coordinator.Switching;
 using Gateway.Database.Failover;
+using Gateway.Filestore;
 using Gateway.Observability;
 
 namespace Gateway.Coordinator.Admin;
@@ -14,6 +17,15 @@ public sealed record FailoverRequest(string To, bool Force = false);
 
 /// <summary>No parameters: failback always rebuilds the site that is not active. An empty object, so unknown fields are still refused.</summary>
 public sealed record FailbackRequest;
+
+/// <summary>Pause automatic failover: why (shown in the status and the alarm) and for how long (hh:mm:ss).</summary>
+public sealed record PauseRequest(string Reason, TimeSpan For);
+
+/// <summary>No parameters (an empty object, so unknown fields are still refused).</summary>
+public sealed record ResumeRequest;
+
+/// <summary>No parameters (an empty object, so unknown fields are still refused).</summary>
+public sealed record ReleaseDeletesRequest;
 
 /// <summary>
 /// The admin API: liveness without authentication, everything else behind the bearer token. Operations run to their
@@ -39,13 +51,74 @@ public static class AdminEndpoints
         authenticated.MapPost("/database/promote", PromoteAsync);
         authenticated.MapPost("/database/rejoin", RejoinAsync);
         authenticated.MapGet("/database/history", (DatabaseFailover failover) => Results.Json(failover.History, AdminRequests.Json));
+        authenticated.MapGet("/database/rejoins", (OperationHistory history) => Results.Json(history.Read<RejoinReport>(HistoryKinds.Rejoin), AdminRequests.Json));
         authenticated.MapPost("/switchover", SwitchoverAsync);
         authenticated.MapPost("/failover", FailoverAsync);
         authenticated.MapPost("/failback", FailbackAsync);
         authenticated.MapGet("/history", (SiteSwitch sites) => Results.Json(sites.History, AdminRequests.Json));
+        authenticated.MapPost("/pause", PauseAsync);
+        authenticated.MapPost("/resume", ResumeAsync);
+        authenticated.MapPost("/filestore/release-deletes", ReleaseDeletesAsync);
     }
 
-    private static async Task<IResult> PromoteAsync(HttpRequest request, DatabaseFailover failover, SiteTopology topology, IHostApplicationLifetime lifetime)
+    private static async Task<IResult> PauseAsync(HttpRequest request, AutomaticFailoverPause pause, TimeProvider time)
+    {
+        var (body, error) = await AdminRequests.ReadAsync<PauseRequest>(request);
+        if (body is null)
+        {
+            return error!;
+        }
+
+        if (string.IsNullOrWhiteSpace(body.Reason))
+        {
+            return AdminRequests.Problem(StatusCodes.Status400BadRequest, "reason: must say why automatic failover is paused (it is shown in the status and the alarm)");
+        }
+
+        if (body.For <= TimeSpan.Zero || body.For > MaxPause)
+        {
+            return AdminRequests.Problem(StatusCodes.Status400BadRequest, $"for: {body.For} must be more than zero and at most {MaxPause} (hh:mm:ss, or d.hh:mm:ss)");
+        }
+
+        var refusal = pause.Pause(body.Reason.Trim(), AdminCall.CallerOf(request.HttpContext), body.For, time.GetUtcNow());
+        return refusal is null
+            ? Results.Json(new { summary = $"automatic failover paused until {pause.Current!.Until:u}: {pause.Current.Reason}", pause = pause.Current }, AdminRequests.Json)
+            : AdminRequests.Problem(StatusCodes.Status409Conflict, refusal);
+    }
+
+    private static async Task<IResult> ResumeAsync(HttpRequest request, AutomaticFailoverPause pause)
+    {
+        var (_, error) = await AdminRequests.ReadAsync<ResumeRequest>(request);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        return pause.Resume() is { } ended
+            ? Results.Json(new { summary = $"automatic failover resumed (it was paused by {ended.By} since {ended.Since:u}: {ended.Reason})" }, AdminRequests.Json)
+            : AdminRequests.Problem(StatusCodes.Status409Conflict, "automatic failover is not paused: nothing to resume");
+    }
+
+    private static async Task<IResult> ReleaseDeletesAsync(HttpRequest request, FilestoreReplication filestore)
+    {
+        var (_, error) = await AdminRequests.ReadAsync<ReleaseDeletesRequest>(request);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        if (filestore.Status?.HeldDeletes is null)
+        {
+            return AdminRequests.Problem(StatusCodes.Status409Conflict, "no delete is held: the breaker is closed");
+        }
+
+        var released = filestore.ReleaseHeldDeletes();
+        return Results.Json(new { summary = $"{released} held delete(s) released: each is deleted now if the source still lacks it" }, AdminRequests.Json);
+    }
+
+    /// <summary>A pause longer than a week is a configuration change (Coordinator:AutoFailover), not a pause.</summary>
+    private static readonly TimeSpan MaxPause = TimeSpan.FromDays(7);
+
+    private static async Task<IResult> PromoteAsync(HttpRequest request, DatabaseOperations database, SiteTopology topology, IHostApplicationLifetime lifetime)
     {
         var (body, error) = await AdminRequests.ReadAsync<PromoteRequest>(request);
         if (body is null)
@@ -60,10 +133,10 @@ public static class AdminEndpoints
 
         try
         {
-            var report = await failover.PromoteAsync(body.To, body.Force, $"operator{(body.Force ? " (forced)" : "")}", lifetime.ApplicationStopping);
+            var report = await database.PromoteAsync(body.To, body.Force, $"operator{(body.Force ? " (forced)" : "")}", lifetime.ApplicationStopping);
             return Results.Json(report, AdminRequests.Json, statusCode: report.Succeeded ? StatusCodes.Status200OK : StatusCodes.Status409Conflict);
         }
-        catch (SwitchInProgressException e)
+        catch (OperationInProgressException e)
         {
             return AdminRequests.Problem(StatusCodes.Status409Conflict, e.Message);
         }
@@ -96,7 +169,7 @@ public static class AdminEndpoints
             var report = await failback.PrepareAsync(lifetime.ApplicationStopping);
             return Results.Json(report, AdminRequests.Json, statusCode: report.Succeeded ? StatusCodes.Status200OK : StatusCodes.Status409Conflict);
         }
-        catch (SwitchInProgressException e)
+        catch (OperationInProgressException e)
         {
             return AdminRequests.Problem(StatusCodes.Status409Conflict, e.Message);
         }
@@ -114,13 +187,13 @@ public static class AdminEndpoints
             var report = await sites.SwitchAsync(to, kind, force, why, lifetime.ApplicationStopping);
             return Results.Json(report, AdminRequests.Json, statusCode: report.Succeeded ? StatusCodes.Status200OK : StatusCodes.Status409Conflict);
         }
-        catch (SwitchInProgressException e)
+        catch (OperationInProgressException e)
         {
             return AdminRequests.Problem(StatusCodes.Status409Conflict, e.Message);
         }
     }
 
-    private static async Task<IResult> RejoinAsync(HttpRequest request, RejoinRunner rejoin, SiteTopology topology, IHostApplicationLifetime lifetime)
+    private static async Task<IResult> RejoinAsync(HttpRequest request, DatabaseOperations database, SiteTopology topology, IHostApplicationLifetime lifetime)
     {
         var (body, error) = await AdminRequests.ReadAsync<RejoinRequest>(request);
         if (body is null)
@@ -135,10 +208,10 @@ public static class AdminEndpoints
 
         try
         {
-            var report = await rejoin.RejoinAsync(body.Site, body.Method, lifetime.ApplicationStopping);
+            var report = await database.RejoinAsync(body.Site, body.Method, lifetime.ApplicationStopping);
             return Results.Json(report, AdminRequests.Json, statusCode: report.Succeeded ? StatusCodes.Status200OK : StatusCodes.Status409Conflict);
         }
-        catch (SwitchInProgressException e)
+        catch (OperationInProgressException e)
         {
             return AdminRequests.Problem(StatusCodes.Status409Conflict, e.Message);
         }

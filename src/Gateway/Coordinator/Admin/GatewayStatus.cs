@@ -1,4 +1,7 @@
 using Gateway.Coordinator.Draining;
+using Gateway.Coordinator.Operations;
+using Gateway.Coordinator.Pausing;
+using Gateway.Coordinator.Supervision;
 using Gateway.Coordinator.State;
 using Gateway.Coordinator.Switching;
 using Gateway.Database.Failover;
@@ -27,7 +30,19 @@ public sealed record DatabaseStatus(string? Primary, IReadOnlyList<string> Fence
 
 public sealed record WritesStatus(bool Held, int Waiting, int InFlight);
 
-public sealed record OperationStatus(IReadOnlyList<StepRecord> Steps);
+public sealed record OperationStatus(IReadOnlyList<StepRecord> Steps, string? Description = null, DateTimeOffset? Since = null);
+
+/// <summary>
+/// "If you fail over now": what a failover to <see cref="To"/> would lose (database bytes and seconds behind, files and
+/// bytes not on its SAN), whether the automatic gate would pass and why, and the recovery time to expect from the
+/// step durations of recent switches.
+/// </summary>
+public sealed record FailoverForecastStatus(
+    string To, bool GatePasses, string Reason, long? DatabaseBytesBehind, double? DatabaseSecondsBehind,
+    int FilesNotReplicated, long BytesNotReplicated, bool FilesKnown, double? ExpectedRecoverySeconds, string ExpectedRecoveryBasis);
+
+/// <summary>What the probe of a site's SAN directory last found.</summary>
+public sealed record SanStatus(string Site, string State, string? Error);
 
 public sealed record GatewayStatus(
     long Epoch,
@@ -39,7 +54,11 @@ public sealed record GatewayStatus(
     WritesStatus Writes,
     OperationStatus? CurrentOperation,
     IReadOnlyList<Alarm> Alarms,
-    DrainStatus Drained);
+    DrainStatus Drained,
+    PauseStatus? Paused = null,
+    FailoverForecastStatus? IfFailoverNow = null,
+    IReadOnlyList<SanStatus>? Sans = null,
+    string? AwaitingRejoin = null);
 
 /// <summary>Reads the live routing and database state into the admin API's status document.</summary>
 public sealed class GatewayStatusReader(
@@ -53,9 +72,16 @@ public sealed class GatewayStatusReader(
     FilestoreReplication filestore,
     WriteGate writeGate,
     SiteSwitch siteSwitch,
+    SiteCoordinator coordinator,
+    OperationGate operations,
+    AutomaticFailoverPause pause,
+    SanProbes sanProbes,
     Alarms alarms,
     DrainState drains)
 {
+    /// <summary>How many recent switches of a kind the expected recovery time is the median of.</summary>
+    private const int RecentSwitches = 5;
+
     public GatewayStatus Read()
     {
         var drained = drains.Current;
@@ -70,9 +96,41 @@ public sealed class GatewayStatusReader(
             ReadDatabase(),
             filestore.Status,
             new WritesStatus(writeGate.IsClosed, writeGate.Held, writeGate.InFlight),
-            siteSwitch.CurrentSteps is { } steps ? new OperationStatus(steps) : null,
+            operations.Current is { } running ? new OperationStatus(running.Journal.Steps, running.Description, running.Since) : null,
             alarms.Active,
-            new DrainStatus(drained.Sites, drained.Instances));
+            new DrainStatus(drained.Sites, drained.Instances),
+            pause.Current,
+            Forecast(),
+            topology.Sites.Select(site => new SanStatus(site.Id, sanProbes.StateOf(site.Id).ToString(), sanProbes.ReadingOf(site.Id).Error)).ToList(),
+            state.Current.AwaitingRejoin);
+    }
+
+    private FailoverForecastStatus? Forecast()
+    {
+        if (coordinator.Forecast() is not { } gate)
+        {
+            return null;
+        }
+
+        var (expected, basis) = ExpectedRecovery();
+        return new FailoverForecastStatus(gate.Target, gate.Passes, gate.Reason, gate.DatabaseBytesBehind, gate.DatabaseSecondsBehind,
+            gate.FilesNotReplicated, gate.BytesNotReplicated, gate.FilesKnown, expected, basis);
+    }
+
+    /// <summary>The median duration of the last few successful failovers (switchovers when there was none yet): what the last ones took.</summary>
+    private (double? Seconds, string Basis) ExpectedRecovery()
+    {
+        var history = siteSwitch.History.Where(report => report.Succeeded).ToList();
+        foreach (var kind in new[] { Switching.SwitchKind.Failover, Switching.SwitchKind.Switchover })
+        {
+            var recent = history.Where(report => report.Kind == kind).TakeLast(RecentSwitches).Select(report => report.Total.TotalSeconds).Order().ToList();
+            if (recent.Count > 0)
+            {
+                return (recent[recent.Count / 2], $"median of the last {recent.Count} {kind.ToString().ToLowerInvariant()}(s)");
+            }
+        }
+
+        return (null, "no switch recorded yet");
     }
 
     private DatabaseStatus ReadDatabase()

@@ -15,10 +15,10 @@ public enum HookFailureAction
 public sealed record HookFailureVerdict(HookFailureAction Action, string Reason);
 
 /// <summary>
-/// What a failing hook (non-zero exit or timeout) means for the switch it belongs to, as a pure function. Only a
-/// planned switchover may be stopped by a hook, and only by a Before hook while the database has not moved: until
-/// then an abort leaves the old site active with nothing lost. A failover or a failback goes on (a site that died will
-/// not come back because a pager script failed), and an After hook cannot undo the step it followed.
+/// What a failing hook (non-zero exit or timeout) means for the operation it belongs to, as a pure function. Only a
+/// planned switchover or a rejoin may be stopped by a hook, and only by a Before hook while nothing has moved: until
+/// then an abort leaves everything as it was. A failover, a failback or a database promotion goes on (a site or a
+/// primary that died will not come back because a pager script failed), and an After hook cannot undo its step.
 /// </summary>
 public static class HookFailurePolicy
 {
@@ -29,9 +29,14 @@ public static class HookFailurePolicy
             return new(HookFailureAction.Continue, "an After hook's failure is recorded; the step it followed has happened and stays");
         }
 
+        if (kind == SwitchKind.Rejoin)
+        {
+            return new(HookFailureAction.AbortSwitch, "a failing Before hook stops a rejoin before the node is touched");
+        }
+
         if (kind != SwitchKind.Switchover)
         {
-            return new(HookFailureAction.Continue, $"a {kind.ToString().ToLowerInvariant()} goes on despite a failing hook: the site it leaves may be gone for good");
+            return new(HookFailureAction.Continue, $"a {kind.ToString().ToLowerInvariant()} goes on despite a failing hook: the site or primary it leaves may be gone for good");
         }
 
         return databaseMoved

@@ -28,9 +28,14 @@ public sealed partial class SwitchHooks(
     private readonly IHookProcess _process = process;
     private readonly TimeProvider _time = time;
 
-    public HookSession Begin(SwitchDescription description, StepJournal journal)
+    /// <param name="withinAnother">An operation run inside another (the rejoin after a switchover): the outer one's hook alarm stays.</param>
+    public HookSession Begin(SwitchDescription description, StepJournal journal, bool withinAnother = false)
     {
-        alarms.Clear(HookFailedAlarm);
+        if (!withinAnother)
+        {
+            alarms.Clear(HookFailedAlarm);
+        }
+
         return new HookSession(this, description, journal);
     }
 

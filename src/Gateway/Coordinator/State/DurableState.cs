@@ -7,7 +7,8 @@ namespace Gateway.Coordinator.State;
 /// one primary writes may reach. A change is persisted before any action is taken on it (DESIGN.md §3), and
 /// <see cref="Switching"/> says whether the change was still being carried out when the state was written.
 /// </summary>
-public sealed record DurableState(long Epoch, string ActiveSite, string DatabasePrimary, bool Switching, DateTimeOffset ChangedAt, string Reason)
+/// <param name="AwaitingRejoin">The old primary of the last unplanned move, until it has rejoined as a standby (Database:RejoinAfterFailover decides who rejoins it).</param>
+public sealed record DurableState(long Epoch, string ActiveSite, string DatabasePrimary, bool Switching, DateTimeOffset ChangedAt, string Reason, string? AwaitingRejoin = null)
 {
     public static DurableState Initial(string activeSite, DateTimeOffset now) =>
         new(1, activeSite, activeSite, Switching: false, now, $"first start: active site {activeSite} from the configuration");

@@ -1,9 +1,15 @@
+using System.Text.Json;
 using Gateway.Configuration;
+using Gateway.Coordinator.Admin;
+using Gateway.Coordinator.Audit;
+using Gateway.Coordinator.Operations;
+using Gateway.Coordinator.Pausing;
 using Gateway.Coordinator.State;
 using Gateway.Coordinator.Switching;
 using Gateway.Database;
 using Gateway.Database.Failover;
 using Gateway.Database.Observation;
+using Gateway.Filestore;
 using Gateway.Routing;
 using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy;
@@ -12,16 +18,22 @@ using Yarp.ReverseProxy.Model;
 namespace Gateway.Coordinator.Supervision;
 
 /// <summary>
-/// Watches both sites every ObserveInterval (instances, database node, SAN), keeps their damped health, and acts on
-/// <see cref="CoordinatorDecision"/>: fails over when the active site stays down and the other is trusted, follows
-/// an automatic database failover with the filestore and the writes, and finishes a switch a restart interrupted.
+/// The one HA loop: every ObserveInterval it observes both sites (instances, database node, SAN), the database
+/// routes, the file replication and the pause; asks <see cref="CoordinatorDecision"/> what to do; and does it: a
+/// site failover, a database-only promotion, a rejoin, or an alarm. It also finishes a switch a restart interrupted.
+/// Each cycle returns the sentence it logs; automatic moves (and moves a pause stopped) go to the audit log.
 /// </summary>
 public sealed partial class SiteCoordinator(
     SiteSwitch siteSwitch,
+    DatabaseOperations databaseOperations,
     GatewayState state,
     ActiveSiteState activeSite,
     DatabaseRoutingTable databaseRouting,
     DatabaseObserver databaseObserver,
+    FilestoreReplication filestore,
+    SanProbes sanProbes,
+    AutomaticFailoverPause pause,
+    AuditLog audit,
     IProxyStateLookup proxyState,
     SiteTopology topology,
     Alarms alarms,
@@ -30,11 +42,15 @@ public sealed partial class SiteCoordinator(
     ILogger<SiteCoordinator> logger) : BackgroundService
 {
     public const string FailoverRefusedAlarm = "site-failover-refused";
+    public const string SanUnresponsiveAlarm = "filestore-san-unresponsive";
+    public const string DeletesHeldAlarm = "filestore-deletes-held";
+    public const string PauseOverdueAlarm = "automatic-failover-paused-overdue";
 
     /// <summary>How long an interrupted switch that could not be finished waits before it is tried again.</summary>
     private static readonly TimeSpan ResumeRetryInterval = TimeSpan.FromSeconds(2);
 
-    private readonly CoordinatorOptions _policy = options.Value.Coordinator;
+    private readonly CoordinatorOptions _coordinator = options.Value.Coordinator;
+    private readonly FailoverPolicy _policy = FailoverPolicy.From(options.Value);
     private readonly Dictionary<string, SiteHealth> _health = [];
     private string? _lastReason;
 
@@ -49,15 +65,22 @@ public sealed partial class SiteCoordinator(
         }
     }
 
+    /// <summary>The snapshot of the last cycle (the status' "if you fail over now" is computed from it); null before the first.</summary>
+    public CoordinatorSnapshot? LastSnapshot { get; private set; }
+
+    /// <summary>"If you fail over now": the joint gate for a move to the other site, from the last cycle's snapshot.</summary>
+    public FailoverGateResult? Forecast() =>
+        LastSnapshot is { } snapshot ? CoordinatorDecision.Gate(snapshot, _policy, snapshot.ActiveSite, topology.PeerOf(snapshot.ActiveSite).Id) : null;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await FinishInterruptedSwitchAsync(stoppingToken);
-        using var timer = new PeriodicTimer(_policy.ObserveInterval, time);
+        using var timer = new PeriodicTimer(_coordinator.ObserveInterval, time);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
             try
             {
-                await SuperviseAsync(stoppingToken);
+                await SuperviseOnceAsync(stoppingToken);
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
@@ -68,10 +91,10 @@ public sealed partial class SiteCoordinator(
 
     /// <summary>
     /// A gateway killed in the middle of a site switch restarts with the new active site persisted and writes held
-    /// (see GatewayHost), and runs the switch again from the start, as a failover: every step is idempotent (the
-    /// database step finds the primary already moved, or moves it; the links flip once), and the gate was passed
-    /// before the epoch was written. Until the switch has finished it is retried; writes stay held meanwhile.
-    /// An interrupted promotion alone is the database supervisor's; the site then follows it as usual.
+    /// (see GatewayHost), and runs the switch again from the start, as a forced failover: every step is idempotent
+    /// (the database step finds the primary already moved, or moves it; the links flip once), and the gate was passed
+    /// before the epoch was written; its readiness check still catches the filestore up first. Until the switch has
+    /// finished it is retried; writes stay held meanwhile. An interrupted promotion alone is the database supervisor's.
     /// </summary>
     private async Task FinishInterruptedSwitchAsync(CancellationToken cancellation)
     {
@@ -89,7 +112,7 @@ public sealed partial class SiteCoordinator(
 
                 Log.ResumeFailed(logger, target, report.Summary);
             }
-            catch (SwitchInProgressException)
+            catch (OperationInProgressException)
             {
                 // An operator's switch got in first; it decides, and leaves the state switching only if it failed too.
             }
@@ -98,53 +121,142 @@ public sealed partial class SiteCoordinator(
         }
     }
 
-    private async Task SuperviseAsync(CancellationToken cancellation)
+    /// <summary>One cycle: observe, decide, act. Returns the sentence that describes what it decided and did.</summary>
+    public async Task<string> SuperviseOnceAsync(CancellationToken cancellation)
     {
         var now = time.GetUtcNow();
-        var snapshot = new CoordinatorSnapshot(activeSite.ActiveSite, state.Current.Switching, databaseRouting.Current.Primary, Observe(now));
+        var snapshot = Observe(now);
+        LastSnapshot = snapshot;
+        KeepConditionAlarms(snapshot, now);
         var verdict = CoordinatorDecision.Decide(snapshot, _policy, now);
-        if (verdict.Reason != _lastReason && verdict.Action != CoordinatorAction.None)
-        {
-            Log.Verdict(logger, verdict.Action, verdict.Reason);
-        }
-
+        var changed = verdict.Reason != _lastReason;
         _lastReason = verdict.Reason;
+        var sentence = $"{verdict.Action}: {verdict.Reason}";
         switch (verdict.Action)
         {
             case CoordinatorAction.FailOver:
             case CoordinatorAction.FollowDatabase:
                 alarms.Clear(FailoverRefusedAlarm);
-                await SwitchAsync(verdict, cancellation);
+                sentence += " => " + await FailOverAsync(verdict, cancellation);
+                break;
+            case CoordinatorAction.PromoteDatabase:
+                alarms.Clear(DatabaseSupervisor.FailoverRefusedAlarm);
+                sentence += " => " + await PromoteAsync(verdict, cancellation);
+                break;
+            case CoordinatorAction.Rejoin:
+                sentence += " => " + await RejoinAsync(verdict, cancellation);
                 break;
             case CoordinatorAction.Refuse:
-                alarms.Raise(FailoverRefusedAlarm, verdict.Reason);
+                alarms.Raise(snapshot.DatabasePrimary is { } primary && primary != snapshot.ActiveSite ? DatabaseSupervisor.FailoverRefusedAlarm : FailoverRefusedAlarm, verdict.Reason);
+                break;
+            case CoordinatorAction.Paused when changed:
+                Audit("paused", verdict.Target, verdict.Reason, StatusCodes.Status409Conflict, $"not done: {verdict.Reason}");
                 break;
             case CoordinatorAction.None:
                 alarms.Clear(FailoverRefusedAlarm);
+                alarms.Clear(DatabaseSupervisor.FailoverRefusedAlarm);
                 break;
         }
+
+        if (changed && verdict.Action != CoordinatorAction.None)
+        {
+            Log.Cycle(logger, sentence);
+        }
+
+        return sentence;
     }
 
-    private async Task SwitchAsync(CoordinatorVerdict verdict, CancellationToken cancellation)
+    private async Task<string> FailOverAsync(CoordinatorVerdict verdict, CancellationToken cancellation)
     {
         try
         {
             var report = await siteSwitch.SwitchAsync(verdict.Target!, SwitchKind.Failover, force: false, "automatic: " + verdict.Reason, cancellation);
+            Audit("failover", verdict.Target, verdict.Reason, report.Succeeded ? StatusCodes.Status200OK : StatusCodes.Status409Conflict, report.Summary);
             if (!report.Succeeded)
             {
                 alarms.Raise(FailoverRefusedAlarm, report.Summary);
             }
+
+            return report.Summary;
         }
-        catch (SwitchInProgressException)
+        catch (OperationInProgressException e)
         {
-            // An operator's switch is running; it decides.
+            // An operator's operation runs; it decides.
+            return e.Message;
         }
     }
 
-    private IReadOnlyDictionary<string, SiteHealth> Observe(DateTimeOffset now)
+    private async Task<string> PromoteAsync(CoordinatorVerdict verdict, CancellationToken cancellation)
+    {
+        try
+        {
+            var report = await databaseOperations.PromoteAsync(verdict.Target!, force: false, "automatic: " + verdict.Reason, cancellation);
+            Audit("database/promote", verdict.Target, verdict.Reason, report.Succeeded ? StatusCodes.Status200OK : StatusCodes.Status409Conflict, report.Summary);
+            if (!report.Succeeded)
+            {
+                alarms.Raise(DatabaseSupervisor.FailoverRefusedAlarm, report.Summary);
+            }
+
+            return report.Summary;
+        }
+        catch (OperationInProgressException e)
+        {
+            return e.Message;
+        }
+    }
+
+    private async Task<string> RejoinAsync(CoordinatorVerdict verdict, CancellationToken cancellation)
+    {
+        try
+        {
+            var report = await databaseOperations.RejoinAsync(verdict.Target!, RejoinMethod.Auto, cancellation);
+            Audit("database/rejoin", verdict.Target, verdict.Reason, report.Succeeded ? StatusCodes.Status200OK : StatusCodes.Status409Conflict,
+                report.WhatItHad is { } had ? $"{report.Summary} (before the rebuild: {had})" : report.Summary);
+            return report.Summary;
+        }
+        catch (OperationInProgressException e)
+        {
+            return e.Message;
+        }
+    }
+
+    /// <summary>Conditions that are alarms while they last, whatever the verdict: a SAN not answering, deletes held, a pause past its end.</summary>
+    private void KeepConditionAlarms(CoordinatorSnapshot snapshot, DateTimeOffset now)
+    {
+        var unresponsive = topology.Sites.Where(site => sanProbes.StateOf(site.Id) == SanState.Unresponsive).Select(site => $"{site.Id} ({site.SanPath})").ToList();
+        Toggle(SanUnresponsiveAlarm, unresponsive.Count > 0,
+            () => $"SAN {string.Join(", ", unresponsive)} has not answered a listing for more than {_coordinator.SanProbeTimeout.TotalSeconds:0.#} s (a hung mount?): its state is unknown");
+        Toggle(DeletesHeldAlarm, filestore.Status?.HeldDeletes is not null,
+            () => filestore.Status?.HeldDeletes is { } held
+                ? $"{held.Count} delete(s) held since {held.Since:u}: more than {held.MaxPerMinute} in a minute (first: {string.Join(", ", held.FirstPaths)}); check the source SAN, then POST /admin/filestore/release-deletes"
+                : "deletes held");
+        Toggle(PauseOverdueAlarm, snapshot.Pause is { } p && now > p.Until,
+            () => $"automatic failover is still paused past its planned end {snapshot.Pause!.Until:u} ({snapshot.Pause.Reason}, by {snapshot.Pause.By}); POST /admin/resume when done");
+    }
+
+    private void Toggle(string key, bool raised, Func<string> message)
+    {
+        if (raised)
+        {
+            alarms.Raise(key, message());
+        }
+        else
+        {
+            alarms.Clear(key);
+        }
+    }
+
+    /// <summary>An automatic decision that moved something, or that a pause stopped, recorded as an operator's call would be, with caller "coordinator".</summary>
+    private void Audit(string what, string? target, string why, int status, string result) =>
+        audit.Append(new AuditEntry(
+            time.GetUtcNow(), "coordinator", "AUTO", "/admin/" + what,
+            JsonSerializer.Serialize(new { to = target, why }, AdminRequests.Json), false, status, result));
+
+    private CoordinatorSnapshot Observe(DateTimeOffset now)
     {
         var database = databaseObserver.Current;
         var healthyInstances = HealthyInstancesBySite();
+        Dictionary<string, SiteHealth> sites;
         lock (_health)
         {
             foreach (var site in topology.Sites)
@@ -153,40 +265,34 @@ public sealed partial class SiteCoordinator(
                     site.Id,
                     healthyInstances.GetValueOrDefault(site.Id),
                     database.Node(site.Id) is { Reachable: true },
-                    IsReadable(site.SanPath));
-                _health[site.Id] = SiteHealth.Next(_health.GetValueOrDefault(site.Id), observation, _policy.MinHealthyInstances, now);
+                    sanProbes.StateOf(site.Id));
+                _health[site.Id] = SiteHealth.Next(_health.GetValueOrDefault(site.Id), observation, _coordinator.MinHealthyInstances, now);
             }
 
-            return new Dictionary<string, SiteHealth>(_health);
+            sites = new Dictionary<string, SiteHealth>(_health);
         }
+
+        var routes = databaseRouting.Current;
+        var replication = filestore.Status;
+        var files = replication is null
+            ? FilestoreFacts.NotRunning
+            : new FilestoreFacts(replication.Direction.SourceSite, replication.InitialSync.Completed, replication.PendingFiles, replication.PendingBytes, replication.ChangeEventsComplete);
+        var durable = state.Current;
+        return new CoordinatorSnapshot(activeSite.ActiveSite, durable.Switching, routes.Primary, routes.Fenced, database, sites, files, pause.Current, durable.AwaitingRejoin);
     }
 
     private Dictionary<string, int> HealthyInstancesBySite() =>
         proxyState.TryGetCluster(ProxyConfigFactory.ClusterId, out var cluster)
             ? cluster.Destinations.Values
-                .Where(d => Admin.GatewayStatusReader.HealthOf(d.Health) == DestinationHealth.Healthy)
+                .Where(d => GatewayStatusReader.HealthOf(d.Health) == DestinationHealth.Healthy)
                 .GroupBy(SiteSelectionMiddleware.SiteOf)
                 .ToDictionary(group => group.Key, group => group.Count())
             : [];
 
-    private static bool IsReadable(string directory)
-    {
-        try
-        {
-            using var entries = Directory.EnumerateFileSystemEntries(directory).GetEnumerator();
-            entries.MoveNext();
-            return true;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return false;
-        }
-    }
-
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "Coordinator: {Action}: {Reason}")]
-        public static partial void Verdict(ILogger logger, CoordinatorAction action, string reason);
+        [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "Coordinator: {Sentence}")]
+        public static partial void Cycle(ILogger logger, string sentence);
 
         [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "Resuming the switch to site {Site} of epoch {Epoch}, interrupted by a gateway restart")]
         public static partial void Resuming(ILogger logger, string site, long epoch);

@@ -1,13 +1,22 @@
+using Gateway.Coordinator.Switching;
+
 namespace Gateway.Coordinator.Supervision;
 
 /// <summary>One look at one site: how many of its instances pass their health checks, whether its database node and its SAN answer.</summary>
-public sealed record SiteObservation(string SiteId, int HealthyInstances, bool DatabaseReachable, bool SanReadable)
+public sealed record SiteObservation(string SiteId, int HealthyInstances, bool DatabaseReachable, SanState San)
 {
+    public const string DatabaseUnreachable = "database unreachable";
+
     public IReadOnlyList<string> Problems(int minHealthyInstances) =>
     [
         .. HealthyInstances < minHealthyInstances ? [$"{HealthyInstances} healthy instance(s), {minHealthyInstances} needed"] : Array.Empty<string>(),
-        .. DatabaseReachable ? Array.Empty<string>() : ["database unreachable"],
-        .. SanReadable ? Array.Empty<string>() : ["SAN unreadable"],
+        .. DatabaseReachable ? Array.Empty<string>() : [DatabaseUnreachable],
+        .. San switch
+        {
+            SanState.Unreadable => ["SAN unreadable"],
+            SanState.Unresponsive => ["SAN not answering (hung mount?)"],
+            _ => Array.Empty<string>(),
+        },
     ];
 }
 

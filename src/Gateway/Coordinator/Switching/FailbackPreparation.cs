@@ -1,5 +1,8 @@
+using Gateway.Configuration;
+using Gateway.Coordinator.Operations;
 using Gateway.Database.Failover;
 using Gateway.Filestore;
+using Microsoft.Extensions.Options;
 
 namespace Gateway.Coordinator.Switching;
 
@@ -10,57 +13,44 @@ namespace Gateway.Coordinator.Switching;
 /// </summary>
 public sealed class FailbackPreparation(
     ActiveSiteState activeSite,
-    RejoinRunner rejoin,
+    DatabaseOperations database,
     FilestoreReplication filestore,
+    OperationGate operations,
+    OperationHistory history,
     SiteTopology topology,
+    IOptions<GatewayOptions> options,
     TimeProvider time,
     ILogger<FailbackPreparation> logger)
 {
-    private static readonly TimeSpan CatchUpLimit = TimeSpan.FromMinutes(30);
-
+    /// <exception cref="OperationInProgressException">Another operation runs.</exception>
     public async Task<SiteSwitchReport> PrepareAsync(CancellationToken cancellation)
     {
         var startedAt = time.GetUtcNow();
         var active = activeSite.ActiveSite;
         var old = topology.PeerOf(active).Id;
         var journal = new StepJournal(time, logger, $"failback preparation of {old}");
-        SiteSwitchReport Report(bool succeeded, string summary) =>
-            new(0, SwitchKind.Failback, active, old, succeeded, summary, journal.Steps, null, [], startedAt, time.GetUtcNow() - startedAt, []);
-
-        var database = await journal.RunAsync($"rejoin the database of {old} as a standby of {active}", async () =>
+        using var scope = operations.Begin($"a failback preparation of {old}", journal);
+        var catchUp = options.Value.Coordinator.CatchUpTimeout;
+        SiteSwitchReport Report(bool succeeded, string summary)
         {
-            var report = await rejoin.RejoinAsync(old, RejoinMethod.Auto, cancellation);
+            var report = new SiteSwitchReport(0, SwitchKind.Failback, active, old, succeeded, summary, journal.Steps, null, [], startedAt, time.GetUtcNow() - startedAt, []);
+            history.Record(HistoryKinds.SiteSwitch, report);
+            return report;
+        }
+
+        var rejoined = await journal.RunAsync($"rejoin the database of {old} as a standby of {active}, and replicate SAN {active} -> {old}", async () =>
+        {
+            var report = await database.RejoinHoldingGateAsync(old, RejoinMethod.Auto, new StepJournal(time, logger, $"rejoin of {old}"), cancellation);
             return (report.Succeeded, report.Summary);
         });
-        if (!database)
+        if (!rejoined)
         {
             return Report(false, $"failback of {old} stopped: its database could not rejoin (see the steps)");
         }
 
-        await journal.RunAsync($"replicate the filestore {active} -> {old}", async () =>
-        {
-            await filestore.ReplicateFromAsync(active, cancellation);
-            return "started";
-        });
-        var caughtUp = await journal.RunAsync($"wait until SAN {old} has caught up", () => WaitForEmptyBacklogAsync(cancellation));
+        var caughtUp = await journal.RunAsync($"wait until SAN {old} has caught up", () => filestore.WaitUntilCaughtUpAsync(active, catchUp, progress: null, cancellation));
         return caughtUp
             ? Report(true, $"site {old} is a replica of {active} again (database streaming, SAN caught up); switch back with POST /admin/switchover {{\"to\":\"{old}\"}}")
-            : Report(false, $"site {old}'s database streams, but its SAN has not caught up within {CatchUpLimit.TotalMinutes:0} min; see the filestore status");
-    }
-
-    private async Task<(bool, string)> WaitForEmptyBacklogAsync(CancellationToken cancellation)
-    {
-        var giveUpAt = time.GetUtcNow() + CatchUpLimit;
-        while (time.GetUtcNow() < giveUpAt)
-        {
-            if (filestore.Status is { State: ReplicationState.Streaming, PendingFiles: 0 } status)
-            {
-                return (true, $"initial sync done ({status.InitialSync.FilesDone} files, {status.InitialSync.BytesDone} bytes), nothing pending");
-            }
-
-            await Task.Delay(TimeSpan.FromMilliseconds(200), time, cancellation);
-        }
-
-        return (false, $"still {filestore.Status?.PendingFiles} file(s) pending, state {filestore.Status?.State}");
+            : Report(false, $"site {old}'s database streams, but its SAN has not caught up within {catchUp}; see the filestore status");
     }
 }

@@ -1,6 +1,8 @@
 using Gateway.Configuration;
 using Gateway.Coordinator.Hooks;
+using Gateway.Coordinator.Operations;
 using Gateway.Coordinator.State;
+using Gateway.Coordinator.Supervision;
 using Gateway.Database;
 using Gateway.Database.Failover;
 using Gateway.Database.Observation;
@@ -11,10 +13,12 @@ using Microsoft.Extensions.Options;
 namespace Gateway.Coordinator.Switching;
 
 /// <summary>
-/// Moves the whole service to the other site, as DESIGN.md §3 lays it out: persist the new epoch, hold and drain
-/// writes, move the database (fence, catch up, promote), finish or account for the filestore replication, flip the
-/// filestore links, route writes to the new site, release the held writes, report. Configured hooks run before and
-/// after each step (<see cref="SwitchSteps"/>). One switch at a time.
+/// Moves the whole service to the other site: check everything it will need first (<see cref="SwitchReadiness"/>,
+/// doing the missing file catch-up before anything changes), persist the new epoch, hold and drain writes, finish the
+/// filestore replication (abandoning the switch, nothing moved, if the target would lack a file and the switch is not
+/// forced), move the database (fence, catch up, promote), flip the filestore links, route writes to the new site,
+/// release the held writes; after a switchover, replicate back and rejoin the old primary as a standby. Configured
+/// hooks run before and after each step (<see cref="SwitchSteps"/>). One operation at a time (<see cref="OperationGate"/>).
 /// </summary>
 public sealed partial class SiteSwitch(
     GatewayState state,
@@ -23,64 +27,41 @@ public sealed partial class SiteSwitch(
     DatabaseFailover database,
     DatabaseObserver databaseObserver,
     DatabaseRoutingTable databaseRouting,
+    DatabaseOperations databaseOperations,
     FilestoreReplication filestore,
+    SanProbes sanProbes,
     SwitchHooks hooks,
     SwitchMetrics metrics,
+    OperationGate operations,
+    OperationHistory history,
     SiteTopology topology,
     IOptions<GatewayOptions> options,
     TimeProvider time,
     ILogger<SiteSwitch> logger)
 {
-    private readonly SemaphoreSlim _oneAtATime = new(1, 1);
+    /// <summary>Raised when the old primary could not be rejoined as a standby after a switchover; cleared by the next successful rejoin.</summary>
+    public const string RejoinFailedAlarm = "database-rejoin-failed";
+
     private readonly CoordinatorOptions _options = options.Value.Coordinator;
-    private readonly List<SiteSwitchReport> _history = [];
-    private volatile StepJournal? _current;
 
-    /// <summary>The steps of the switch under way, for live progress in the admin status; null when none runs.</summary>
-    public IReadOnlyList<StepRecord>? CurrentSteps => _current?.Steps;
+    /// <summary>Every switch's report, oldest first, kept across restarts.</summary>
+    public IReadOnlyList<SiteSwitchReport> History => history.Read<SiteSwitchReport>(HistoryKinds.SiteSwitch);
 
-    public IReadOnlyList<SiteSwitchReport> History
-    {
-        get
-        {
-            lock (_history)
-            {
-                return _history.ToList();
-            }
-        }
-    }
-
+    /// <exception cref="OperationInProgressException">Another operation runs.</exception>
     public async Task<SiteSwitchReport> SwitchAsync(string to, SwitchKind kind, bool force, string why, CancellationToken cancellation)
     {
-        if (!await _oneAtATime.WaitAsync(TimeSpan.Zero, cancellation))
-        {
-            throw new SwitchInProgressException("a site switch is already running");
-        }
-
         var journal = new StepJournal(time, logger, $"{kind.ToString().ToLowerInvariant()} to {to}");
+        using var scope = operations.Begin($"a {kind.ToString().ToLowerInvariant()} to {to}", journal);
         var from = topology.PeerOf(to).Id;
         var run = new SwitchRun(journal, hooks.Begin(new SwitchDescription(kind, from, to, () => state.Current.Epoch), journal), from, to, kind, force, why, time.GetUtcNow());
         using var span = Gateway.Observability.GatewayTelemetry.Source.StartActivity("site switch");
         span?.SetTag("gateway.to", to);
-        _current = journal;
-        try
-        {
-            var report = await RunSafelyAsync(run, cancellation);
-            report = await FinishAsync(run, report, cancellation);
-            lock (_history)
-            {
-                _history.Add(report);
-            }
-
-            metrics.Record(report);
-            Log.Finished(logger, report.Summary);
-            return report;
-        }
-        finally
-        {
-            _current = null;
-            _oneAtATime.Release();
-        }
+        var report = await RunSafelyAsync(run, cancellation);
+        report = await FinishAsync(run, report, cancellation);
+        history.Record(HistoryKinds.SiteSwitch, report);
+        metrics.Record(report);
+        Log.Finished(logger, report.Summary);
+        return report;
     }
 
     /// <summary>
@@ -105,24 +86,15 @@ public sealed partial class SiteSwitch(
 
     private async Task<SiteSwitchReport> RunAsync(SwitchRun run, CancellationToken cancellation)
     {
-        var (from, to, kind) = (run.From, run.To, run.Kind);
+        var (from, to) = (run.From, run.To);
         if (activeSite.ActiveSite == to && databaseRouting.Current.Primary == to && !state.Current.Switching)
         {
             return Report(run, true, $"site {to} is already active (epoch {state.Current.Epoch}): nothing to do");
         }
 
-        if (kind == SwitchKind.Switchover)
+        if (await ReadyAsync(run, cancellation) is { } refusal)
         {
-            var database = await databaseObserver.ObserveNowAsync(cancellation);
-            if (database.Node(from) is not { IsPrimary: true })
-            {
-                return Report(run, false, $"switchover to {to} refused: the database of site {from} is not a reachable primary; a planned switchover needs it (use failover)");
-            }
-
-            if (database.WhyNotFollowing(from, to) is { } notFollowing)
-            {
-                return Report(run, false, $"switchover to {to} refused: {notFollowing}; a planned switchover needs a standby that streams from the primary");
-            }
+            return Report(run, false, refusal);
         }
 
         run.Started = true;
@@ -132,14 +104,64 @@ public sealed partial class SiteSwitch(
         }
         catch (HookAbortedException abort)
         {
-            // Only before the database moves (HookFailurePolicy): undoing the epoch and the held writes is all it takes.
+            // Only before the database moves (HookFailurePolicy): undoing the epoch, the held writes and the stopped replication is all it takes.
             if (run.EpochPersisted)
             {
-                await run.Journal.RunAsync(SwitchSteps.RollBack, "roll back", () => RollBackAsync(from));
+                await run.Journal.RunAsync(SwitchSteps.RollBack, "roll back", () => RollBackAsync(from, cancellation));
             }
 
             return Report(run, false, $"{run.Name} abandoned before '{abort.Step}': a Before hook failed ({abort.Reason}); site {from} stays active");
         }
+    }
+
+    /// <summary>
+    /// The preconditions, before anything changes: refused with a sentence that says what to do, or the file catch-up
+    /// the switch needs done first (and everything looked at again). Null when the switch may start.
+    /// </summary>
+    private async Task<string?> ReadyAsync(SwitchRun run, CancellationToken cancellation)
+    {
+        var verdict = SwitchReadiness.Decide(await FactsAsync(run, cancellation));
+        if (verdict.Action == ReadinessAction.CatchUpFilestore)
+        {
+            var caughtUp = await run.Journal.RunAsync(SwitchSteps.CatchUpFilestore, verdict.Reason, async () =>
+            {
+                await filestore.ReplicateFromAsync(run.From, cancellation);
+                var (done, outcome) = await filestore.WaitUntilCaughtUpAsync(run.From, _options.CatchUpTimeout, progress: null, cancellation);
+                return (done, outcome);
+            });
+            verdict = caughtUp ? SwitchReadiness.Decide(await FactsAsync(run, cancellation)) : new(ReadinessAction.Refuse,
+                $"{run.Name} refused before anything changed: SAN {run.To} did not catch up with SAN {run.From} within {_options.CatchUpTimeout} (see the filestore status); try again when it has");
+        }
+
+        return verdict.Action switch
+        {
+            ReadinessAction.Proceed => null,
+            ReadinessAction.CatchUpFilestore => $"{run.Name} refused before anything changed: SAN {run.To} still is not a complete replica after catching up ({verdict.Reason})",
+            _ => verdict.Reason,
+        };
+    }
+
+    private async Task<SwitchFacts> FactsAsync(SwitchRun run, CancellationToken cancellation)
+    {
+        var (from, to) = (run.From, run.To);
+        var snapshot = await databaseObserver.ObserveNowAsync(cancellation);
+        var routes = databaseRouting.Current;
+        var db = new SwitchDatabaseFacts(
+            snapshot.Node(from) is { IsPrimary: true },
+            snapshot.WhyNotFollowing(from, to),
+            routes.Primary == to && snapshot.Node(to) is { IsPrimary: true },
+            routes.IsFenced(to),
+            PromotionGate.Evaluate(snapshot, from, to, options.Value.Database.MaxLagOnFailover, run.Force));
+        var status = filestore.Status;
+        var files = new SwitchFilestoreFacts(
+            filestore.LinkSite,
+            status?.Direction.SourceSite,
+            status?.InitialSync.Completed ?? false,
+            status?.PendingFiles ?? 0,
+            status?.PendingBytes ?? 0,
+            sanProbes.StateOf(from),
+            status?.ChangeEventsComplete ?? false);
+        return new SwitchFacts(run.Kind, run.Force, from, to, db, files);
     }
 
     private async Task<SiteSwitchReport> RunStepsAsync(SwitchRun run, CancellationToken cancellation)
@@ -161,6 +183,16 @@ public sealed partial class SiteSwitch(
         await StepAsync(run, SwitchSteps.DrainWrites, "drain in-flight writes", async () =>
             await writeGate.DrainAsync(_options.DrainTimeout, cancellation) ? "none in flight" : $"{writeGate.InFlight} still in flight after {_options.DrainTimeout.TotalSeconds:0} s; moving on", cancellation);
 
+        // Before the database moves, so that a target that would lack a file stops the switch with nothing moved.
+        var files = await StepAsync(run, SwitchSteps.FinishFilestoreReplication, "finish filestore replication", () => FinalSyncAsync(run, cancellation), cancellation);
+        if (!files.Verdict.Flip)
+        {
+            await run.Journal.RunAsync(SwitchSteps.RollBack, "roll back", () => RollBackAsync(from, cancellation));
+            return Report(run, false,
+                $"{run.Name} abandoned before the database moved: {files.Verdict.Reason}; site {from} stays active. Bring SAN {from} back and retry, or force the failover to accept the loss (the report lists the files)",
+                files: files.NotReplicated);
+        }
+
         var promotion = await StepAsync(run, SwitchSteps.MoveDatabase, $"move the database to {to}", async () =>
         {
             // From here on the old primary may be fenced or stopped: the point of no return for hooks.
@@ -170,35 +202,35 @@ public sealed partial class SiteSwitch(
         }, cancellation);
         if (!promotion.Succeeded)
         {
-            await run.Journal.RunAsync(SwitchSteps.RollBack, "roll back", () => RollBackAsync(from));
+            await run.Journal.RunAsync(SwitchSteps.RollBack, "roll back", () => RollBackAsync(from, cancellation));
             return Report(run, false, $"{run.Name} abandoned: {promotion.Summary}", promotion);
         }
 
-        var unreplicated = await StepAsync(run, SwitchSteps.FinishFilestoreReplication, "finish filestore replication", () => FinalSyncAsync(to, cancellation), cancellation);
-        await StepAsync(run, SwitchSteps.FlipFilestoreLinks, $"flip filestore links to {to}",
-            () => Task.FromResult(FlipLinks(to, unreplicated.Complete, kind == SwitchKind.Failover || run.Force)), cancellation);
+        await StepAsync(run, SwitchSteps.FlipFilestoreLinks, $"flip filestore links to {to}", () => Task.FromResult(FlipLinks(to, files.Verdict)), cancellation);
         await StepAsync(run, SwitchSteps.RouteWrites, $"route writes to {to}", () =>
         {
             activeSite.Set(to);
-            state.Change(s => s with { Switching = false, ChangedAt = time.GetUtcNow() });
+            // After a failover the old primary waits for a rejoin (by an operator, or by itself with RejoinAfterFailover Auto).
+            state.Change(s => s with { Switching = false, ChangedAt = time.GetUtcNow(), AwaitingRejoin = kind == SwitchKind.Failover ? from : s.AwaitingRejoin });
             writeGate.Open();
             return Task.FromResult($"held writes released ({writeGate.Held} waiting)");
         }, cancellation);
 
+        var oldPrimary = "";
         if (kind == SwitchKind.Switchover)
         {
-            // Both sites are healthy: keep the old one a replica right away (failback needs it anyway).
+            // Both sites are healthy: the old one becomes a replica right away, files and database, so that a switch back needs no admin call.
             await StepAsync(run, SwitchSteps.ReplicateBack, $"replicate the filestore {to} -> {from}", async () =>
             {
                 await filestore.ReplicateFromAsync(to, cancellation);
                 return "started";
             }, cancellation);
+            oldPrimary = "; " + await StepWithOutcomeAsync(run, SwitchSteps.RejoinOldPrimary, $"rejoin {from} as a standby of {to}", () => RejoinOldPrimaryAsync(run, cancellation), cancellation);
         }
 
-        var files = unreplicated.Files;
         return Report(run, true,
-            $"site {to} is active (epoch {epoch}, {kind.ToString().ToLowerInvariant()}); {promotion.Summary}; {(files.Count == 0 ? "every file replicated" : $"{files.Count} file(s) not replicated")}",
-            promotion, files);
+            $"site {to} is active (epoch {epoch}, {kind.ToString().ToLowerInvariant()}); {promotion.Summary}; files: {files.Summary}{oldPrimary}",
+            promotion, files.NotReplicated);
     }
 
     /// <summary>One step: its Before hooks (which may stop the switch), the step itself, journaled under its id, then its After hooks.</summary>
@@ -212,6 +244,14 @@ public sealed partial class SiteSwitch(
 
     private Task StepAsync(SwitchRun run, string id, string sentence, Func<Task<string>> action, CancellationToken cancellation) =>
         StepAsync<bool>(run, id, sentence, async () => (true, await action()), cancellation);
+
+    /// <summary>A step whose outcome sentence is also its result (it goes into the report's summary).</summary>
+    private async Task<string> StepWithOutcomeAsync(SwitchRun run, string id, string sentence, Func<Task<(bool Succeeded, string Outcome)>> action, CancellationToken cancellation) =>
+        await StepAsync<string>(run, id, sentence, async () =>
+        {
+            var (_, outcome) = await action();
+            return (outcome, outcome);
+        }, cancellation);
 
     private static async Task BeforeAsync(SwitchRun run, string id, CancellationToken cancellation)
     {
@@ -236,46 +276,81 @@ public sealed partial class SiteSwitch(
     private SiteSwitchReport Report(SwitchRun run, bool succeeded, string summary, PromotionReport? db = null, IReadOnlyList<string>? files = null) =>
         new(state.Current.Epoch, run.Kind, run.From, run.To, succeeded, summary, run.Journal.Steps, db, files ?? [], run.StartedAt, time.GetUtcNow() - run.StartedAt, run.Hooks.Runs);
 
+    /// <summary>What the final sync found, and whether the links may flip onto the target (<see cref="FinalFileGate"/>).</summary>
+    private sealed record FinalFiles(FinalFileVerdict Verdict, IReadOnlyList<string> NotReplicated, string Summary);
+
     /// <summary>
     /// Replicates what is left and stops the replicator, so nothing is copied onto the new active SAN after the flip.
     /// When the links already point at the new site (a switch resumed after a restart that interrupted it past the
     /// flip), there is nothing to finish: the replicator then already runs from the new site, and must keep doing so.
     /// </summary>
-    private async Task<((bool Complete, IReadOnlyList<string> Files), string)> FinalSyncAsync(string to, CancellationToken cancellation)
+    private async Task<(FinalFiles, string)> FinalSyncAsync(SwitchRun run, CancellationToken cancellation)
     {
-        var san = topology.Site(to).SanPath;
+        var san = topology.Site(run.To).SanPath;
         if (options.Value.Filestore.Links.All(link => FilestoreLink.PointsAt(link, san)))
         {
-            return ((true, []), $"the filestore links already point at {san}: nothing left to replicate onto it");
+            var already = new FinalFiles(new FinalFileVerdict(true, FlipBasis.NothingKnownMissing, "the links already point at it"), [],
+                $"the filestore links already pointed at SAN {run.To} (a resumed switch; not compared now)");
+            return (already, already.Summary);
         }
 
+        FinalSyncResult result;
         try
         {
-            var result = await filestore.FinalSyncAndStopAsync(_options.FinalSyncDeadline, cancellation);
-            var outcome = result.TargetIsCompleteReplica
-                ? $"complete replica after {result.Elapsed.TotalMilliseconds:0} ms"
-                : $"{result.NotReplicated.Count} file(s) not replicated within {_options.FinalSyncDeadline.TotalSeconds:0} s{(result.Failure is null ? "" : ": " + result.Failure)}";
-            return ((result.TargetIsCompleteReplica, result.NotReplicated), outcome);
+            result = await filestore.FinalSyncAndStopAsync(_options.FinalSyncDeadline, cancellation);
         }
         catch (InvalidOperationException e)
         {
-            return ((false, []), $"not replicated: {e.Message}");
+            result = new FinalSyncResult(new ReplicationDirection(run.From, "", run.To, san), false, [], TimeSpan.Zero, e.Message, ComparedBothSides: false);
         }
+
+        var verdict = FinalFileGate.Decide(run.Force, result.TargetIsCompleteReplica, result.ComparedBothSides, result.NotReplicated, result.Failure);
+        var summary = verdict.Basis switch
+        {
+            FlipBasis.VerifiedComplete => $"every file replicated (a comparison of both SANs just found none missing on SAN {run.To})",
+            FlipBasis.NothingKnownMissing => $"no file known to be missing on SAN {run.To} ({result.Failure})",
+            _ => $"{result.NotReplicated.Count} file(s) not replicated to SAN {run.To}{(verdict.Flip ? ", flipped anyway (FORCED)" : "")}",
+        };
+        return (new FinalFiles(verdict, result.NotReplicated, summary), $"{summary}; {verdict.Reason}");
     }
 
-    private string FlipLinks(string to, bool targetComplete, bool force)
+    private string FlipLinks(string to, FinalFileVerdict verdict)
     {
         var san = topology.Site(to).SanPath;
-        var flips = options.Value.Filestore.Links.Select(link => FilestoreLink.Flip(link, san, targetComplete, force));
+        var basis = verdict.Basis switch
+        {
+            FlipBasis.VerifiedComplete => "complete replica, verified",
+            FlipBasis.NothingKnownMissing => "no file known to be missing",
+            _ => "FORCED onto an incomplete replica",
+        };
+        var flips = options.Value.Filestore.Links.Select(link => FilestoreLink.Flip(link, san, verdict.Basis != FlipBasis.Forced, verdict.Basis == FlipBasis.Forced, basis));
         return string.Join("; ", flips.Select(flip => flip.Description));
     }
 
-    private Task<string> RollBackAsync(string from)
+    /// <summary>
+    /// After a switchover, as Patroni does: the cleanly stopped old primary starts again as a standby of the new one,
+    /// without an admin call (a failure raises <see cref="RejoinFailedAlarm"/>; the switch itself has succeeded).
+    /// </summary>
+    private async Task<(bool, string)> RejoinOldPrimaryAsync(SwitchRun run, CancellationToken cancellation)
+    {
+        var report = await databaseOperations.RejoinHoldingGateAsync(run.From, RejoinMethod.Auto, new StepJournal(time, logger, $"rejoin of {run.From}"), cancellation);
+        return report.Succeeded ? (true, $"old primary {run.From}: {report.Summary}") : (false, $"old primary {run.From} NOT rejoined: {report.Summary}");
+    }
+
+    /// <summary>Undoes a switch abandoned before its database step finished: the old site active again, its writes released, its SAN replicated again.</summary>
+    private async Task<string> RollBackAsync(string from, CancellationToken cancellation)
     {
         var primary = databaseRouting.Current.Primary ?? from;
         state.Change(s => s with { ActiveSite = from, DatabasePrimary = primary, Switching = false, ChangedAt = time.GetUtcNow(), Reason = "switch abandoned" });
         writeGate.Open();
-        return Task.FromResult($"site {from} stays active; held writes released to it");
+        var replication = "";
+        if (filestore.LinkSite == from)
+        {
+            await filestore.ReplicateFromAsync(from, cancellation);
+            replication = $"; replication from SAN {from} runs again";
+        }
+
+        return $"site {from} stays active; held writes released to it{replication}";
     }
 
     /// <summary>One switch under way: who it moves, its journal and hooks, and how far it got (what an abort must undo).</summary>

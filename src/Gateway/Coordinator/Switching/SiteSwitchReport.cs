@@ -13,6 +13,12 @@ public enum SwitchKind
 
     /// <summary>After a failover: the old site rebuilt as a replica (database standby, SAN caught up), ready for a switchover back. Never switches by itself.</summary>
     Failback,
+
+    /// <summary>The database alone moved to the other node (an operator's promote, or the coordinator bringing it back to the active site); its hooks run on step "promote".</summary>
+    Promotion,
+
+    /// <summary>A node rebuilt as a standby of the primary, and file replication started towards its site; its hooks run on step "rejoin".</summary>
+    Rejoin,
 }
 
 /// <summary>

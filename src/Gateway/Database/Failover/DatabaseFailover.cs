@@ -8,14 +8,12 @@ using Polly;
 
 namespace Gateway.Database.Failover;
 
-/// <summary>Thrown when a promotion is asked for while another switch runs.</summary>
-public sealed class SwitchInProgressException(string message) : Exception(message);
-
 /// <summary>
 /// Moves the primary role to another node, as a runbook: persist the new epoch, hold writes, fence the old primary,
 /// let the standby catch up, check the RPO gate, promote, verify, switch the endpoints. Planned (old primary
 /// reachable: zero lag required, nothing lost) or unplanned (old primary gone: the gate decides unless forced,
-/// and the report says what may be lost). One switch at a time.
+/// and the report says what may be lost). The caller holds the operation gate (one operation at a time); every
+/// report goes to the durable history.
 /// </summary>
 public sealed partial class DatabaseFailover(
     DatabaseObserver observer,
@@ -25,26 +23,16 @@ public sealed partial class DatabaseFailover(
     NodeCommands commands,
     GatewayState state,
     SiteTopology topology,
+    Gateway.Coordinator.Operations.OperationHistory history,
     IOptions<GatewayOptions> options,
     TimeProvider time,
     ILogger<DatabaseFailover> logger)
 {
-    private readonly SemaphoreSlim _oneAtATime = new(1, 1);
     private readonly DatabaseOptions _options = options.Value.Database;
     private readonly ResiliencePipeline _nodeAction = NodeActionPipeline.Create(time, TimeSpan.FromSeconds(5));
     private readonly ResiliencePipeline _singleAttempt = new ResiliencePipelineBuilder { TimeProvider = time }.AddTimeout(TimeSpan.FromSeconds(1)).Build();
-    private readonly List<PromotionReport> _history = [];
-
-    public IReadOnlyList<PromotionReport> History
-    {
-        get
-        {
-            lock (_history)
-            {
-                return _history.ToList();
-            }
-        }
-    }
+    /// <summary>Every promotion's report, oldest first, kept across restarts.</summary>
+    public IReadOnlyList<PromotionReport> History => history.Read<PromotionReport>(Gateway.Coordinator.Operations.HistoryKinds.Promotion);
 
     /// <param name="epochPersisted">
     /// True when a site switch already persisted the new epoch naming <paramref name="to"/> (the database step of a
@@ -52,26 +40,10 @@ public sealed partial class DatabaseFailover(
     /// </param>
     public async Task<PromotionReport> PromoteAsync(string to, bool force, string why, CancellationToken cancellation, bool epochPersisted = false)
     {
-        if (!await _oneAtATime.WaitAsync(TimeSpan.Zero, cancellation))
-        {
-            throw new SwitchInProgressException("a database switch is already running");
-        }
-
-        try
-        {
-            var report = await RunPromotionAsync(to, force, why, epochPersisted, cancellation);
-            lock (_history)
-            {
-                _history.Add(report);
-            }
-
-            Log.Finished(logger, report.Summary);
-            return report;
-        }
-        finally
-        {
-            _oneAtATime.Release();
-        }
+        var report = await RunPromotionAsync(to, force, why, epochPersisted, cancellation);
+        history.Record(Gateway.Coordinator.Operations.HistoryKinds.Promotion, report);
+        Log.Finished(logger, report.Summary);
+        return report;
     }
 
     private async Task<PromotionReport> RunPromotionAsync(string to, bool force, string why, bool epochPersisted, CancellationToken cancellation)

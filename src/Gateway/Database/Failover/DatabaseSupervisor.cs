@@ -9,17 +9,17 @@ namespace Gateway.Database.Failover;
 
 /// <summary>
 /// Acts on every snapshot: keeps at most one writable node behind the gateway (startup reconciliation and split-brain
-/// fencing), promotes the standby when the primary is lost and the gate allows it, and keeps synchronous replication
-/// as the policy says. Each cycle's decision is a sentence from a pure function; this class only carries it out.
+/// fencing) and keeps synchronous replication as the policy says. It never chooses to move the primary: that is the
+/// site coordinator's one decision (CoordinatorDecision), which this observes for. Each cycle returns its sentence.
 /// </summary>
 public sealed partial class DatabaseSupervisor(
     DatabaseObserver observer,
     DatabaseFailover failover,
+    Gateway.Coordinator.Operations.OperationGate operations,
     DatabaseRoutingTable routing,
     GatewayState state,
     PgSessions sessions,
     NodeConnections nodes,
-    SiteTopology topology,
     Alarms alarms,
     IOptions<GatewayOptions> options,
     TimeProvider time,
@@ -31,7 +31,6 @@ public sealed partial class DatabaseSupervisor(
 
     private readonly DatabaseOptions _options = options.Value.Database;
     private DateTimeOffset? _standbyAbsentSince;
-    private string? _lastVerdict;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -62,15 +61,18 @@ public sealed partial class DatabaseSupervisor(
         {
             Log.Resuming(logger, interrupted.DatabasePrimary, interrupted.Epoch);
             await observer.NextAsync(cancellation);
+            var journal = new StepJournal(time, logger, $"resumed promotion of {interrupted.DatabasePrimary}");
+            using var scope = operations.Begin($"the resumed promotion of {interrupted.DatabasePrimary}", journal);
             await failover.PromoteAsync(interrupted.DatabasePrimary, force: true, $"resuming the switch of epoch {interrupted.Epoch} interrupted by a gateway restart", cancellation);
         }
     }
 
-    private async Task SuperviseAsync(DatabaseSnapshot snapshot, CancellationToken cancellation)
+    /// <summary>One cycle; returns its sentence (what it fenced, what synchronous mode it keeps).</summary>
+    public async Task<string> SuperviseAsync(DatabaseSnapshot snapshot, CancellationToken cancellation)
     {
-        await FenceUndesignatedPrimariesAsync(snapshot, cancellation);
-        await ActOnPrimaryLossAsync(snapshot, cancellation);
-        await KeepSynchronousModeAsync(snapshot, cancellation);
+        var fenced = await FenceUndesignatedPrimariesAsync(snapshot, cancellation);
+        var synchronous = await KeepSynchronousModeAsync(snapshot, cancellation);
+        return $"{fenced}; {synchronous}";
     }
 
     /// <summary>
@@ -78,12 +80,12 @@ public sealed partial class DatabaseSupervisor(
     /// someone promoted a standby by hand) is fenced at once and the alarm raised. The alarm stays until an operator
     /// rejoins that node: it records that two nodes took writes.
     /// </summary>
-    private async Task FenceUndesignatedPrimariesAsync(DatabaseSnapshot snapshot, CancellationToken cancellation)
+    private async Task<string> FenceUndesignatedPrimariesAsync(DatabaseSnapshot snapshot, CancellationToken cancellation)
     {
         // During a switch the failover runner owns both nodes (the new primary is promoted before it is designated).
         if (routing.Current.Primary is not { } designated)
         {
-            return;
+            return "a switch owns the nodes";
         }
 
         var rogue = snapshot.Nodes.Values.Where(n => n.IsPrimary && !n.DefaultReadOnly && n.SiteId != designated).ToList();
@@ -95,41 +97,11 @@ public sealed partial class DatabaseSupervisor(
             alarms.Raise(SplitBrainAlarm,
                 $"site {node.SiteId} was a writable primary although the gateway's persisted state names {designated} (epoch {routing.Current.Epoch}): {node.SiteId} fenced and made read-only; writes go only to {designated}");
         }
+
+        return rogue.Count == 0 ? $"primary {designated} is the only writable node" : $"fenced {string.Join(", ", rogue.Select(n => n.SiteId))}: writable but not the designated primary {designated}";
     }
 
-    private async Task ActOnPrimaryLossAsync(DatabaseSnapshot snapshot, CancellationToken cancellation)
-    {
-        var verdict = AutoFailoverDecision.Decide(snapshot, routing.Current, _options, topology, time.GetUtcNow());
-        if (verdict.Reason != _lastVerdict && verdict.Action != AutoFailoverAction.None)
-        {
-            Log.Verdict(logger, verdict.Action, verdict.Reason);
-        }
-
-        _lastVerdict = verdict.Reason;
-        switch (verdict.Action)
-        {
-            case AutoFailoverAction.Promote:
-                alarms.Clear(FailoverRefusedAlarm);
-                try
-                {
-                    await failover.PromoteAsync(verdict.Candidate!, force: false, "automatic: " + verdict.Reason, cancellation);
-                }
-                catch (SwitchInProgressException)
-                {
-                    // An operator's promotion is already running; it decides.
-                }
-
-                break;
-            case AutoFailoverAction.Refuse:
-                alarms.Raise(FailoverRefusedAlarm, verdict.Reason);
-                break;
-            case AutoFailoverAction.None:
-                alarms.Clear(FailoverRefusedAlarm);
-                break;
-        }
-    }
-
-    private async Task KeepSynchronousModeAsync(DatabaseSnapshot snapshot, CancellationToken cancellation)
+    private async Task<string> KeepSynchronousModeAsync(DatabaseSnapshot snapshot, CancellationToken cancellation)
     {
         var primary = routing.Current.Primary is { } site ? snapshot.Node(site) : null;
         var streaming = primary?.Peers.Any(peer => peer.IsStreaming) == true;
@@ -150,13 +122,12 @@ public sealed partial class DatabaseSupervisor(
             await NodeSql.SetSynchronousStandbysAsync(nodes.For(primary.SiteId), names, cancellation);
             Log.SynchronousChanged(logger, primary.SiteId, names, verdict.Reason);
         }
+
+        return verdict.Reason;
     }
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "Database supervisor: {Action}: {Reason}")]
-        public static partial void Verdict(ILogger logger, AutoFailoverAction action, string reason);
-
         [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "synchronous_standby_names on {Site} set to '{Names}': {Reason}")]
         public static partial void SynchronousChanged(ILogger logger, string site, string names, string reason);
 

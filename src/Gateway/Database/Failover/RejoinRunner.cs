@@ -15,7 +15,20 @@ public enum RejoinMethod
     BaseBackup,
 }
 
-public sealed record RejoinReport(string Site, string Primary, RejoinMethod Method, bool Succeeded, string Summary, IReadOnlyList<StepRecord> Steps);
+/// <summary>
+/// What a rejoin did, step by step. <see cref="WhatItHad"/> records, before the node was rebuilt, what it had that the
+/// primary lacks (an old primary's WAL past the fork), so that an automatic rejoin never discards data unrecorded.
+/// </summary>
+public sealed record RejoinReport(
+    string Site,
+    string Primary,
+    RejoinMethod Method,
+    bool Succeeded,
+    string Summary,
+    IReadOnlyList<StepRecord> Steps,
+    DateTimeOffset? StartedAt = null,
+    TimeSpan? Total = null,
+    string? WhatItHad = null);
 
 /// <summary>
 /// Brings the old primary back as a standby of the new one: stop it, rewind it to the new timeline (or copy it
@@ -34,24 +47,8 @@ public sealed class RejoinRunner(
     private static readonly TimeSpan StreamingTimeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan AutoFallbackAfter = TimeSpan.FromSeconds(20);
     private static readonly TimeSpan CheckpointTimeout = TimeSpan.FromSeconds(60);
-    private readonly SemaphoreSlim _oneAtATime = new(1, 1);
-
-    public async Task<RejoinReport> RejoinAsync(string site, RejoinMethod method, CancellationToken cancellation)
-    {
-        if (!await _oneAtATime.WaitAsync(TimeSpan.Zero, cancellation))
-        {
-            throw new SwitchInProgressException("a rejoin is already running");
-        }
-
-        try
-        {
-            return await RunAsync(site, method, cancellation);
-        }
-        finally
-        {
-            _oneAtATime.Release();
-        }
-    }
+    /// <summary>The caller holds the operation gate (one operation at a time) and records the report.</summary>
+    public Task<RejoinReport> RejoinAsync(string site, RejoinMethod method, CancellationToken cancellation) => RunAsync(site, method, cancellation);
 
     private async Task<RejoinReport> RunAsync(string site, RejoinMethod method, CancellationToken cancellation)
     {

@@ -117,7 +117,7 @@ public sealed class SwitchHooksTests(HookedTwoSiteSystem system, ITestOutputHelp
         try
         {
             Assert.True(status == HttpStatusCode.OK, report.Summary);
-            Assert.Equal(SwitchSteps.Hookable.SelectMany(step => new[] { (step, HookWhen.Before), (step, HookWhen.After) }).OrderBy(Position),
+            Assert.Equal(SwitchSteps.OfSiteSwitch.SelectMany(step => new[] { (step, HookWhen.Before), (step, HookWhen.After) }).OrderBy(Position),
                 report.Hooks.Select(h => (h.Step, h.When)).OrderBy(Position));
             Assert.Equal(report.Hooks.OrderBy(h => h.StartedAt).Select(h => (h.Step, h.When)), report.Hooks.Select(h => (h.Step, h.When)));
             var flipped = Assert.Single(report.Hooks, h => h.Result == HookRun.Failed);

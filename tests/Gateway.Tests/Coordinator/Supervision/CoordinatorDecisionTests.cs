@@ -1,24 +1,48 @@
 using Gateway.Configuration;
 using Gateway.Coordinator.Supervision;
+using Gateway.Coordinator.Switching;
+using Gateway.Database.Observation;
 
 namespace Gateway.Tests.Coordinator.Supervision;
 
-/// <summary>The coordinator's decision table: every branch, with the sentence it logs.</summary>
+/// <summary>The coordinator's decision table, the one place that chooses automatic moves: every branch, with the sentence it logs.</summary>
 public sealed class CoordinatorDecisionTests
 {
     private static readonly DateTimeOffset Now = new(2026, 11, 22, 12, 0, 0, TimeSpan.Zero);
-    private readonly CoordinatorOptions _policy = new() { FailoverAfter = TimeSpan.FromSeconds(3), RecoverAfter = TimeSpan.FromSeconds(10) };
+
+    private FailoverPolicy _policy = new(
+        AutoFailover: true, FailoverAfter: TimeSpan.FromSeconds(3), RecoverAfter: TimeSpan.FromSeconds(10), AutoPromotion: true,
+        DatabaseFailoverAfter: TimeSpan.FromSeconds(1), MaxLagOnFailover: 1024 * 1024, MaxBacklogFiles: 0, MaxBacklogBytes: 0, RejoinAfterFailover.Manual);
 
     private static SiteHealth Healthy(string site, double forSeconds) => new(site, true, Now.AddSeconds(-forSeconds), []);
 
     private static SiteHealth Down(string site, double forSeconds, params string[] problems) => new(site, false, Now.AddSeconds(-forSeconds), problems);
 
-    private CoordinatorVerdict Decide(SiteHealth a, SiteHealth b, string? databasePrimary = "A", bool switching = false) =>
-        CoordinatorDecision.Decide(new CoordinatorSnapshot("A", switching, databasePrimary, new Dictionary<string, SiteHealth> { ["A"] = a, ["B"] = b }), _policy, Now);
+    private static NodeObservation Primary(string site, ulong flush = 1000) =>
+        new(site, true, null, Now, null, false, 2, flush, null, null, false, false, "",
+            [new ReplicationPeer("standby", "127.0.0.1", "streaming", "async", flush, TimeSpan.FromMilliseconds(5))], flush, Now);
+
+    private static NodeObservation Standby(string site, ulong replayed = 1000) =>
+        new(site, true, null, Now, null, true, 2, null, replayed, replayed, false, false, "", [], null, Now);
+
+    private static NodeObservation Lost(string site, double forSeconds, ulong lastFlush = 1000) =>
+        new(site, false, "connection refused", Now, Now.AddSeconds(-forSeconds), false, 2, null, null, null, false, false, "", [], lastFlush, Now.AddSeconds(-forSeconds));
+
+    private static DatabaseSnapshot Nodes(params NodeObservation[] nodes) => new(nodes.ToDictionary(node => node.SiteId), Now);
+
+    private static readonly FilestoreFacts Replicating = new("A", InitialSyncDone: true, PendingFiles: 0, PendingBytes: 0, ChangeEventsComplete: true);
+
+    private CoordinatorVerdict Decide(
+        SiteHealth a, SiteHealth b, DatabaseSnapshot? database = null, string? primary = "A", bool switching = false, FilestoreFacts? files = null,
+        PauseStatus? pause = null, IReadOnlySet<string>? fenced = null, string? awaitingRejoin = null) =>
+        CoordinatorDecision.Decide(
+            new CoordinatorSnapshot("A", switching, primary, fenced ?? new HashSet<string>(), database ?? Nodes(Lost("A", 5), Standby("B")),
+                new Dictionary<string, SiteHealth> { ["A"] = a, ["B"] = b }, files ?? Replicating, pause, awaitingRejoin),
+            _policy, Now);
 
     [Fact]
     public void A_healthy_active_site_is_left_alone() =>
-        Assert.Equal(new CoordinatorVerdict(CoordinatorAction.None, null, "site A is healthy"), Decide(Healthy("A", 60), Healthy("B", 60)));
+        Assert.Equal(new CoordinatorVerdict(CoordinatorAction.None, null, "site A is healthy"), Decide(Healthy("A", 60), Healthy("B", 60), Nodes(Primary("A"), Standby("B"))));
 
     [Fact]
     public void An_active_site_down_for_less_than_failover_after_is_waited_for() =>
@@ -27,15 +51,24 @@ public sealed class CoordinatorDecisionTests
             Decide(Down("A", 1.5, "0 healthy instance(s), 1 needed"), Healthy("B", 60)));
 
     [Fact]
-    public void An_active_site_down_long_enough_with_a_trusted_peer_is_failed_over() =>
+    public void A_lost_database_is_failed_over_after_the_database_delay_not_the_site_one()
+    {
+        var verdict = Decide(Down("A", 1.2, SiteObservation.DatabaseUnreachable), Healthy("B", 60));
+        Assert.Equal((CoordinatorAction.FailOver, "B"), (verdict.Action, verdict.Target));
+    }
+
+    [Fact]
+    public void An_active_site_down_long_enough_with_a_trusted_peer_and_both_gates_passing_is_failed_over() =>
         Assert.Equal(
-            new CoordinatorVerdict(CoordinatorAction.FailOver, "B", "site A unhealthy for 3.5 s (database unreachable, SAN unreadable); site B healthy: failing over to B"),
-            Decide(Down("A", 3.5, "database unreachable", "SAN unreadable"), Healthy("B", 60)));
+            new CoordinatorVerdict(CoordinatorAction.FailOver, "B",
+                "site A unhealthy for 3.5 s (database unreachable, SAN unreadable); site B healthy; standby B is 0 bytes behind A, within maxLagOnFailover (1048576 bytes); " +
+                "0 file(s), 0 bytes not yet on SAN B, within MaxBacklogOnFailover: failing over to B"),
+            Decide(Down("A", 3.5, SiteObservation.DatabaseUnreachable, "SAN unreadable"), Healthy("B", 60)));
 
     [Fact]
     public void A_peer_healthy_for_less_than_recover_after_is_not_trusted_yet()
     {
-        var verdict = Decide(Down("A", 5, "database unreachable"), Healthy("B", 4));
+        var verdict = Decide(Down("A", 5, SiteObservation.DatabaseUnreachable), Healthy("B", 4));
         Assert.Equal(CoordinatorAction.Refuse, verdict.Action);
         Assert.EndsWith("but site B is healthy for only 4.0 s of the 10.0 s required: no automatic failover", verdict.Reason);
     }
@@ -43,7 +76,7 @@ public sealed class CoordinatorDecisionTests
     [Fact]
     public void Both_sites_down_is_a_double_failure_and_never_failed_over_automatically()
     {
-        var verdict = Decide(Down("A", 5, "database unreachable"), Down("B", 5, "SAN unreadable"));
+        var verdict = Decide(Down("A", 5, SiteObservation.DatabaseUnreachable), Down("B", 5, "SAN unreadable"));
         Assert.Equal(CoordinatorAction.Refuse, verdict.Action);
         Assert.Contains("but site B is unhealthy (SAN unreadable)", verdict.Reason);
     }
@@ -51,27 +84,104 @@ public sealed class CoordinatorDecisionTests
     [Fact]
     public void With_automatic_failover_off_a_down_site_raises_a_refusal_for_the_operator()
     {
-        _policy.AutoFailover = false;
-        var verdict = Decide(Down("A", 5, "database unreachable"), Healthy("B", 60));
+        _policy = _policy with { AutoFailover = false };
+        var verdict = Decide(Down("A", 5, SiteObservation.DatabaseUnreachable), Healthy("B", 60));
         Assert.Equal((CoordinatorAction.Refuse, "site A unhealthy for 5.0 s (database unreachable); automatic failover is off: an operator must fail over"), (verdict.Action, verdict.Reason));
     }
 
     [Fact]
-    public void After_an_automatic_database_failover_the_site_follows_the_database()
+    public void The_file_gate_refuses_a_failover_that_would_leave_deposits_behind_and_names_the_backlog()
     {
-        var verdict = Decide(Down("A", 1, "database unreachable"), Healthy("B", 60), databasePrimary: "B");
-        Assert.Equal((CoordinatorAction.FollowDatabase, "B"), (verdict.Action, verdict.Target));
+        var verdict = Decide(Down("A", 5, SiteObservation.DatabaseUnreachable), Healthy("B", 60), files: Replicating with { PendingFiles = 42, PendingBytes = 4200 });
+        Assert.Equal(CoordinatorAction.Refuse, verdict.Action);
+        Assert.Contains("42 file(s), 4200 bytes not yet on SAN B, above MaxBacklogOnFailover (0 files, 0 bytes)", verdict.Reason);
+
+        _policy = _policy with { MaxBacklogFiles = 50, MaxBacklogBytes = 1_000_000 };
+        Assert.Equal(CoordinatorAction.FailOver, Decide(Down("A", 5, SiteObservation.DatabaseUnreachable), Healthy("B", 60), files: Replicating with { PendingFiles = 42, PendingBytes = 4200 }).Action);
+    }
+
+    [Theory]
+    [InlineData(null, true, true, "is not a replica of SAN A (no replication A -> B runs)")]
+    [InlineData("A", false, true, "SAN B's initial sync from SAN A has not finished")]
+    [InlineData("B", true, true, "is not a replica of SAN A")]
+    [InlineData("A", true, false, "change events of SAN A were lost")]
+    public void A_target_san_that_is_not_known_complete_refuses_the_automatic_failover(string? replicatingFrom, bool initialSyncDone, bool eventsComplete, string reason)
+    {
+        var verdict = Decide(Down("A", 5, SiteObservation.DatabaseUnreachable), Healthy("B", 60), files: new FilestoreFacts(replicatingFrom, initialSyncDone, 0, 0, eventsComplete));
+        Assert.Equal(CoordinatorAction.Refuse, verdict.Action);
+        Assert.Contains(reason, verdict.Reason);
+    }
+
+    [Fact]
+    public void The_database_gate_refuses_a_standby_too_far_behind()
+    {
+        var verdict = Decide(Down("A", 5, SiteObservation.DatabaseUnreachable), Healthy("B", 60), Nodes(Lost("A", 5, lastFlush: 10_000_000), Standby("B", replayed: 1000)));
+        Assert.Equal(CoordinatorAction.Refuse, verdict.Action);
+        Assert.Contains("above maxLagOnFailover", verdict.Reason);
+    }
+
+    [Fact]
+    public void A_fenced_target_that_has_not_rejoined_is_never_promoted_automatically()
+    {
+        var verdict = Decide(Down("A", 5, SiteObservation.DatabaseUnreachable), Healthy("B", 60), fenced: new HashSet<string> { "B" });
+        Assert.Equal(CoordinatorAction.Refuse, verdict.Action);
+        Assert.Contains("the database of site B is fenced", verdict.Reason);
+    }
+
+    [Fact]
+    public void A_pause_turns_the_failover_into_a_recorded_refusal_and_says_what_it_would_have_done()
+    {
+        var pause = new PauseStatus("patching site A", "10.0.0.9", Now.AddMinutes(-10), Now.AddMinutes(50));
+        var verdict = Decide(Down("A", 5, SiteObservation.DatabaseUnreachable), Healthy("B", 60), pause: pause);
+        Assert.Equal((CoordinatorAction.Paused, "B"), (verdict.Action, verdict.Target));
+        Assert.StartsWith("automatic failover is paused (patching site A, by 10.0.0.9, until 2026-11-22 12:50:00Z); it would have done: site A unhealthy", verdict.Reason);
+
+        var overdue = Decide(Down("A", 5, SiteObservation.DatabaseUnreachable), Healthy("B", 60), pause: pause with { Until = Now.AddSeconds(-1) });
+        Assert.Contains("OVERDUE", overdue.Reason);
+    }
+
+    [Fact]
+    public void After_an_operators_database_promotion_the_site_follows_only_once_it_is_trusted()
+    {
+        var database = Nodes(Standby("A"), Primary("B"));
+        var follow = Decide(Healthy("A", 60), Healthy("B", 60), database, primary: "B");
+        Assert.Equal((CoordinatorAction.FollowDatabase, "B"), (follow.Action, follow.Target));
+
+        var early = Decide(Healthy("A", 60), Healthy("B", 2), database, primary: "B");
+        Assert.Equal(CoordinatorAction.Refuse, early.Action);
+        Assert.Contains("but site B is healthy for only 2.0 s of the 10.0 s required: the site does not follow yet", early.Reason);
+    }
+
+    [Fact]
+    public void A_lost_primary_on_the_site_that_is_not_active_is_promoted_back_on_the_active_site()
+    {
+        var verdict = Decide(Healthy("A", 60), Healthy("B", 60), Nodes(Standby("A"), Lost("B", 2)), primary: "B");
+        Assert.Equal((CoordinatorAction.PromoteDatabase, "A"), (verdict.Action, verdict.Target));
+
+        var soon = Decide(Healthy("A", 60), Healthy("B", 60), Nodes(Standby("A"), Lost("B", 0.5)), primary: "B");
+        Assert.Equal(CoordinatorAction.Wait, soon.Action);
+    }
+
+    [Fact]
+    public void The_old_primary_is_rejoined_by_itself_only_when_configured_and_reachable()
+    {
+        var database = Nodes(Primary("A"), Standby("B"));
+        Assert.Equal(CoordinatorAction.None, Decide(Healthy("A", 60), Healthy("B", 60), database, awaitingRejoin: "B").Action);
+
+        _policy = _policy with { RejoinAfterFailover = RejoinAfterFailover.Auto };
+        Assert.Equal((CoordinatorAction.Rejoin, "B"), Decide(Healthy("A", 60), Healthy("B", 60), database, awaitingRejoin: "B") is var v ? (v.Action, v.Target) : default);
+        Assert.Equal(CoordinatorAction.None, Decide(Healthy("A", 60), Healthy("B", 60), Nodes(Primary("A"), Lost("B", 30)), awaitingRejoin: "B").Action);
     }
 
     [Fact]
     public void Nothing_is_decided_while_a_switch_runs() =>
-        Assert.Equal(CoordinatorAction.None, Decide(Down("A", 60, "database unreachable"), Healthy("B", 60), switching: true).Action);
+        Assert.Equal(CoordinatorAction.None, Decide(Down("A", 60, SiteObservation.DatabaseUnreachable), Healthy("B", 60), switching: true).Action);
 
     [Fact]
     public void Health_keeps_its_clock_until_it_flips_so_flapping_never_accumulates()
     {
-        var up = new SiteObservation("A", 2, true, true);
-        var down = new SiteObservation("A", 0, true, true);
+        var up = new SiteObservation("A", 2, true, SanState.Readable);
+        var down = new SiteObservation("A", 0, true, SanState.Readable);
 
         var first = SiteHealth.Next(null, down, 1, Now);
         var still = SiteHealth.Next(first, down, 1, Now.AddSeconds(2));
@@ -83,4 +193,8 @@ public sealed class CoordinatorDecisionTests
         Assert.Equal(TimeSpan.Zero, downAgain.For(Now.AddSeconds(3)));
         Assert.Equal(["0 healthy instance(s), 1 needed"], downAgain.Problems);
     }
+
+    [Fact]
+    public void A_san_that_does_not_answer_makes_its_site_unhealthy_with_a_problem_that_says_so() =>
+        Assert.Equal(["SAN not answering (hung mount?)"], new SiteObservation("A", 2, true, SanState.Unresponsive).Problems(1));
 }

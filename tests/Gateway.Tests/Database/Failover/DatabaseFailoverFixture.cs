@@ -25,20 +25,26 @@ public sealed class DatabaseFailoverFixture : IAsyncDisposable
 
     public PostgresNode NodeOf(string site) => site == "A" ? Postgres.Primary : Postgres.Standby;
 
+    /// <summary>One service instance per site, so that the coordinator sees both sites healthy apart from their databases.</summary>
+    private readonly List<EchoBackend> _instances = [];
+
     public static async Task<DatabaseFailoverFixture> StartAsync(Action<Dictionary<string, string?>>? configure = null)
     {
         var postgres = new PostgresPair();
         await postgres.InitializeAsync();
-        var settings = new GatewaySettings(["http://127.0.0.1:1"], ["http://127.0.0.1:2"], postgres.Primary.Port, postgres.Standby.Port);
+        var (a1, b1) = (await EchoBackend.StartAsync("a1"), await EchoBackend.StartAsync("b1"));
+        var settings = new GatewaySettings([a1.Url], [b1.Url], postgres.Primary.Port, postgres.Standby.Port);
         settings.Values["Gateway:Sites:0:Database:DataDirectory"] = postgres.Primary.DataDirectory;
         settings.Values["Gateway:Sites:1:Database:DataDirectory"] = postgres.Standby.DataDirectory;
         settings.Values["Gateway:Database:BinDirectory"] = PostgresTools.BinDirectory;
-        // These tests drive the database alone; the whole-site coordinator must not follow its promotions.
-        settings.Values["Gateway:Coordinator:AutoFailover"] = "false";
+        // The coordinator is the one decider: a lost primary is a failover of its site, once the other has been healthy this long.
+        settings.Values["Gateway:Coordinator:RecoverAfter"] = "00:00:01";
         configure?.Invoke(settings.Values);
         var fixture = new DatabaseFailoverFixture(postgres, settings);
+        fixture._instances.AddRange([a1, b1]);
         fixture.Gateway = await RunningGateway.StartAsync(settings);
-        await fixture.WaitForStatusAsync(s => s.Database.Nodes.All(n => n.Reachable) && s.Database.Read.Action == "Forward", "both nodes observed");
+        await fixture.WaitForStatusAsync(
+            s => s.Database.Nodes.All(n => n.Reachable) && s.Database.Read.Action == "Forward" && s.Instances.All(i => i.Health == "Healthy"), "both nodes and instances observed");
         return fixture;
     }
 
@@ -104,6 +110,11 @@ public sealed class DatabaseFailoverFixture : IAsyncDisposable
     {
         await Gateway.DisposeAsync();
         await Postgres.DisposeAsync();
+        foreach (var instance in _instances)
+        {
+            await instance.DisposeAsync();
+        }
+
         Settings.Dispose();
     }
 }

@@ -1,0 +1,147 @@
+using Gateway.Configuration;
+using Gateway.Coordinator.Hooks;
+using Gateway.Coordinator.Operations;
+using Gateway.Coordinator.State;
+using Gateway.Database;
+using Gateway.Database.Failover;
+using Gateway.Database.Observation;
+using Gateway.Filestore;
+
+namespace Gateway.Coordinator.Switching;
+
+/// <summary>
+/// The database-only operations, as an operator or the coordinator asks for them: a promotion (the primary moves,
+/// the active site stays) and a rejoin (a node rebuilt as a standby, and the filestore replicated towards its site,
+/// so a rejoined site is a replica in both halves). Each takes the operation gate, runs the hooks configured on its
+/// step ("promote", "rejoin") with the same environment and failure policy as a site switch, and goes to the history.
+/// </summary>
+public sealed partial class DatabaseOperations(
+    DatabaseFailover failover,
+    RejoinRunner rejoin,
+    DatabaseObserver observer,
+    DatabaseRoutingTable routing,
+    FilestoreReplication filestore,
+    SwitchHooks hooks,
+    OperationGate operations,
+    OperationHistory history,
+    GatewayState state,
+    Alarms alarms,
+    SiteTopology topology,
+    TimeProvider time,
+    ILogger<DatabaseOperations> logger)
+{
+    /// <exception cref="OperationInProgressException">Another operation runs.</exception>
+    public async Task<PromotionReport> PromoteAsync(string to, bool force, string why, CancellationToken cancellation)
+    {
+        var journal = new StepJournal(time, logger, $"promotion of {to}");
+        using var scope = operations.Begin($"a promotion of {to}", journal);
+        var session = hooks.Begin(new SwitchDescription(SwitchKind.Promotion, topology.PeerOf(to).Id, to, () => state.Current.Epoch), journal);
+        await session.RunAsync(SwitchSteps.Promote, HookWhen.Before, databaseMoved: false, cancellation);
+        var report = await failover.PromoteAsync(to, force, why, cancellation);
+        await session.RunAsync(SwitchSteps.Promote, HookWhen.After, databaseMoved: true, cancellation, Result(report.Succeeded));
+        if (report.Succeeded && report.From != report.To)
+        {
+            if (report.Planned)
+            {
+                // The old primary was stopped cleanly: it follows the new one at once, as after a switchover.
+                await RejoinHoldingGateAsync(report.From, RejoinMethod.Auto, journal, cancellation);
+            }
+            else
+            {
+                state.Change(s => s with { AwaitingRejoin = report.From });
+            }
+        }
+
+        return report;
+    }
+
+    /// <exception cref="OperationInProgressException">Another operation runs.</exception>
+    public async Task<RejoinReport> RejoinAsync(string site, RejoinMethod method, CancellationToken cancellation)
+    {
+        var journal = new StepJournal(time, logger, $"rejoin of {site}");
+        using var scope = operations.Begin($"a rejoin of {site}", journal);
+        return await RejoinHoldingGateAsync(site, method, journal, cancellation, withinAnother: false);
+    }
+
+    /// <summary>The rejoin itself, for a caller that already holds the gate (a switchover, a failback, a planned promotion).</summary>
+    internal async Task<RejoinReport> RejoinHoldingGateAsync(string site, RejoinMethod method, StepJournal journal, CancellationToken cancellation, bool withinAnother = true)
+    {
+        var startedAt = time.GetUtcNow();
+        var primary = routing.Current.Primary;
+        var session = hooks.Begin(new SwitchDescription(SwitchKind.Rejoin, primary ?? topology.PeerOf(site).Id, site, () => state.Current.Epoch), journal, withinAnother);
+        if (await session.RunAsync(SwitchSteps.Rejoin, HookWhen.Before, databaseMoved: false, cancellation) is { } abort)
+        {
+            var refused = new RejoinReport(site, primary ?? "none", method, false, $"rejoin of {site} not started: a Before hook failed ({abort.Reason})", journal.Steps, startedAt, time.GetUtcNow() - startedAt);
+            history.Record(HistoryKinds.Rejoin, refused);
+            return refused;
+        }
+
+        var divergence = primary is null ? null : await DivergenceAsync(site, primary, cancellation);
+        var report = await rejoin.RejoinAsync(site, method, cancellation);
+        var files = report.Succeeded ? await ReplicateTowardsAsync(site, cancellation) : "";
+        report = report with
+        {
+            Summary = report.Summary + files,
+            WhatItHad = divergence,
+            Steps = [.. journal.Steps, .. report.Steps],
+            StartedAt = startedAt,
+            Total = time.GetUtcNow() - startedAt,
+        };
+        if (report.Succeeded)
+        {
+            alarms.Clear(SiteSwitch.RejoinFailedAlarm);
+            if (state.Current.AwaitingRejoin == site)
+            {
+                state.Change(s => s with { AwaitingRejoin = null });
+            }
+        }
+        else
+        {
+            alarms.Raise(SiteSwitch.RejoinFailedAlarm, $"site {site} could not rejoin as a standby: {report.Summary}");
+        }
+
+        await session.RunAsync(SwitchSteps.Rejoin, HookWhen.After, databaseMoved: true, cancellation, Result(report.Succeeded));
+        report = report with { Steps = [.. report.Steps, .. journal.Steps.Skip(report.Steps.Count)] };
+        history.Record(HistoryKinds.Rejoin, report);
+        Log.Rejoined(logger, site, report.Summary);
+        return report;
+    }
+
+    /// <summary>
+    /// What the node had that the primary lacks, before pg_rewind or a base backup discards it: WAL it wrote past the
+    /// point where the primary's timeline began (what an unplanned failover lost, now measured), when it can be read.
+    /// </summary>
+    private async Task<string?> DivergenceAsync(string site, string primary, CancellationToken cancellation)
+    {
+        var snapshot = await observer.ObserveNowAsync(cancellation);
+        if (snapshot.Node(site) is not { IsPrimary: true, FlushLsn: { } itsEnd } node || snapshot.Node(primary) is not { Timeline: { } timeline })
+        {
+            return null;
+        }
+
+        var fork = failover.History.LastOrDefault(p => p.To == primary && p.From == site && p.Succeeded);
+        var received = fork?.UnreplicatedBytes;
+        return $"site {site} was a primary on timeline {node.Timeline} with WAL up to {itsEnd:X} while {primary} writes timeline {timeline}; " +
+            (received is { } bytes ? $"the promotion of {primary} reported {bytes} WAL bytes of {site} not replicated, which this rejoin discards" : "how much of it the new primary lacks was not measured");
+    }
+
+    /// <summary>A rejoined site is a replica in both halves: its SAN receives the filestore from the SAN the links point at.</summary>
+    private async Task<string> ReplicateTowardsAsync(string site, CancellationToken cancellation)
+    {
+        if (filestore.LinkSite is not { } source || source == site)
+        {
+            return "";
+        }
+
+        await filestore.ReplicateFromAsync(source, cancellation);
+        return $"; file replication {source} -> {site} runs";
+    }
+
+    private static Dictionary<string, string> Result(bool succeeded) => new() { ["GATEWAY_SWITCH_RESULT"] = succeeded ? "succeeded" : "failed" };
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "Rejoin of {Site}: {Summary}")]
+        public static partial void Rejoined(ILogger logger, string site, string summary);
+    }
+}
