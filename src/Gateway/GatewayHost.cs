@@ -171,7 +171,7 @@ public sealed class GatewayHost : IAsyncDisposable
         });
         services.AddSingleton<ILoadBalancingPolicy, LeastLoadedPolicy>();
         services.AddSingleton<IPassiveHealthCheckPolicy, ConsecutiveFailuresPassivePolicy>();
-        services.AddGatewayObservability();
+        services.AddGatewayObservability(options.Observability);
         services.AddSingleton<ReloadingCertificate>();
         services.AddSingleton<IForwarderHttpClientFactory, ForwarderClientFactory>();
         services.AddReverseProxy()

@@ -3,7 +3,7 @@ namespace Gateway.Observability;
 public static class ObservabilityServices
 {
     /// <summary>The public host owns the collector, every component's metrics and the trace exporter.</summary>
-    public static IServiceCollection AddGatewayObservability(this IServiceCollection services)
+    public static IServiceCollection AddGatewayObservability(this IServiceCollection services, Configuration.ObservabilityOptions observability)
     {
         services.AddMetrics();
         services.AddSingleton<MetricsCollector>();
@@ -12,7 +12,7 @@ public static class ObservabilityServices
         services.AddSingleton<ProcessGauges>();
         services.AddSingleton<PgEndpointMetrics>();
         services.AddSingleton<AdminApiMetrics>();
-        services.AddHostedService<TraceExport>();
+        TraceExport.AddTo(services, observability);
         return services;
     }
 
