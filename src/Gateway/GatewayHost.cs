@@ -163,6 +163,7 @@ public sealed class GatewayHost : IAsyncDisposable
         services.AddSingleton<SiteSwitch>();
         services.AddSingleton<FailbackPreparation>();
         services.AddHostedService<SiteCoordinator>();
+        services.AddHostedService<ReplicationWatch>();
         services.AddHostFiltering(filter =>
         {
             filter.AllowedHosts = options.Routing.AllowedHosts is [] ? ["*"] : options.Routing.AllowedHosts;
@@ -181,7 +182,7 @@ public sealed class GatewayHost : IAsyncDisposable
             configuration,
             provider.GetRequiredService<InMemoryConfigProvider>(),
             provider.GetRequiredService<SiteTopology>(),
-            provider.GetRequiredService<MetricsCollector>(),
+            provider.GetRequiredService<GatewayMetrics>(),
             provider.GetRequiredService<ILogger<ConfigurationReloader>>()));
         services.AddHostedService(provider => provider.GetRequiredService<ConfigurationReloader>());
 
