@@ -5,6 +5,8 @@ namespace Gateway.Observability;
 /// <summary>Admin API calls by endpoint and result, counted by an endpoint filter on the authenticated routes.</summary>
 public sealed class AdminApiMetrics
 {
+    private static readonly string[] CallResults = ["ok", "unauthorized", "rejected", "failed"];
+
     private readonly Counter _requests;
     private readonly Counter.Child _wrongToken;
     private readonly Counter.Child _lockedOut;
@@ -27,6 +29,18 @@ public sealed class AdminApiMetrics
         // Every series from the start, so an alert on them sees 0 rather than nothing.
         _wrongToken = authRefusals.WithLabels("wrong_token");
         _lockedOut = authRefusals.WithLabels("locked_out");
+    }
+
+    /// <summary>Every endpoint's calls from 0 for each result, so an alert on failed or refused admin calls sees the first one.</summary>
+    public void StartAtZero(IEnumerable<string> endpoints)
+    {
+        foreach (var endpoint in endpoints)
+        {
+            foreach (var result in CallResults)
+            {
+                _requests.WithLabels(endpoint, result);
+            }
+        }
     }
 
     public void AuthRefused(bool lockedOut) => (lockedOut ? _lockedOut : _wrongToken).Inc();

@@ -12,5 +12,13 @@ public static class MetricsEndpoint
 {
     public const string Path = "/metrics";
 
-    public static void Map(WebApplication app) => app.MapMetrics(Path, app.Services.GetRequiredService<GatewayMetrics>().Registry);
+    /// <summary>Maps <c>/metrics</c>; after the admin API's routes, whose call counters it starts at 0.</summary>
+    public static void Map(WebApplication app)
+    {
+        app.MapMetrics(Path, app.Services.GetRequiredService<GatewayMetrics>().Registry);
+        var adminRoutes = ((IEndpointRouteBuilder)app).DataSources.SelectMany(source => source.Endpoints).OfType<RouteEndpoint>()
+            .Select(endpoint => endpoint.RoutePattern.RawText)
+            .Where(pattern => pattern?.StartsWith("/admin/", StringComparison.Ordinal) == true);
+        app.Services.GetRequiredService<AdminApiMetrics>().StartAtZero(adminRoutes!);
+    }
 }

@@ -158,7 +158,9 @@ public sealed class MetricsEndpointTests : EchoSitesTest
 
         const string ok = "gateway_admin_requests_total{endpoint=\"/admin/status\",result=\"ok\"}";
         Assert.Equal(before.Value(ok) + 1, after.Value(ok));
+        Assert.Equal(0, before.Value("gateway_admin_requests_total{endpoint=\"/admin/status\",result=\"unauthorized\"}"));
         Assert.Equal(1, after.Value("gateway_admin_requests_total{endpoint=\"/admin/status\",result=\"unauthorized\"}"));
+        Assert.Equal(0, after.Value("gateway_admin_requests_total{endpoint=\"/admin/switchover\",result=\"failed\"}"));
     }
 
     [Fact]
