@@ -119,7 +119,7 @@ public sealed partial class ReplicationWatch(
             }
         }
 
-        // The same alarms with the same texts: nothing new to log (the durations in the sentence move every second).
+        // The same alarms raised as in the last cycle: nothing new to log (the durations in the sentence move every second).
         if (_lastAlarms is null || !_lastAlarms.Select(a => a.Raise).SequenceEqual(verdict.Alarms.Select(a => a.Raise)))
         {
             Log.Verdict(logger, verdict.Sentence);
