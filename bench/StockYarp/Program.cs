@@ -1,6 +1,6 @@
 using Yarp.ReverseProxy.Configuration;
 
-// Stock YARP 2.1 as a user would start it: the default web builder, one catch-all route, one cluster with the two
+// Stock YARP 2.3 as a user would start it: the default web builder, one catch-all route, one cluster with the two
 // backends, the default load-balancing policy (PowerOfTwoChoices), no health checks, no transforms beyond YARP's
 // defaults, logging at Warning.
 //

@@ -16,16 +16,16 @@
 #   bench/proxy/paired.sh bench/out/proxy/<time> gateway_traced gateway_bare
 #   ROUNDS=15 bench/proxy/paired.sh bench/out/proxy/<time> gateway stockyarp
 #   bench/proxy/paired.sh bench/out/proxy/<time> gateway gateway.2    # A/A: the method's own spread and bias
-#   GATEWAY_BUILD_B=bench/out/build-base/gateway bench/proxy/paired.sh bench/out/proxy/<time> gateway gateway.2
-#                                         # this build against an earlier one (published there by run.sh, copied)
 #
 # Reuses the backends' config, the gateway configs (gateway, gateway_bare, gateway_traced) and the builds
 # (bench/out/build) of an earlier bench/proxy/run.sh run; the run must have had the targets named here.
 # Environment: ROUNDS=11 DURATION=10 (seconds per measured window) WARMUP=20 (seconds of paired load first, not
 # recorded) CONCURRENCY="16 1" (connections per proxy: 16 each is the 32 of run.sh shared by two)
 # ENV_A, ENV_B (runtime settings for one side only, e.g. ENV_A="DOTNET_gcServer=0": the same build with one knob
-# turned, against itself without it). GATEWAY_BUILD_B (default: the run's build) is the directory of the gateway
-# build that target B runs, for a build against another one.
+# turned, against itself without it). GATEWAY_BUILD_B=DIR runs side B's gateway from another build (a directory with
+# Gateway.dll and a gateway.source line, e.g. main's commit published with dotnet publish): a change against the
+# build it replaces, with the same configuration, e.g.
+#   GATEWAY_BUILD_B=bench/out/build-main bench/proxy/paired.sh bench/out/proxy/<time> gateway gateway.2
 set -euo pipefail
 
 RUN=${1:?usage: bench/proxy/paired.sh bench/out/proxy/<time> TARGET_A TARGET_B}
@@ -42,8 +42,7 @@ WARMUP=${WARMUP:-20}
 read -r -a CONCURRENCY <<<"${CONCURRENCY:-16 1}"
 CONFIG=$RUN/config
 BUILD=$REPO_ROOT/bench/out/build
-GATEWAY_BUILD_B_SET=${GATEWAY_BUILD_B:+1}
-GATEWAY_BUILD_B=$(realpath -m "${GATEWAY_BUILD_B:-$BUILD/gateway}")
+GATEWAY_BUILD_B=${GATEWAY_BUILD_B:+$(realpath -m "$GATEWAY_BUILD_B")}
 WRK_LUA=$REPO_ROOT/bench/proxy/report.lua
 CLK_TCK=$(getconf CLK_TCK)
 
@@ -61,7 +60,10 @@ for t in "$A" "$B"; do
     esac
 done
 [[ -f $CONFIG/backends-nginx.conf && -f $BUILD/gateway/Gateway.dll ]] || die "$RUN has no config/backends-nginx.conf, or $BUILD/gateway has no build"
-[[ -f $GATEWAY_BUILD_B/Gateway.dll ]] || die "GATEWAY_BUILD_B $GATEWAY_BUILD_B has no Gateway.dll"
+[[ -z $GATEWAY_BUILD_B || -f $GATEWAY_BUILD_B/Gateway.dll ]] || die "GATEWAY_BUILD_B=$GATEWAY_BUILD_B has no Gateway.dll"
+gateway_build() { # gateway_build TARGET: the directory its Gateway.dll comes from
+    [[ $1 == "$B" && -n $GATEWAY_BUILD_B ]] && echo "$GATEWAY_BUILD_B" || echo "$BUILD/gateway"
+}
 
 WORK=$(mktemp -d /tmp/bench-paired.XXXXXX)
 chmod 755 "$WORK" # nginx workers run as nobody
@@ -84,8 +86,7 @@ start_run_backends "$CONFIG" "$WORK"
 mapfile -t BACKEND_PORTS < <(grep -oE 'listen 127\.0\.0\.1:[0-9]+' "$WORK/nginx.conf" | grep -oE '[0-9]+$' | head -n 2)
 
 start_target() { # start_target NAME [NAME=VALUE ...]: the settings go to its runtime's environment
-    local t=$1 dir=$WORK/$1 port kind build=$BUILD/gateway
-    [[ $t != "$B" ]] || build=$GATEWAY_BUILD_B
+    local t=$1 dir=$WORK/$1 port kind
     kind=$(kind "$t")
     mkdir -p "$dir"
     if [[ $kind == stockyarp ]]; then
@@ -100,7 +101,7 @@ start_target() { # start_target NAME [NAME=VALUE ...]: the settings go to its ru
             move_listeners "$dir/config.json"
         fi
         port=$(grep -oE '"PublicUrl": "[^"]*' "$dir/config.json" | grep -oE '[0-9]+$')
-        env "${@:2}" dotnet "$build/Gateway.dll" --config "$dir/config.json" >"$dir/log" 2>&1 &
+        env "${@:2}" dotnet "$(gateway_build "$t")/Gateway.dll" --config "$dir/config.json" >"$dir/log" 2>&1 &
     fi
     PID[$t]=$!
     URL[$t]=http://127.0.0.1:$port/
@@ -171,8 +172,8 @@ paired_window() {
 start_target "$A" "${TARGET_ENV_A[@]}"
 start_target "$B" "${TARGET_ENV_B[@]}"
 echo "# paired runs: $A${ENV_A:+ ($ENV_A)} vs $B${ENV_B:+ ($ENV_B)}, $ROUNDS rounds of ${DURATION}s per concurrency; $(date -u +%FT%TZ); load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "# command: ${ENV_A:+ENV_A=\"$ENV_A\" }${ENV_B:+ENV_B=\"$ENV_B\" }${GATEWAY_BUILD_B_SET:+GATEWAY_BUILD_B=$GATEWAY_BUILD_B }ROUNDS=$ROUNDS DURATION=$DURATION WARMUP=$WARMUP CONCURRENCY=\"${CONCURRENCY[*]}\" bench/proxy/paired.sh $RUN $A $B"
-echo "# builds: $(cat "$BUILD/gateway.source" 2>/dev/null || echo "gateway build of unknown source")${GATEWAY_BUILD_B_SET:+; $B: $(cat "$GATEWAY_BUILD_B.source" 2>/dev/null || echo "$GATEWAY_BUILD_B")}"
+echo "# command: ${ENV_A:+ENV_A=\"$ENV_A\" }${ENV_B:+ENV_B=\"$ENV_B\" }${GATEWAY_BUILD_B:+GATEWAY_BUILD_B=$GATEWAY_BUILD_B }ROUNDS=$ROUNDS DURATION=$DURATION WARMUP=$WARMUP CONCURRENCY=\"${CONCURRENCY[*]}\" bench/proxy/paired.sh $RUN $A $B"
+echo "# builds: $(cat "$BUILD/gateway.source" 2>/dev/null || echo "gateway build of unknown source")${GATEWAY_BUILD_B:+; side B: $(cat "$GATEWAY_BUILD_B/gateway.source" 2>/dev/null || echo "$GATEWAY_BUILD_B")}"
 for conc in "${CONCURRENCY[@]}"; do
     ((WARMUP == 0)) || paired_window "$conc" "$WARMUP" "$A" >/dev/null
     echo

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# First proxy benchmark: the gateway against direct access, HAProxy, nginx and stock YARP 2.1, all in front of
+# First proxy benchmark: the gateway against direct access, HAProxy, nginx and stock YARP 2.3, all in front of
 # the same two nginx backends, everything on 127.0.0.1. See bench/README.md and bench/RESULTS.md.
 #
 #   bench/proxy/run.sh                          # 5 rounds x 10 s per target and concurrency (~14 min)

@@ -19,7 +19,7 @@ LABEL = {
     "direct": "direct (backend 1)",
     "haproxy": "HAProxy",
     "nginx": "nginx",
-    "stockyarp": "stock YARP 2.1",
+    "stockyarp": "stock YARP 2.3",
     "gateway": "gateway",
     "gateway_bare": "gateway, request telemetry off",
     "gateway_traced": "gateway, traces exported (OTLP, default sampling)",

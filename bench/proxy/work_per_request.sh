@@ -17,7 +17,7 @@ source "$REPO_ROOT/bench/proxy/lib.sh"
 read -r -a VARIANTS <<<"${VARIANTS:-gateway_bare gateway gateway_traced}"
 ROUNDS=${ROUNDS:-2}
 CONFIG=$RUN/config
-GATEWAY_DLL=$REPO_ROOT/bench/out/build/gateway/Gateway.dll
+GATEWAY_DLL=${GATEWAY_DLL:-$REPO_ROOT/bench/out/build/gateway/Gateway.dll} # another build: GATEWAY_DLL=bench/out/build-main/Gateway.dll
 [[ -f $CONFIG/backends-nginx.conf && -f $GATEWAY_DLL ]] || die "$RUN has no config/backends-nginx.conf, or bench/out/build/gateway has no build: run bench/proxy/run.sh first"
 
 WORK=$(mktemp -d /tmp/bench-work-per-request.XXXXXX)

@@ -175,6 +175,7 @@ public sealed class GatewayHost : IAsyncDisposable
             options.StateDirectory, provider.GetRequiredService<AdminApiMetrics>(), provider.GetRequiredService<ILogger<AuditLog>>()));
         services.AddSingleton<SiteCoordinator>();
         services.AddHostedService(provider => provider.GetRequiredService<SiteCoordinator>());
+        services.AddHostedService<ReplicationWatch>();
         services.AddHostFiltering(filter =>
         {
             filter.AllowedHosts = options.Routing.AllowedHosts is [] ? ["*"] : options.Routing.AllowedHosts;
@@ -183,7 +184,7 @@ public sealed class GatewayHost : IAsyncDisposable
         });
         services.AddSingleton<ILoadBalancingPolicy, LeastLoadedPolicy>();
         services.AddSingleton<IPassiveHealthCheckPolicy, ConsecutiveFailuresPassivePolicy>();
-        services.AddGatewayObservability();
+        services.AddGatewayObservability(options.Observability);
         services.AddSingleton<ReloadingCertificate>();
         services.AddSingleton<IForwarderHttpClientFactory, ForwarderClientFactory>();
         services.AddReverseProxy()
@@ -197,7 +198,7 @@ public sealed class GatewayHost : IAsyncDisposable
             configuration,
             provider.GetRequiredService<InMemoryConfigProvider>(),
             provider.GetRequiredService<SiteTopology>(),
-            provider.GetRequiredService<MetricsCollector>(),
+            provider.GetRequiredService<GatewayMetrics>(),
             provider.GetRequiredService<ILogger<ConfigurationReloader>>()));
         services.AddHostedService(provider => provider.GetRequiredService<ConfigurationReloader>());
 

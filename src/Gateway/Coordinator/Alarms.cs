@@ -6,7 +6,9 @@ public sealed record Alarm(string Key, string Message, DateTimeOffset RaisedAt);
 
 /// <summary>
 /// Conditions an operator must see until they are over (split brain, degraded synchronous replication, a refused
-/// failover...). Raised and cleared by the component that detects them; listed in the admin status and metrics.
+/// failover...). Raised and cleared by the component that detects them; listed in the admin status and as the
+/// <c>gateway_alarm</c> gauge. Every key must be in <see cref="AlarmCatalogue"/>; components name their keys in
+/// public constants ending in "Alarm" (or use the catalogue's), which a test checks against the catalogue.
 /// </summary>
 public sealed partial class Alarms(TimeProvider time, ILogger<Alarms> logger)
 {
@@ -14,8 +16,12 @@ public sealed partial class Alarms(TimeProvider time, ILogger<Alarms> logger)
 
     public IReadOnlyList<Alarm> Active => _active.Values.OrderBy(a => a.RaisedAt).ToList();
 
+    /// <summary>Whether the alarm is raised now.</summary>
+    public bool IsRaised(string key) => _active.ContainsKey(key);
+
     public void Raise(string key, string message)
     {
+        AlarmCatalogue.Get(key);
         var alarm = new Alarm(key, message, time.GetUtcNow());
         var changed = true;
         _active.AddOrUpdate(key, alarm, (_, existing) =>
@@ -31,6 +37,7 @@ public sealed partial class Alarms(TimeProvider time, ILogger<Alarms> logger)
 
     public void Clear(string key)
     {
+        AlarmCatalogue.Get(key);
         if (_active.TryRemove(key, out var alarm))
         {
             Log.Cleared(logger, key, alarm.Message);

@@ -1,7 +1,6 @@
-using System.Diagnostics;
-using System.Diagnostics.Metrics;
 using Gateway.Coordinator;
 using Gateway.Database;
+using Prometheus;
 
 namespace Gateway.Observability;
 
@@ -19,30 +18,28 @@ public sealed class PgEndpointMetrics
     private const string ResultOverLimit = "over_limit";
     private const string ResultMalformed = "malformed";
 
-    private readonly Counter<long> _connections;
-    private readonly UpDownCounter<long> _activeSessions;
-
     private static readonly DatabaseEndpointRole[] Roles = [DatabaseEndpointRole.Write, DatabaseEndpointRole.Read];
 
-    public PgEndpointMetrics(MetricsCollector collector, SiteTopology topology)
+    private readonly Counter _connections;
+    private readonly Gauge _activeSessions;
+
+    public PgEndpointMetrics(GatewayMetrics metrics, SiteTopology topology)
     {
-        var meter = collector.Meter;
-        _connections = meter.CreateCounter<long>(
-            "gateway.pg.connections",
-            "{connection}",
-            "Client connections to the PostgreSQL endpoints, by result: forwarded to a node, refused (no node may take them), unreachable (the node did not answer), over_limit (the endpoint was full) or malformed (no valid first message within the startup timeout).");
-        _activeSessions = meter.CreateUpDownCounter<long>(
-            "gateway.pg.active_sessions", "{session}", "Client sessions being forwarded to a database node now.");
+        _connections = metrics.Counter(
+            "gateway_pg_connections_total",
+            "Client connections to the PostgreSQL endpoints, by result: forwarded to a node, refused (no node may take them), unreachable (the node did not answer), over_limit (the endpoint was full) or malformed (no valid first message within the startup timeout).",
+            "role", "site", "result");
+        _activeSessions = metrics.Gauge("gateway_pg_active_sessions", "Client sessions being forwarded to a database node now.", "role", "site");
         foreach (var role in Roles)
         {
-            _connections.Add(0, Tags(role, None, ResultRefused));
-            _connections.Add(0, Tags(role, None, ResultOverLimit));
-            _connections.Add(0, Tags(role, None, ResultMalformed));
+            Connections(role, None, ResultRefused);
+            Connections(role, None, ResultOverLimit);
+            Connections(role, None, ResultMalformed);
             foreach (var site in topology.Sites)
             {
-                _connections.Add(0, Tags(role, site.Id, ResultForwarded));
-                _connections.Add(0, Tags(role, site.Id, ResultUnreachable));
-                _activeSessions.Add(0, SessionTags(role, site.Id));
+                Connections(role, site.Id, ResultForwarded);
+                Connections(role, site.Id, ResultUnreachable);
+                _activeSessions.WithLabels(RoleLabel(role), site.Id);
             }
         }
     }
@@ -50,32 +47,29 @@ public sealed class PgEndpointMetrics
     /// <summary>Counts a forwarded connection; disposing the result ends its session.</summary>
     public ActiveSession Forwarding(DatabaseEndpointRole role, string site)
     {
-        _connections.Add(1, Tags(role, site, ResultForwarded));
-        var session = SessionTags(role, site);
-        _activeSessions.Add(1, session);
-        return new ActiveSession(_activeSessions, session);
+        Connections(role, site, ResultForwarded).Inc();
+        var session = _activeSessions.WithLabels(RoleLabel(role), site);
+        session.Inc();
+        return new ActiveSession(session);
     }
 
     /// <summary>Refused before any node was chosen (no node may take it now): counted with site "none".</summary>
-    public void Refused(DatabaseEndpointRole role) => _connections.Add(1, Tags(role, None, ResultRefused));
+    public void Refused(DatabaseEndpointRole role) => Connections(role, None, ResultRefused).Inc();
 
     /// <summary>Refused because the endpoint already had its maximum of connections: counted with site "none".</summary>
-    public void OverLimit(DatabaseEndpointRole role) => _connections.Add(1, Tags(role, None, ResultOverLimit));
+    public void OverLimit(DatabaseEndpointRole role) => Connections(role, None, ResultOverLimit).Inc();
 
     /// <summary>Closed before forwarding: the client sent no valid first message within the startup timeout (site "none").</summary>
-    public void Malformed(DatabaseEndpointRole role) => _connections.Add(1, Tags(role, None, ResultMalformed));
+    public void Malformed(DatabaseEndpointRole role) => Connections(role, None, ResultMalformed).Inc();
 
-    public void Unreachable(DatabaseEndpointRole role, string site) => _connections.Add(1, Tags(role, site, ResultUnreachable));
+    public void Unreachable(DatabaseEndpointRole role, string site) => Connections(role, site, ResultUnreachable).Inc();
 
-    private static TagList Tags(DatabaseEndpointRole role, string site, string result) =>
-        new() { { "role", RoleLabel(role) }, { "site", site }, { "result", result } };
-
-    private static TagList SessionTags(DatabaseEndpointRole role, string site) => new() { { "role", RoleLabel(role) }, { "site", site } };
+    private Counter.Child Connections(DatabaseEndpointRole role, string site, string result) => _connections.WithLabels(RoleLabel(role), site, result);
 
     private static string RoleLabel(DatabaseEndpointRole role) => role == DatabaseEndpointRole.Write ? "write" : "read";
 
-    public readonly struct ActiveSession(UpDownCounter<long> activeSessions, TagList tags) : IDisposable
+    public readonly struct ActiveSession(Gauge.Child session) : IDisposable
     {
-        public void Dispose() => activeSessions.Add(-1, tags);
+        public void Dispose() => session.Dec();
     }
 }

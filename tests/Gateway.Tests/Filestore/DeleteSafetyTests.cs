@@ -1,5 +1,5 @@
 using Gateway.Filestore;
-using Gateway.Testing;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Gateway.Tests.Filestore;
 
@@ -100,7 +100,7 @@ public sealed class DeleteSafetyTests : IDisposable
     [Fact]
     public async Task Past_the_limit_deletes_are_held_until_released_and_a_restart_keeps_the_breaker_open()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero));
         var options = SanPair.Options(o => o.MaxDeletesPerMinute = 3);
         var marker = Path.Combine(_sans.Root, "state", "A-B.deletes-held");
         for (var i = 0; i < 10; i++)

@@ -1,6 +1,8 @@
+using System.Collections.Concurrent;
 using System.Runtime.Versioning;
 using Gateway.Filestore;
 using Gateway.Testing;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Gateway.Tests.Filestore;
 
@@ -137,7 +139,7 @@ public sealed class FilestoreReplicatorTests : IDisposable
     [Fact]
     public async Task The_periodic_reconcile_repairs_what_changed_on_the_target_and_checksums_find_what_size_and_time_cannot()
     {
-        var time = new ManualTimeProvider();
+        var time = new TimerRecordingClock();
         var options = SanPair.Options(o => (o.ReconcileInterval, o.ChecksumInterval) = (TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(10)));
         Write(_sans.A("deleted-on-b"), "1");
         Write(_sans.A("edited-on-b"), "2");
@@ -169,15 +171,29 @@ public sealed class FilestoreReplicatorTests : IDisposable
     }
 
     /// <summary>Moves the clock to the next scheduled reconcile and waits for it, and for what it queued.</summary>
-    private static async Task ReconcileAtAsync(FilestoreReplicator replicator, ManualTimeProvider time, TimeSpan interval, bool checksums)
+    private static async Task ReconcileAtAsync(FilestoreReplicator replicator, TimerRecordingClock time, TimeSpan interval, bool checksums)
     {
         var before = replicator.Status.LastReconcile;
         var due = time.GetUtcNow() + interval;
-        await Eventually.HoldsAsync(() => time.DueTimes.Contains(due), () => $"the reconcile loop never armed its timer for {due:O}: {replicator.Status}");
+        await Eventually.HoldsAsync(() => time.HasTimerDueAt(due), () => $"the reconcile loop never armed its timer for {due:O}: {replicator.Status}");
         time.Advance(interval);
         await Eventually.HoldsAsync(() => replicator.Status.LastReconcile != before, () => $"no reconcile ran: {replicator.Status}");
         await replicator.WaitUntilCaughtUpAsync(CancellationToken.None);
         Assert.Equal((ReconcileTrigger.Schedule, checksums, true), (replicator.Status.LastReconcile!.Trigger, replicator.Status.LastReconcile.ComparedChecksums, replicator.Status.LastReconcile.Succeeded));
+    }
+
+    /// <summary>A fake clock that remembers when the timers created on it fall due, so a test can wait until the one it means to fire is armed.</summary>
+    private sealed class TimerRecordingClock : FakeTimeProvider
+    {
+        private readonly ConcurrentQueue<DateTimeOffset> _dueTimes = new();
+
+        public bool HasTimerDueAt(DateTimeOffset due) => _dueTimes.Contains(due);
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            _dueTimes.Enqueue(GetUtcNow() + dueTime);
+            return base.CreateTimer(callback, state, dueTime, period);
+        }
     }
 
     [Fact]

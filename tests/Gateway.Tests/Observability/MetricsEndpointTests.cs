@@ -65,10 +65,10 @@ public sealed class MetricsEndpointTests : EchoSitesTest
 
         var scrape = await ScrapeAsync();
 
-        const string labels = "{instance=\"a1\",method=\"POST\",site=\"A\",status_class=\"2xx\"}";
+        const string labels = "{method=\"POST\",service_instance=\"a1\",site=\"A\",status_class=\"2xx\"}";
         Assert.Equal(3, scrape.Value("gateway_requests_total" + labels));
         Assert.Equal(3, scrape.Value("gateway_request_duration_seconds_count" + labels));
-        Assert.Equal(3, scrape.Value("gateway_request_duration_seconds_bucket{instance=\"a1\",method=\"POST\",site=\"A\",status_class=\"2xx\",le=\"+Inf\"}"));
+        Assert.Equal(3, scrape.Value("gateway_request_duration_seconds_bucket{method=\"POST\",service_instance=\"a1\",site=\"A\",status_class=\"2xx\",le=\"+Inf\"}"));
         Assert.InRange(scrape.Value("gateway_request_duration_seconds_sum" + labels), double.Epsilon, 30);
     }
 
@@ -101,7 +101,7 @@ public sealed class MetricsEndpointTests : EchoSitesTest
 
         var scrape = await ScrapeAsync();
         Assert.Equal(HttpStatusCode.BadGateway, write.StatusCode);
-        Assert.Equal(1, scrape.Value("gateway_requests_total{instance=\"a1\",method=\"POST\",site=\"A\",status_class=\"5xx\"}"));
+        Assert.Equal(1, scrape.Value("gateway_requests_total{method=\"POST\",service_instance=\"a1\",site=\"A\",status_class=\"5xx\"}"));
     }
 
     [Fact]
@@ -116,9 +116,9 @@ public sealed class MetricsEndpointTests : EchoSitesTest
 
         var scrape = await ScrapeAsync();
         Assert.Equal(HttpStatusCode.ServiceUnavailable, write.StatusCode);
-        Assert.Equal(1, scrape.Value("gateway_requests_total{instance=\"none\",method=\"POST\",site=\"none\",status_class=\"5xx\"}"));
-        Assert.Equal(0, scrape.Value("gateway_instance_healthy{instance=\"a1\",site=\"A\"}"));
-        Assert.Equal(1, scrape.Value("gateway_instance_healthy{instance=\"b1\",site=\"B\"}"));
+        Assert.Equal(1, scrape.Value("gateway_requests_total{method=\"POST\",service_instance=\"none\",site=\"none\",status_class=\"5xx\"}"));
+        Assert.Equal(0, scrape.Value("gateway_instance_healthy{service_instance=\"a1\",site=\"A\"}"));
+        Assert.Equal(1, scrape.Value("gateway_instance_healthy{service_instance=\"b1\",site=\"B\"}"));
     }
 
     [Fact]
@@ -130,7 +130,7 @@ public sealed class MetricsEndpointTests : EchoSitesTest
         using var response = await Gateway.Public.SendAsync(request);
 
         var scrape = await ScrapeAsync();
-        Assert.Equal(1, scrape.Value("gateway_requests_total{instance=\"a1\",method=\"OTHER\",site=\"A\",status_class=\"2xx\"}"));
+        Assert.Equal(1, scrape.Value("gateway_requests_total{method=\"OTHER\",service_instance=\"a1\",site=\"A\",status_class=\"2xx\"}"));
     }
 
     [Fact]
@@ -158,7 +158,9 @@ public sealed class MetricsEndpointTests : EchoSitesTest
 
         const string ok = "gateway_admin_requests_total{endpoint=\"/admin/status\",result=\"ok\"}";
         Assert.Equal(before.Value(ok) + 1, after.Value(ok));
+        Assert.Equal(0, before.Value("gateway_admin_requests_total{endpoint=\"/admin/status\",result=\"unauthorized\"}"));
         Assert.Equal(1, after.Value("gateway_admin_requests_total{endpoint=\"/admin/status\",result=\"unauthorized\"}"));
+        Assert.Equal(0, after.Value("gateway_admin_requests_total{endpoint=\"/admin/switchover\",result=\"failed\"}"));
     }
 
     [Fact]

@@ -21,6 +21,9 @@ public sealed class ObservedGateway : IAsyncLifetime
 
     public PrometheusServer Prometheus { get; private set; } = null!;
 
+    /// <summary>The admin listener's port: Prometheus' target, so its instance label is 127.0.0.1:this.</summary>
+    public int AdminPort => _settings.AdminPort;
+
     public async Task InitializeAsync()
     {
         PrometheusTools.RequireInstalled();

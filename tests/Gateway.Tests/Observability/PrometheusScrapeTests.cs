@@ -22,7 +22,7 @@ public sealed partial class PrometheusScrapeTests(ObservedGateway observed, ITes
     [
         "Requests per second by site", "5xx ratio by site", "Latency percentiles", "p99 latency by site", "Requests by status class",
         "Instance health", "In-flight requests by instance", "Active site", "Epoch", "Replication lag (bytes)", "Replication lag (seconds)", "Writable databases", "Failovers", "SAN replication backlog", "Oldest unreplicated file", "PostgreSQL endpoint connections",
-        "Admin API calls", "CPU", "Memory", "Garbage collections", "Thread pool",
+        "Admin API calls", "CPU", "Memory", "Garbage collections", "Thread pool", "Alarms", "Streaming standbys", "SAN replication running",
     ];
 
     private readonly GrafanaDashboard _dashboard = GrafanaDashboard.Load();
@@ -105,6 +105,32 @@ public sealed partial class PrometheusScrapeTests(ObservedGateway observed, ITes
 
         Assert.Equal("1", up.Single().GetProperty("value")[1].GetString());
         Assert.Empty(firing);
+    }
+
+    [Fact]
+    public async Task The_gateways_instance_label_arrives_under_its_own_name_beside_the_scrape_targets()
+    {
+        var healthy = await observed.Prometheus.ResultAsync("gateway_instance_healthy");
+
+        Assert.NotEmpty(healthy);
+        foreach (var series in healthy)
+        {
+            var labels = series.GetProperty("metric");
+            Assert.True(labels.TryGetProperty("service_instance", out _), $"no service_instance label: {labels}");
+            Assert.False(labels.TryGetProperty("exported_instance", out _), $"a label clashed with the target's: {labels}");
+            Assert.Equal($"127.0.0.1:{observed.AdminPort}", labels.GetProperty("instance").GetString());
+        }
+    }
+
+    [Fact]
+    public async Task Every_catalogued_alarm_is_a_series_prometheus_stores_at_zero_on_a_healthy_system()
+    {
+        var alarms = await observed.Prometheus.ResultAsync("gateway_alarm");
+
+        Assert.Equal(
+            Gateway.Coordinator.AlarmCatalogue.All.Select(alarm => alarm.Key).Order(),
+            alarms.Select(series => series.GetProperty("metric").GetProperty("alarm").GetString()!).Order());
+        Assert.All(alarms, series => Assert.Equal("0", series.GetProperty("value")[1].GetString()));
     }
 
     private static IEnumerable<string> AlertNamesInRuleFile() =>

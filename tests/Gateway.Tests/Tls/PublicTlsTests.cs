@@ -40,6 +40,14 @@ public sealed class PublicTlsTests : EchoSitesTest
         var scrape = await MetricsScrape.FetchAsync(gateway.Admin.BaseAddress!);
         Assert.Equal(1, scrape.Value("gateway_tls_certificate_reload_failures_total"));
         Assert.True(scrape.Value("gateway_tls_certificate_expiry_seconds") > DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+        Assert.Equal(1, scrape.Value("gateway_alarm{alarm=\"tls-certificate-reload-failed\"}"));
+        Assert.Contains("tls-certificate-reload-failed", await gateway.Admin.GetStringAsync("/admin/status"));
+
+        // The next good pair ends the alarm with the handshake that loads it.
+        WritePem("gateway-three");
+        Assert.Equal("CN=gateway-three", (await GetOverNewConnectionAsync("/renewed")).Subject);
+        var renewed = await MetricsScrape.FetchAsync(gateway.Admin.BaseAddress!);
+        Assert.Equal(0, renewed.Value("gateway_alarm{alarm=\"tls-certificate-reload-failed\"}"));
     }
 
     [Fact]

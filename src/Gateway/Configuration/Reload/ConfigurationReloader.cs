@@ -1,10 +1,9 @@
-using System.Diagnostics;
-using System.Diagnostics.Metrics;
 using System.Runtime.InteropServices;
 using Gateway.Coordinator;
 using Gateway.Observability;
 using Gateway.Routing;
 using Microsoft.Extensions.Primitives;
+using Prometheus;
 using Yarp.ReverseProxy.Configuration;
 
 namespace Gateway.Configuration.Reload;
@@ -22,27 +21,27 @@ public sealed partial class ConfigurationReloader : IHostedService, IDisposable
     private readonly InMemoryConfigProvider _proxyConfig;
     private readonly SiteTopology _topology;
     private readonly ILogger<ConfigurationReloader> _logger;
-    private readonly Counter<long> _reloads;
+    private readonly Counter _reloads;
     private readonly Lock _gate = new();
     private IReadOnlyDictionary<string, string> _running;
     private IDisposable? _fileChanges;
     private PosixSignalRegistration? _hangup;
 
     public ConfigurationReloader(
-        IConfiguration configuration, InMemoryConfigProvider proxyConfig, SiteTopology topology, MetricsCollector metrics, ILogger<ConfigurationReloader> logger)
+        IConfiguration configuration, InMemoryConfigProvider proxyConfig, SiteTopology topology, GatewayMetrics metrics, ILogger<ConfigurationReloader> logger)
     {
         _configuration = configuration;
         _proxyConfig = proxyConfig;
         _topology = topology;
         _logger = logger;
         _running = ReloadDecision.Flatten(configuration);
-        _reloads = metrics.Meter.CreateCounter<long>(
-            "gateway.config.reloads",
-            "{reload}",
-            "Configuration reloads by result: applied (instance lists changed) or refused (an invalid file, or a change only a restart applies; the running configuration stays).");
+        _reloads = metrics.Counter(
+            "gateway_config_reloads_total",
+            "Configuration reloads by result: applied (instance lists changed) or refused (an invalid file, or a change only a restart applies; the running configuration stays).",
+            "result");
         // Both series from the start, so an alert on refusals sees 0 rather than nothing.
-        _reloads.Add(0, Result(ReloadOutcome.Applied));
-        _reloads.Add(0, Result(ReloadOutcome.Refused));
+        _reloads.WithLabels(Result(ReloadOutcome.Applied));
+        _reloads.WithLabels(Result(ReloadOutcome.Refused));
     }
 
     public Task StartAsync(CancellationToken cancellationToken)
@@ -134,8 +133,8 @@ public sealed partial class ConfigurationReloader : IHostedService, IDisposable
                 return;
         }
 
-        _reloads.Add(1, Result(verdict.Outcome));
+        _reloads.WithLabels(Result(verdict.Outcome)).Inc();
     }
 
-    private static TagList Result(ReloadOutcome outcome) => new() { { "result", outcome == ReloadOutcome.Applied ? "applied" : "refused" } };
+    private static string Result(ReloadOutcome outcome) => outcome == ReloadOutcome.Applied ? "applied" : "refused";
 }

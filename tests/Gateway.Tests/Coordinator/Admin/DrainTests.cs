@@ -196,7 +196,7 @@ public sealed class DrainTests : IAsyncLifetime
 
         Assert.Equal(
             [1, 0, 1, 1],
-            new[] { ("A", "a1"), ("A", "a2"), ("B", "b1"), ("B", "b2") }.Select(i => scrape.Value($"gateway_instance_drained{{instance=\"{i.Item2}\",site=\"{i.Item1}\"}}")));
+            new[] { ("A", "a1"), ("A", "a2"), ("B", "b1"), ("B", "b2") }.Select(i => scrape.Value($"gateway_instance_drained{{service_instance=\"{i.Item2}\",site=\"{i.Item1}\"}}")));
         await PrometheusTools.CheckMetricsAsync(scrape.Text);
     }
 }

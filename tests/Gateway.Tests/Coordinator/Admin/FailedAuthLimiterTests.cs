@@ -1,11 +1,11 @@
 using Gateway.Coordinator.Admin;
-using Gateway.Testing;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Gateway.Tests.Coordinator.Admin;
 
 public sealed class FailedAuthLimiterTests
 {
-    private readonly ManualTimeProvider _time = new();
+    private readonly FakeTimeProvider _time = new();
     private readonly FailedAuthLimiter _limiter;
 
     public FailedAuthLimiterTests() => _limiter = new FailedAuthLimiter(maxFailures: 3, window: TimeSpan.FromMinutes(1), _time);

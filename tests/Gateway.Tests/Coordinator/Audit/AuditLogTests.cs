@@ -1,28 +1,20 @@
 using Gateway.Coordinator.Audit;
 using Gateway.Observability;
-using Microsoft.Extensions.DependencyInjection;
+using Gateway.Tests.Observability;
 using Microsoft.Extensions.Logging.Abstractions;
-using System.Diagnostics.Metrics;
 
 namespace Gateway.Tests.Coordinator.Audit;
 
 public sealed class AuditLogTests : IDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("audit-log-").FullName;
-    private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-    private readonly MetricsCollector _collector;
+    private readonly GatewayMetrics _registry = new(NullLogger<GatewayMetrics>.Instance);
     private readonly AdminApiMetrics _metrics;
 
-    public AuditLogTests()
-    {
-        _collector = new MetricsCollector(_services.GetRequiredService<IMeterFactory>(), NullLogger<MetricsCollector>.Instance);
-        _metrics = new AdminApiMetrics(_collector);
-    }
+    public AuditLogTests() => _metrics = new AdminApiMetrics(_registry);
 
     public void Dispose()
     {
-        _collector.Dispose();
-        _services.Dispose();
         Directory.Delete(_directory, recursive: true);
     }
 
@@ -33,9 +25,7 @@ public sealed class AuditLogTests : IDisposable
     private static AuditEntry Entry(int n, int status = 200) =>
         new(new DateTimeOffset(2025, 1, 1, 0, 0, n, TimeSpan.Zero), "127.0.0.1", "POST", "/admin/drain", $"{{\"instance\":\"a{n}\"}}", false, status, $"call {n}");
 
-    private double Failures() => PrometheusTextWriter.Write(_collector.Collect()).Split('\n')
-        .Where(line => line.StartsWith("gateway_admin_audit_failures_total ", StringComparison.Ordinal))
-        .Select(line => double.Parse(line.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture)).Single();
+    private async Task<double> FailuresAsync() => MetricsScrape.Parse(await _registry.ScrapeAsync()).Value("gateway_admin_audit_failures_total");
 
     [Fact]
     public void Each_entry_is_one_json_line_and_the_last_ones_read_back_oldest_first()
@@ -64,7 +54,7 @@ public sealed class AuditLogTests : IDisposable
     }
 
     [Fact]
-    public void A_failed_append_is_counted_keeps_the_log_broken_and_is_written_once_the_file_can_be_written_again()
+    public async Task A_failed_append_is_counted_keeps_the_log_broken_and_is_written_once_the_file_can_be_written_again()
     {
         var log = Open();
         log.Append(Entry(1));
@@ -74,7 +64,7 @@ public sealed class AuditLogTests : IDisposable
         Assert.False(log.Append(Entry(2)));
         Assert.False(log.EnsureWritable(out var error));
         Assert.NotNull(error);
-        Assert.Equal(1, Failures());
+        Assert.Equal(1, await FailuresAsync());
 
         Directory.Delete(LogPath);
         Assert.True(log.EnsureWritable(out _));
