@@ -11,7 +11,7 @@ namespace Gateway.Tests.EndToEnd;
 /// standby (site B), SAN A and SAN B directories with the filestore symlink on SAN A, the gateway, and four real
 /// broker processes (a1, a2, b1, b2) that reach the database only through the gateway's write endpoint.
 /// </summary>
-public class TwoSiteSystem : IAsyncLifetime
+public class TwoSiteSystem : IAsyncLifetime, IAsyncDisposable
 {
     private PostgresPair _postgres = null!;
 
@@ -120,6 +120,48 @@ public class TwoSiteSystem : IAsyncLifetime
         await Task.WhenAll(Instances.Values.Where(i => !i.IsRunning).Select(i => i.StartAsync()));
         await Gateway.WaitForAllHealthyAsync(TimeSpan.FromSeconds(15));
     }
+
+    /// <summary>Stops the gateway and starts it again on the same configuration and state directory, as an operator's restart would.</summary>
+    public async Task RestartGatewayAsync()
+    {
+        await Gateway.DisposeAsync();
+        Gateway = await RunningGateway.StartAsync(Settings);
+    }
+
+    /// <summary>
+    /// What deploy/demo.sh up does after a site failure: restart the brokers that are down, and start a database node
+    /// only if it cannot come up as a second primary (it is the designated primary, or a standby); an old primary
+    /// stays down until it is rejoined.
+    /// </summary>
+    public async Task<string> UpAsync(string? designatedPrimary)
+    {
+        var said = new List<string>();
+        foreach (var site in new[] { "A", "B" })
+        {
+            var node = DatabaseOf(site);
+            if (node.IsRunning)
+            {
+                continue;
+            }
+
+            if (site == designatedPrimary || File.Exists(Path.Combine(node.DataDirectory, "standby.signal")))
+            {
+                await node.StartAsync();
+                said.Add($"started {site}'s node");
+            }
+            else
+            {
+                said.Add($"left {site}'s node stopped (the primary is {designatedPrimary}; rejoin it)");
+            }
+        }
+
+        var down = Instances.Values.Where(i => !i.IsRunning).Select(i => i.InstanceId).ToList();
+        await Task.WhenAll(Instances.Values.Where(i => !i.IsRunning).Select(i => i.StartAsync()));
+        said.Add(down.Count == 0 ? "every broker runs" : $"restarted brokers {string.Join(", ", down)}");
+        return string.Join("; ", said);
+    }
+
+    ValueTask IAsyncDisposable.DisposeAsync() => new(DisposeAsync());
 
     public async Task DisposeAsync()
     {

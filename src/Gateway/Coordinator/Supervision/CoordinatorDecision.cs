@@ -128,9 +128,11 @@ public static class CoordinatorDecision
             return new(CoordinatorAction.Refuse, peer, $"{situation}; automatic failover is off: an operator must fail over");
         }
 
-        if (!peerHealth.Healthy || peerHealth.For(now) < policy.RecoverAfter)
+        // A lost primary fails every instance's own health check, the other site's too: there, only its node and SAN count.
+        var databaseLost = activeHealth.Problems.Contains(SiteObservation.DatabaseUnreachable);
+        if (!Trusted(peerHealth, databaseLost, policy, now))
         {
-            return new(CoordinatorAction.Refuse, peer, $"{situation}, but site {peer} is {Trust(peerHealth, policy, now)}: no automatic failover");
+            return new(CoordinatorAction.Refuse, peer, $"{situation}, but site {peer} is {Trust(peerHealth, databaseLost, policy, now)}: no automatic failover");
         }
 
         var gate = Gate(snapshot, policy, active, peer);
@@ -222,9 +224,9 @@ public static class CoordinatorDecision
         }
 
         var target = snapshot.Sites[primary];
-        if (!target.Healthy || target.For(now) < policy.RecoverAfter)
+        if (!Trusted(target, databaseLost: false, policy, now))
         {
-            return new(CoordinatorAction.Refuse, primary, $"the database primary is on site {primary} while site {active} is active, but site {primary} is {Trust(target, policy, now)}: the site does not follow yet");
+            return new(CoordinatorAction.Refuse, primary, $"the database primary is on site {primary} while site {active} is active, but site {primary} is {Trust(target, false, policy, now)}: the site does not follow yet");
         }
 
         return Unless(snapshot.Pause, now,
@@ -243,8 +245,17 @@ public static class CoordinatorDecision
         : new(CoordinatorAction.Paused, move.Target,
             $"automatic failover is paused ({pause.Reason}, by {pause.By}, until {pause.Until:u}{(now > pause.Until ? ", OVERDUE" : "")}); it would have done: {move.Reason}");
 
-    private static string Trust(SiteHealth health, FailoverPolicy policy, DateTimeOffset now) =>
-        health.Healthy ? $"healthy for only {Seconds(health.For(now))} of the {Seconds(policy.RecoverAfter)} required" : $"unhealthy ({string.Join(", ", health.Problems)})";
+    private static bool Trusted(SiteHealth health, bool databaseLost, FailoverPolicy policy, DateTimeOffset now) => databaseLost
+        ? health.InfrastructureHealthy && health.InfrastructureFor(now) >= policy.RecoverAfter
+        : health.Healthy && health.For(now) >= policy.RecoverAfter;
+
+    private static string Trust(SiteHealth health, bool databaseLost, FailoverPolicy policy, DateTimeOffset now) => (databaseLost, health) switch
+    {
+        (true, { InfrastructureHealthy: true }) => $"healthy (database node and SAN) for only {Seconds(health.InfrastructureFor(now))} of the {Seconds(policy.RecoverAfter)} required",
+        (true, _) => $"unhealthy ({string.Join(", ", health.Problems.Where(p => !p.Contains("instance", StringComparison.Ordinal)))})",
+        (false, { Healthy: true }) => $"healthy for only {Seconds(health.For(now))} of the {Seconds(policy.RecoverAfter)} required",
+        _ => $"unhealthy ({string.Join(", ", health.Problems)})",
+    };
 
     private static string Seconds(TimeSpan span) => $"{span.TotalSeconds:0.0} s";
 }

@@ -7,6 +7,9 @@ public sealed record SiteObservation(string SiteId, int HealthyInstances, bool D
 {
     public const string DatabaseUnreachable = "database unreachable";
 
+    /// <summary>Its database node and its SAN answer: what a site needs to take over when the primary is lost (its instances then fail their own health checks, which need the primary).</summary>
+    public bool InfrastructureHealthy => DatabaseReachable && San == SanState.Readable;
+
     public IReadOnlyList<string> Problems(int minHealthyInstances) =>
     [
         .. HealthyInstances < minHealthyInstances ? [$"{HealthyInstances} healthy instance(s), {minHealthyInstances} needed"] : Array.Empty<string>(),
@@ -20,17 +23,24 @@ public sealed record SiteObservation(string SiteId, int HealthyInstances, bool D
     ];
 }
 
-/// <summary>A site's health with flap damping: since when it has been continuously healthy or continuously unhealthy.</summary>
-public sealed record SiteHealth(string SiteId, bool Healthy, DateTimeOffset Since, IReadOnlyList<string> Problems)
+/// <summary>
+/// A site's health with flap damping: since when it has been continuously healthy or continuously unhealthy, as a
+/// whole and as infrastructure (its database node and SAN, whatever its instances say).
+/// </summary>
+public sealed record SiteHealth(string SiteId, bool Healthy, DateTimeOffset Since, IReadOnlyList<string> Problems, bool InfrastructureHealthy = true, DateTimeOffset? InfrastructureSince = null)
 {
-    /// <summary>The next state after one more observation: the clock restarts only when health flips.</summary>
+    /// <summary>The next state after one more observation: each clock restarts only when its health flips.</summary>
     public static SiteHealth Next(SiteHealth? previous, SiteObservation observation, int minHealthyInstances, DateTimeOffset now)
     {
         var problems = observation.Problems(minHealthyInstances);
         var healthy = problems.Count == 0;
         var since = previous is not null && previous.Healthy == healthy ? previous.Since : now;
-        return new SiteHealth(observation.SiteId, healthy, since, problems);
+        var infrastructure = observation.InfrastructureHealthy;
+        var infrastructureSince = previous is not null && previous.InfrastructureHealthy == infrastructure ? previous.InfrastructureSince ?? previous.Since : now;
+        return new SiteHealth(observation.SiteId, healthy, since, problems, infrastructure, infrastructureSince);
     }
 
     public TimeSpan For(DateTimeOffset now) => now - Since;
+
+    public TimeSpan InfrastructureFor(DateTimeOffset now) => now - (InfrastructureSince ?? Since);
 }

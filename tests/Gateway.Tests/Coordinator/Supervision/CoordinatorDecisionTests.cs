@@ -16,7 +16,8 @@ public sealed class CoordinatorDecisionTests
 
     private static SiteHealth Healthy(string site, double forSeconds) => new(site, true, Now.AddSeconds(-forSeconds), []);
 
-    private static SiteHealth Down(string site, double forSeconds, params string[] problems) => new(site, false, Now.AddSeconds(-forSeconds), problems);
+    private static SiteHealth Down(string site, double forSeconds, params string[] problems) =>
+        new(site, false, Now.AddSeconds(-forSeconds), problems, !problems.Any(p => p.Contains("database") || p.Contains("SAN")), Now.AddSeconds(-forSeconds));
 
     private static NodeObservation Primary(string site, ulong flush = 1000) =>
         new(site, true, null, Now, null, false, 2, flush, null, null, false, false, "",
@@ -70,7 +71,10 @@ public sealed class CoordinatorDecisionTests
     {
         var verdict = Decide(Down("A", 5, SiteObservation.DatabaseUnreachable), Healthy("B", 4));
         Assert.Equal(CoordinatorAction.Refuse, verdict.Action);
-        Assert.EndsWith("but site B is healthy for only 4.0 s of the 10.0 s required: no automatic failover", verdict.Reason);
+        Assert.EndsWith("but site B is healthy (database node and SAN) for only 4.0 s of the 10.0 s required: no automatic failover", verdict.Reason);
+
+        var instances = Decide(Down("A", 5, "0 healthy instance(s), 1 needed"), Healthy("B", 4));
+        Assert.EndsWith("but site B is healthy for only 4.0 s of the 10.0 s required: no automatic failover", instances.Reason);
     }
 
     [Fact]
@@ -79,6 +83,23 @@ public sealed class CoordinatorDecisionTests
         var verdict = Decide(Down("A", 5, SiteObservation.DatabaseUnreachable), Down("B", 5, "SAN unreadable"));
         Assert.Equal(CoordinatorAction.Refuse, verdict.Action);
         Assert.Contains("but site B is unhealthy (SAN unreadable)", verdict.Reason);
+    }
+
+    [Fact]
+    public void A_lost_primary_fails_the_other_sites_instances_too_which_does_not_stop_the_failover_its_node_and_san_decide()
+    {
+        // B's instances answer 503 to their health checks because they cannot write to the lost primary either.
+        var peer = new SiteHealth("B", false, Now.AddSeconds(-2), ["0 healthy instance(s), 1 needed"], InfrastructureHealthy: true, InfrastructureSince: Now.AddSeconds(-60));
+        var verdict = Decide(Down("A", 2, "0 healthy instance(s), 1 needed", SiteObservation.DatabaseUnreachable), peer);
+        Assert.Equal((CoordinatorAction.FailOver, "B"), (verdict.Action, verdict.Target));
+
+        var peerWithoutNode = peer with { InfrastructureHealthy = false, Problems = ["0 healthy instance(s), 1 needed", SiteObservation.DatabaseUnreachable] };
+        var refused = Decide(Down("A", 2, SiteObservation.DatabaseUnreachable), peerWithoutNode);
+        Assert.Equal(CoordinatorAction.Refuse, refused.Action);
+        Assert.Contains("but site B is unhealthy (database unreachable)", refused.Reason);
+
+        // A site lost for another reason (its instances) needs the other site healthy as a whole.
+        Assert.Equal(CoordinatorAction.Refuse, Decide(Down("A", 5, "0 healthy instance(s), 1 needed"), peer).Action);
     }
 
     [Fact]

@@ -140,7 +140,9 @@ public sealed class InterruptedSwitchTests(KillableGatewaySystem system, ITestOu
         }
 
         await using var second = system.StartGateway($"{step}-2");
-        var settled = await second.WaitForAsync(s => !s.Switching && !s.Writes.Held && s.Database.Primary is not null, "settled", SettleWithin);
+        // Settled, and the restarted gateway's probes have found the instances again (before, it routes nothing).
+        var settled = await second.WaitForAsync(
+            s => !s.Switching && !s.Writes.Held && s.Database.Primary is not null && s.Instances.All(i => i.Health == "Healthy"), "settled", SettleWithin);
         output.WriteLine($"{step}: settled on {settled.ActiveSite} (epoch {settled.Epoch}) {clock.Elapsed.TotalSeconds:0.0} s after the case began");
 
         var writable = await SiteInvariants.SingleWritableNodeAsync(system.Postgres);

@@ -174,7 +174,9 @@ public sealed class DatabaseFailoverTests(ITestOutputHelper output) : IAsyncLife
             await command.ExecuteNonQueryAsync();
         }
 
-        await _system.WaitForStatusAsync(s => s.Database.Nodes.Single(n => n.Site == "B").ReplayLagBytes > 65536, "B lagging");
+        // Paused for real (not only requested), so the lag stands until the gate looks at it.
+        await _system.WaitForStatusAsync(s => s.Database.Nodes.Single(n => n.Site == "B") is { ReplayLagBytes: > 65536, ReplayPaused: true }, "B lagging");
+        Assert.Equal("paused", await _system.Postgres.Standby.ScalarAsync<string>("SELECT pg_get_wal_replay_pause_state()"));
         _system.KillPostmaster("A");
 
         var refused = await _system.WaitForStatusAsync(
