@@ -173,3 +173,38 @@ public sealed class EtcdStoreTests : IAsyncLifetime
         Assert.Contains("within 2 s", error.Message, StringComparison.Ordinal);
     }
 }
+
+/// <summary>etcd's own authentication, switched on in a real member: the password comes from its file and never shows.</summary>
+public sealed class EtcdAuthenticationTests
+{
+    [EtcdFact]
+    public async Task A_user_with_a_password_file_is_let_in_and_a_wrong_password_is_refused_without_being_shown()
+    {
+        await using var etcd = await EtcdCluster.StartAsync(1);
+        const string password = "Corr3ct-Horse";
+        await etcd.EtcdctlAsync("user", "add", $"root:{password}");
+        await etcd.EtcdctlAsync("auth", "enable");
+        var directory = Directory.CreateTempSubdirectory("gateway-etcd-auth-").FullName;
+        try
+        {
+            var passwordFile = Path.Combine(directory, "password");
+            await File.WriteAllTextAsync(passwordFile, password + "\n");
+            var options = Options(etcd.ClientUrls, UniqueName("auth"));
+            options.Etcd.Username = "root";
+            options.Etcd.PasswordFile = passwordFile;
+            using (var store = await ConnectAsync(options))
+            {
+                Assert.True((await store.TransactAsync([Guard.Absent("state/epoch")], [Mutation.Put("state/epoch", "1")], CancellationToken.None)).Succeeded);
+            }
+
+            await File.WriteAllTextAsync(passwordFile, "Wr0ng-Horse\n");
+            var refused = await Assert.ThrowsAsync<EtcdRefusedException>(() => ConnectAsync(options));
+            Assert.Contains("authentication failed", refused.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain("Wr0ng-Horse", refused.ToString(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+}
