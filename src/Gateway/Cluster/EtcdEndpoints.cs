@@ -46,12 +46,13 @@ internal sealed class EtcdEndpoints : IDisposable
     /// Runs <paramref name="call"/> on the preferred member; on a failure that says nothing about the request itself
     /// (no answer in time, connection lost, member without a leader) moves on to the next member, until every member
     /// was tried once or <paramref name="budget"/> is spent. <paramref name="resendable"/> false: a request that may have
-    /// reached a member is not sent again (a transaction), only one that surely did not (connection refused).
+    /// reached a member is not sent again (a transaction), only one that surely did not (connection refused); it may
+    /// take the whole budget (by default RequestTimeout times the number of members, at least three times).
     /// </summary>
     public async Task<T> CallAsync<T>(string operation, Func<EtcdAttempt, Task<T>> call, bool resendable, TimeSpan? budget, CancellationToken cancellation)
     {
         var started = _time.GetTimestamp();
-        var limit = budget ?? _requestTimeout * _members.Length;
+        var limit = budget ?? _requestTimeout * Math.Max(_members.Length, 3);
         var failures = new List<string>();
         Exception? last = null;
         var first = Volatile.Read(ref _preferred);
@@ -65,7 +66,9 @@ internal sealed class EtcdEndpoints : IDisposable
 
             var index = (first + n) % _members.Length;
             var (url, client) = _members[index];
-            var timeout = remaining < _requestTimeout ? remaining : _requestTimeout;
+            // A request that is not sent twice gets the whole budget on its one member: a slow disk delays every
+            // member's writes alike, and giving up early would only turn a success into an unknown outcome.
+            var timeout = !resendable || remaining < _requestTimeout ? remaining : _requestTimeout;
             using var attemptLimit = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
             attemptLimit.CancelAfter(timeout);
             try

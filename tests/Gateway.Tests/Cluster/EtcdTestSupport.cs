@@ -20,7 +20,7 @@ internal static class EtcdTestSupport
     /// <summary>Options of one gateway of a cluster named <paramref name="name"/> on <paramref name="endpoints"/>.</summary>
     public static ClusterOptions Options(IEnumerable<string> endpoints, string name, string gatewayId = "gw-a", int leaseTtlSeconds = 3) => new()
     {
-        Etcd = new EtcdOptions { Endpoints = [.. endpoints], RequestTimeout = TimeSpan.FromMilliseconds(500) },
+        Etcd = new EtcdOptions { Endpoints = [.. endpoints] },
         Name = name,
         GatewayId = gatewayId,
         LeaseTtl = TimeSpan.FromSeconds(leaseTtlSeconds),
