@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 
 namespace Gateway.Testing;
 
@@ -78,23 +77,22 @@ public sealed class EtcdMember
     }
 
     /// <summary>SIGSTOP: the member keeps its sockets open (connections succeed) but answers nothing.</summary>
-    public void Pause() => Signal(SigStop);
-
-    /// <summary>SIGCONT after <see cref="Pause"/>.</summary>
-    public void Resume() => Signal(SigCont);
-
-    private const int SigCont = 18, SigStop = 19;
-
-    private void Signal(int signal)
+    public void Pause()
     {
-        if (IsRunning && kill(_process!.Id, signal) != 0)
+        if (IsRunning)
         {
-            throw new InvalidOperationException($"kill({_process.Id}, {signal}) failed with errno {Marshal.GetLastPInvokeError()}");
+            ProcessSignals.Stop(_process!.Id);
         }
     }
 
-    [DllImport("libc", SetLastError = true)]
-    private static extern int kill(int pid, int signal);
+    /// <summary>SIGCONT after <see cref="Pause"/>.</summary>
+    public void Resume()
+    {
+        if (IsRunning)
+        {
+            ProcessSignals.Continue(_process!.Id);
+        }
+    }
 
     internal string LogTail()
     {
