@@ -53,6 +53,10 @@ public sealed class EtcdOptions
     /// <summary>PEM private key of <see cref="ClientCertificate"/>.</summary>
     public string ClientCertificateKey { get; set; } = "";
 
-    /// <summary>How long one request to one member may take before the next member is tried.</summary>
-    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(1);
+    /// <summary>
+    /// How long one request to one member may take before the next member is tried (at most a third of the lease TTL;
+    /// half of that leaves a renewal time for a second member when the first is frozen). A transaction, never sent
+    /// twice, may take three times this on its one member.
+    /// </summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromMilliseconds(500);
 }

@@ -102,6 +102,23 @@ internal sealed class EtcdEndpoints : IDisposable
         throw new EtcdUnavailableException(operation, failures, last);
     }
 
+    /// <summary>
+    /// Opens a connection to every member now (a read each, failures ignored): a channel's first call pays for the
+    /// connection, and that must not happen inside a lease renewal's budget when the member used so far freezes.
+    /// </summary>
+    public Task WarmUpAsync(string key, CancellationToken cancellation) =>
+        Task.WhenAll(_members.Select(async member =>
+        {
+            try
+            {
+                await member.Client.GetAsync(key, RequireLeader, DateTime.UtcNow + _requestTimeout * 3, cancellation);
+            }
+            catch (Exception e) when (Classify(e, _requestTimeout) is not null)
+            {
+                // A member that is down now is connected to when it is needed.
+            }
+        }));
+
     /// <summary>The member a long-lived stream (a watch) should open on: the preferred one.</summary>
     public (int Index, string Url, EtcdClient Client, Metadata Headers) PickForStream()
     {

@@ -53,6 +53,7 @@ public sealed partial class EtcdStore : IDisposable
         try
         {
             await store.WaitForAnswerAsync(cancellation);
+            await store._endpoints.WarmUpAsync(store.Prefix + ClusterIdentity.Key, cancellation);
             var sentence = await store.EnsureIdentityAsync(cancellation);
             Log.Connected(store._logger, sentence);
             return store;

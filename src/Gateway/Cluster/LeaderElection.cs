@@ -154,10 +154,14 @@ public sealed partial class LeaderElection : IAsyncDisposable
     public async Task RunAsync(CancellationToken cancellation)
     {
         var watch = WatchLeaderKeyAsync(cancellation);
+        var due = _store.Clock.Now();
         try
         {
             while (!cancellation.IsCancellationRequested)
             {
+                // Renewals at a fixed rate, not a fixed pause after each cycle: a cycle that waited on a silent member
+                // must not push the next renewal towards the fence deadline.
+                due += _options.RenewInterval;
                 try
                 {
                     await CycleAsync(cancellation);
@@ -169,7 +173,9 @@ public sealed partial class LeaderElection : IAsyncDisposable
 
                 ArmFenceTimer();
                 using var tick = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-                var delay = Task.Delay(_options.RenewInterval, _store.Clock.Time, tick.Token);
+                var now = _store.Clock.Now();
+                due = due > now ? due : now;
+                var delay = Task.Delay(due - now, _store.Clock.Time, tick.Token);
                 await Task.WhenAny(delay, _wake.WaitAsync(tick.Token));
                 await tick.CancelAsync();
             }

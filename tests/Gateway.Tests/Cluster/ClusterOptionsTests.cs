@@ -33,7 +33,7 @@ public sealed class ClusterOptionsTests : IDisposable
         Assert.Equal(TimeSpan.FromSeconds(3), cluster.LeaseTtl);
         Assert.Equal(TimeSpan.FromSeconds(1), cluster.RenewInterval);
         Assert.Equal(TimeSpan.FromSeconds(10), cluster.StartupTimeout);
-        Assert.Equal(TimeSpan.FromSeconds(1), cluster.Etcd.RequestTimeout);
+        Assert.Equal(TimeSpan.FromMilliseconds(500), cluster.Etcd.RequestTimeout);
     }
 
     [Fact]

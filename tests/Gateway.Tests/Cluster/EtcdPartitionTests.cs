@@ -59,12 +59,42 @@ public sealed class EtcdPartitionTests
                 etcd.Members.Single(m => m.ClientUrl == watcher.PreferredEndpoint).Kill();
             }
 
-            await writer.TransactAsync([], [Mutation.Put("state/epoch", epoch.ToString(System.Globalization.CultureInfo.InvariantCulture))], CancellationToken.None);
+            await PutOnceAsync(writer, epoch.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
 
         await watching;
         Assert.Equal(Enumerable.Range(1, 40).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)), seen.Select(s => s.Value));
         Assert.Equal(seen.Select(s => s.Revision).Order(), seen.Select(s => s.Revision));
+    }
+
+    /// <summary>
+    /// The caller's part of an unknown outcome: a transaction that got no answer (the member died, or etcd was electing a
+    /// new leader) may have been applied; read before writing again, so that each value is written exactly once.
+    /// </summary>
+    private static async Task PutOnceAsync(EtcdStore store, string value)
+    {
+        while (true)
+        {
+            try
+            {
+                await store.TransactAsync([], [Mutation.Put("state/epoch", value)], CancellationToken.None);
+                return;
+            }
+            catch (EtcdUnavailableException)
+            {
+                try
+                {
+                    if ((await store.ReadKeyAsync("state/epoch", CancellationToken.None))?.Value == value)
+                    {
+                        return;
+                    }
+                }
+                catch (EtcdUnavailableException)
+                {
+                    // Not known yet: ask again.
+                }
+            }
+        }
     }
 
     [NetworkNamespaceFact]
