@@ -3,6 +3,7 @@
 #
 #   deploy/prereqs.sh                      # PostgreSQL server, curl, jq, procps
 #   deploy/prereqs.sh prometheus haproxy   # ... plus these Debian packages
+#   deploy/prereqs.sh etcd-server etcd-client   # etcd for cluster mode, with Debian's own etcd service kept off
 #
 # Needs root (or sudo) only when something has to be installed. Never asks a question.
 set -euo pipefail
@@ -89,10 +90,53 @@ ensure_commands() {
 ensure_extra_packages() {
     local wanted=() pkg
     for pkg in "$@"; do
-        package_installed "$pkg" || wanted+=("$pkg")
+        if [[ $pkg == etcd-server ]]; then
+            ensure_etcd_server
+        else
+            package_installed "$pkg" || wanted+=("$pkg")
+        fi
     done
     if ((${#wanted[@]})); then
         apt_install "${wanted[@]}"
+    fi
+}
+
+# The demo and the test fixtures run their own etcd members, each on its own ports and data directory. Debian's
+# etcd-server package would also enable and start a system member on 2379/2380 with /var/lib/etcd, which a
+# project member could then join or collide with: keep it from starting during the install, then disable and stop it.
+ensure_etcd_server() {
+    if ! package_installed etcd-server; then
+        local policy=/usr/sbin/policy-rc.d placed_policy=no
+        if [[ ! -e $policy ]]; then
+            # invoke-rc.d asks this script whether it may start a service: 101 = not allowed.
+            as_root sh -c "printf '#!/bin/sh\\nexit 101\\n' > '$policy' && chmod 755 '$policy'"
+            placed_policy=yes
+        fi
+        if [[ -d /run/systemd/system ]]; then
+            as_root systemctl mask etcd.service >/dev/null 2>&1 || true
+        fi
+        local status=0
+        apt_install etcd-server || status=$?
+        if [[ $placed_policy == yes ]]; then
+            as_root rm -f "$policy"
+        fi
+        ((status == 0)) || die "installing etcd-server failed"
+    fi
+    disable_system_etcd
+}
+
+disable_system_etcd() {
+    if [[ -d /run/systemd/system ]]; then
+        as_root systemctl disable --now etcd.service >/dev/null 2>&1 || true
+        as_root systemctl mask etcd.service >/dev/null 2>&1 || true
+    fi
+    if [[ -x /etc/init.d/etcd ]]; then
+        as_root update-rc.d etcd disable >/dev/null 2>&1 || true
+        # The init script's member runs as the etcd user; the project's own run as whoever started them.
+        if pgrep -u etcd -x etcd >/dev/null 2>&1; then
+            say "prereqs: stopping Debian's system etcd service (the project runs its own members)"
+            as_root /etc/init.d/etcd stop >/dev/null 2>&1 || warn "could not stop Debian's etcd service (/etc/init.d/etcd stop)"
+        fi
     fi
 }
 

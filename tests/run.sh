@@ -16,7 +16,8 @@ RESULTS_DIR=${TEST_RESULTS_DIR:-$REPO_ROOT/TestResults/run}
 install_prerequisites() {
     # prometheus: the observability tests run a real Prometheus and promtool.
     # iproute2: the partition tests put each site in a network namespace (`ip netns`, veth, `ip rule`).
-    "$REPO_ROOT/deploy/prereqs.sh" prometheus iproute2
+    # etcd-server, etcd-client: the cluster tests run a real etcd cluster (tests/Gateway.Testing/EtcdCluster.cs).
+    "$REPO_ROOT/deploy/prereqs.sh" prometheus iproute2 etcd-server etcd-client
 }
 
 prepare_results_dir() {

@@ -28,6 +28,9 @@ public sealed class GatewayOptions
     public LimitsOptions Limits { get; set; } = new();
 
     public ObservabilityOptions Observability { get; set; } = new();
+
+    /// <summary>Cluster mode through etcd; off (the gateway runs alone on its local state) while no etcd endpoint is set.</summary>
+    public Gateway.Cluster.ClusterOptions Cluster { get; set; } = new();
 }
 
 public sealed class SiteOptions

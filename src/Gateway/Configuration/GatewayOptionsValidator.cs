@@ -28,6 +28,7 @@ public static class GatewayOptionsValidator
         ValidateDatabase(options, errors);
         ValidateCoordinator(options.Coordinator, errors);
         ValidateAbsolutePath(options.StateDirectory, $"{Root}:StateDirectory", errors);
+        errors.AddRange(Gateway.Cluster.ClusterOptionsValidator.Validate(options.Cluster));
         return errors;
     }
 
