@@ -17,7 +17,8 @@ install_prerequisites() {
     # prometheus: the observability tests run a real Prometheus and promtool.
     # iproute2: the partition tests put each site in a network namespace (`ip netns`, veth, `ip rule`).
     # etcd-server, etcd-client: the cluster tests run a real etcd cluster (tests/Gateway.Testing/EtcdCluster.cs).
-    "$REPO_ROOT/deploy/prereqs.sh" prometheus iproute2 etcd-server etcd-client
+    # bindfs: a FUSE mount whose daemon a test stops, the nearest real hung SAN mount (EndToEnd/OperatorControlTests.cs).
+    "$REPO_ROOT/deploy/prereqs.sh" prometheus iproute2 etcd-server etcd-client bindfs
 }
 
 prepare_results_dir() {

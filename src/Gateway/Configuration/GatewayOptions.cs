@@ -275,6 +275,12 @@ public sealed class CoordinatorOptions
     /// </summary>
     public TimeSpan CatchUpTimeout { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// A site not yet seen healthy since the gateway started is still starting (its instances come up after the
+    /// gateway): it is failed over only once it has stayed unhealthy this long, not after FailoverAfter.
+    /// </summary>
+    public TimeSpan StartupGrace { get; set; } = TimeSpan.FromSeconds(60);
+
     /// <summary>A listing of a SAN directory unanswered for longer than this makes that SAN unresponsive (a hung mount), with an alarm.</summary>
     public TimeSpan SanProbeTimeout { get; set; } = TimeSpan.FromSeconds(2);
 

@@ -464,6 +464,7 @@ public static class GatewayOptionsValidator
         RequirePositive(coordinator.FinalSyncDeadline, $"{key}:FinalSyncDeadline", errors);
         RequirePositive(coordinator.CatchUpTimeout, $"{key}:CatchUpTimeout", errors);
         RequirePositive(coordinator.SanProbeTimeout, $"{key}:SanProbeTimeout", errors);
+        RequirePositive(coordinator.StartupGrace, $"{key}:StartupGrace", errors);
         ValidateHooks(coordinator.Hooks, $"{key}:Hooks", errors);
     }
 

@@ -39,6 +39,7 @@ public class TwoSiteSystem : IAsyncLifetime, IAsyncDisposable
         Settings.Values["Gateway:Coordinator:AutoFailover"] = "false";
         PlaceInSettings(Settings);
         Configure(Settings.Values);
+        await PrepareSansAsync(Settings);
         Gateway = await RunningGateway.StartAsync(Settings);
 
         var throughGateway = ThroughGateway(Settings.PgWritePort, Placements.GatewayAddress);
@@ -77,6 +78,12 @@ public class TwoSiteSystem : IAsyncLifetime, IAsyncDisposable
         settings.Values["Gateway:Listeners:PgWriteEndpoint"] = $"{Placements.GatewayAddress}:{settings.PgWritePort}";
         settings.Values["Gateway:Listeners:PgReadEndpoint"] = $"{Placements.GatewayAddress}:{settings.PgReadPort}";
     }
+
+    /// <summary>What a derived system does to the SAN directories before the gateway starts (a small file system, a FUSE mount).</summary>
+    protected virtual Task PrepareSansAsync(GatewaySettings settings) => Task.CompletedTask;
+
+    /// <summary>Undoes <see cref="PrepareSansAsync"/> once every process of the system has stopped.</summary>
+    protected virtual Task ReleaseSansAsync() => Task.CompletedTask;
 
     /// <summary>Settings a derived system changes before the gateway starts.</summary>
     protected virtual void Configure(Dictionary<string, string?> values)
@@ -180,6 +187,7 @@ public class TwoSiteSystem : IAsyncLifetime, IAsyncDisposable
             await _postgres.DisposeAsync();
         }
 
+        await ReleaseSansAsync();
         Settings?.Dispose();
         await ReleaseSitesAsync();
     }

@@ -56,8 +56,10 @@ public static class ConsistencyChecker
     private sealed record SiteContents(string Site, IReadOnlyList<Row>? Rows, IReadOnlyDictionary<Guid, string> Files);
 
     /// <param name="exceptFenced">An old primary the gateway fenced (read-only, not yet rejoined) is not a writable node.</param>
-    public static async Task<ConsistencyReport> CheckAsync(DepositWorkload workload, PostgresPair postgres, GatewaySettings settings, bool exceptFenced = false)
+    /// <param name="whileRunning">The workload still runs: only deposits acknowledged before the check began are checked (the nodes are read one after the other).</param>
+    public static async Task<ConsistencyReport> CheckAsync(DepositWorkload workload, PostgresPair postgres, GatewaySettings settings, bool exceptFenced = false, bool whileRunning = false)
     {
+        var cutoff = whileRunning ? workload.Now : TimeSpan.MaxValue;
         var writable = await SiteInvariants.SingleWritableNodeAsync(postgres, exceptFenced);
         var linkTarget = new FileInfo(settings.FilestoreLink).ResolveLinkTarget(returnFinalTarget: true)!.FullName;
         var sites = new[]
@@ -68,7 +70,7 @@ public static class ConsistencyChecker
         var database = sites.Single(s => s.Site == writable);
         var filestore = sites.Single(s => Path.GetFullPath(s.Site == "A" ? settings.SanA : settings.SanB) == linkTarget);
         var survivingRows = database.Rows!.ToLookup(r => r.Id);
-        var acknowledged = workload.Acknowledged.ToList();
+        var acknowledged = workload.Acknowledged.Where(a => a.At <= cutoff).ToList();
         var acknowledgedNames = acknowledged.Select(a => a.Name).ToHashSet();
 
         var lost = acknowledged

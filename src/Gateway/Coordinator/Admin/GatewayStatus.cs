@@ -44,6 +44,9 @@ public sealed record FailoverForecastStatus(
 /// <summary>What the probe of a site's SAN directory last found.</summary>
 public sealed record SanStatus(string Site, string State, string? Error);
 
+/// <summary>A site's health as the coordinator last judged it: healthy or not, since when, and why not.</summary>
+public sealed record SiteHealthStatus(string Site, bool Healthy, DateTimeOffset Since, IReadOnlyList<string> Problems);
+
 public sealed record GatewayStatus(
     long Epoch,
     string ActiveSite,
@@ -58,7 +61,8 @@ public sealed record GatewayStatus(
     PauseStatus? Paused = null,
     FailoverForecastStatus? IfFailoverNow = null,
     IReadOnlyList<SanStatus>? Sans = null,
-    string? AwaitingRejoin = null);
+    string? AwaitingRejoin = null,
+    IReadOnlyList<SiteHealthStatus>? Sites = null);
 
 /// <summary>Reads the live routing and database state into the admin API's status document.</summary>
 public sealed class GatewayStatusReader(
@@ -102,7 +106,8 @@ public sealed class GatewayStatusReader(
             pause.Current,
             Forecast(),
             topology.Sites.Select(site => new SanStatus(site.Id, sanProbes.StateOf(site.Id).ToString(), sanProbes.ReadingOf(site.Id).Error)).ToList(),
-            state.Current.AwaitingRejoin);
+            state.Current.AwaitingRejoin,
+            coordinator.Health.Values.OrderBy(h => h.SiteId, StringComparer.Ordinal).Select(h => new SiteHealthStatus(h.SiteId, h.Healthy, h.Since, h.Problems)).ToList());
     }
 
     private FailoverForecastStatus? Forecast()

@@ -65,7 +65,8 @@ public sealed record FailoverPolicy(
     long MaxLagOnFailover,
     int MaxBacklogFiles,
     long MaxBacklogBytes,
-    RejoinAfterFailover RejoinAfterFailover)
+    RejoinAfterFailover RejoinAfterFailover,
+    TimeSpan StartupGrace = default)
 {
     public static FailoverPolicy From(GatewayOptions options) => new(
         options.Coordinator.AutoFailover,
@@ -76,7 +77,8 @@ public sealed record FailoverPolicy(
         options.Database.MaxLagOnFailover,
         options.Filestore.MaxBacklogOnFailover.Files,
         options.Filestore.MaxBacklogOnFailover.Bytes,
-        options.Database.RejoinAfterFailover);
+        options.Database.RejoinAfterFailover,
+        options.Coordinator.StartupGrace);
 }
 
 /// <summary>The joint RPO gate's answer for a move to <see cref="Target"/>: both bounds, both measures, and the sentence.</summary>
@@ -118,6 +120,11 @@ public static class CoordinatorDecision
             ? policy.DatabaseFailoverAfter
             : policy.FailoverAfter;
         var situation = $"site {active} unhealthy for {Seconds(down)} ({problems})";
+        if (!activeHealth.EverHealthy && down < policy.StartupGrace)
+        {
+            return new(CoordinatorAction.Wait, peer, $"{situation}, not yet seen healthy since the gateway started: waiting up to {Seconds(policy.StartupGrace)} for it to come up");
+        }
+
         if (down < after)
         {
             return new(CoordinatorAction.Wait, peer, $"{situation}; failing over after {Seconds(after)}");

@@ -52,7 +52,7 @@ public sealed partial class SiteCoordinator(
     private readonly CoordinatorOptions _coordinator = options.Value.Coordinator;
     private readonly FailoverPolicy _policy = FailoverPolicy.From(options.Value);
     private readonly Dictionary<string, SiteHealth> _health = [];
-    private string? _lastReason;
+    private (CoordinatorAction, string?)? _lastVerdict;
 
     public IReadOnlyDictionary<string, SiteHealth> Health
     {
@@ -129,8 +129,9 @@ public sealed partial class SiteCoordinator(
         LastSnapshot = snapshot;
         KeepConditionAlarms(snapshot, now);
         var verdict = CoordinatorDecision.Decide(snapshot, _policy, now);
-        var changed = verdict.Reason != _lastReason;
-        _lastReason = verdict.Reason;
+        // Logged when what it decides changes, not every time the seconds in its sentence do.
+        var changed = (verdict.Action, verdict.Target) != _lastVerdict;
+        _lastVerdict = (verdict.Action, verdict.Target);
         var sentence = $"{verdict.Action}: {verdict.Reason}";
         switch (verdict.Action)
         {

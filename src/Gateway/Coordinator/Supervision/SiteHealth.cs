@@ -27,7 +27,9 @@ public sealed record SiteObservation(string SiteId, int HealthyInstances, bool D
 /// A site's health with flap damping: since when it has been continuously healthy or continuously unhealthy, as a
 /// whole and as infrastructure (its database node and SAN, whatever its instances say).
 /// </summary>
-public sealed record SiteHealth(string SiteId, bool Healthy, DateTimeOffset Since, IReadOnlyList<string> Problems, bool InfrastructureHealthy = true, DateTimeOffset? InfrastructureSince = null)
+/// <param name="EverHealthy">Seen healthy at least once since the gateway started: a site still starting up has not failed.</param>
+public sealed record SiteHealth(
+    string SiteId, bool Healthy, DateTimeOffset Since, IReadOnlyList<string> Problems, bool InfrastructureHealthy = true, DateTimeOffset? InfrastructureSince = null, bool EverHealthy = true)
 {
     /// <summary>The next state after one more observation: each clock restarts only when its health flips.</summary>
     public static SiteHealth Next(SiteHealth? previous, SiteObservation observation, int minHealthyInstances, DateTimeOffset now)
@@ -37,7 +39,7 @@ public sealed record SiteHealth(string SiteId, bool Healthy, DateTimeOffset Sinc
         var since = previous is not null && previous.Healthy == healthy ? previous.Since : now;
         var infrastructure = observation.InfrastructureHealthy;
         var infrastructureSince = previous is not null && previous.InfrastructureHealthy == infrastructure ? previous.InfrastructureSince ?? previous.Since : now;
-        return new SiteHealth(observation.SiteId, healthy, since, problems, infrastructure, infrastructureSince);
+        return new SiteHealth(observation.SiteId, healthy, since, problems, infrastructure, infrastructureSince, healthy || (previous?.EverHealthy ?? false));
     }
 
     public TimeSpan For(DateTimeOffset now) => now - Since;

@@ -195,6 +195,20 @@ public sealed class CoordinatorDecisionTests
     }
 
     [Fact]
+    public void A_site_not_yet_seen_healthy_since_the_start_is_starting_up_not_failed_until_the_grace_ends()
+    {
+        _policy = _policy with { StartupGrace = TimeSpan.FromSeconds(60) };
+        var starting = Down("A", 20, "0 healthy instance(s), 1 needed") with { EverHealthy = false };
+        var verdict = Decide(starting, Healthy("B", 60));
+        Assert.Equal(CoordinatorAction.Wait, verdict.Action);
+        Assert.Contains("not yet seen healthy since the gateway started: waiting up to 60.0 s", verdict.Reason);
+
+        Assert.Equal(CoordinatorAction.FailOver, Decide(starting with { Since = Now.AddSeconds(-61), InfrastructureSince = Now.AddSeconds(-61) }, Healthy("B", 60)).Action);
+        Assert.False(SiteHealth.Next(null, new SiteObservation("A", 0, true, SanState.Readable), 1, Now).EverHealthy);
+        Assert.True(SiteHealth.Next(null, new SiteObservation("A", 1, true, SanState.Readable), 1, Now).EverHealthy);
+    }
+
+    [Fact]
     public void Nothing_is_decided_while_a_switch_runs() =>
         Assert.Equal(CoordinatorAction.None, Decide(Down("A", 60, SiteObservation.DatabaseUnreachable), Healthy("B", 60), switching: true).Action);
 
