@@ -83,10 +83,11 @@ check_count()           { has '^ +[1-9][0-9]*$'; }
 check_switch_to_b()     { has '^switchover to B: succeeded'; }
 check_link_b()          { has '/san-b$'; }
 check_write_on_b()      { count '^x-served-by: b[12]' 1; }
-check_status_after()    { has '^  pg-a .* stopped'; has '^  database read endpoint :[0-9]+: refuse'; has '^  database: primary B, fenced: A'; }
-check_failback_a()      { has '^failback: succeeded'; has 'site A is a replica of B again'; }
+check_status_after()    { has '^  pg-a .* standby'; has '^  database read endpoint :[0-9]+: -> site A'; }
+check_pause()           { has '^pause: '; has 'automatic failover paused until .*: patching site A'; }
+check_paused_status()   { has '^automatic failover PAUSED by .*: patching site A'; has '^If you fail over to A now'; }
+check_resume()          { has '^resume: '; has 'automatic failover resumed'; }
 check_switch_to_a()     { has '^switchover to A: succeeded'; }
-check_failback_b()      { has '^failback: succeeded'; has 'site B is a replica of A again'; }
 check_down()            { has '^stopped; data kept in '; }
 
 expect 'deploy/demo.sh up'                                   check_up_first
@@ -112,9 +113,10 @@ expect 'readlink .demo/filestore'                            check_link_b
 expect "name=hostname' | grep -i x-served-by"               check_write_on_b
 expect 'deposits/$ID"'                                       check_metadata
 expect 'deploy/demo.sh status'                               check_status_after
-expect 'gatewayctl failback'                                 check_failback_a
+expect 'gatewayctl pause'                                    check_pause
+expect 'gatewayctl status'                                   check_paused_status
+expect 'gatewayctl resume'                                   check_resume
 expect 'gatewayctl switchover --to A'                        check_switch_to_a
-expect 'gatewayctl failback'                                 check_failback_b
 expect "-p 6433 -U postgres broker -c 'select pg_is_in_re"  check_standby
 expect 'deploy/demo.sh down'                                 check_down
 

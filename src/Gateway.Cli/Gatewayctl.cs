@@ -13,12 +13,16 @@ namespace Gateway.Cli;
 ///            switchover --to SITE
 ///            failover --to SITE [--force]
 ///            failback
+///            pause --reason TEXT --for hh:mm:ss
+///            resume
+///            release-deletes
 ///            drain   (--site SITE | --instance ID)
 ///            undrain (--site SITE | --instance ID)
 ///            history
 ///            db promote --to SITE [--force]
 ///               rejoin --site SITE [--method auto|rewind|basebackup]
 ///               history
+///               rejoins
 /// every command: [--url URL] [--token-file FILE] [--json] [--timeout DURATION]
 /// </code>
 /// </summary>
@@ -60,6 +64,9 @@ public static class Gatewayctl
             SiteCommands.Switchover(globals, environment),
             SiteCommands.Failover(globals, environment),
             SiteCommands.Failback(globals, environment),
+            SiteCommands.Pause(globals, environment),
+            SiteCommands.Resume(globals, environment),
+            SiteCommands.ReleaseDeletes(globals, environment),
             SiteCommands.Drain(globals, environment),
             SiteCommands.Undrain(globals, environment),
             HistoryCommand.Create("history", "Reports of past switchovers, failovers and failbacks", "/admin/history", "operation", globals, environment),

@@ -22,3 +22,6 @@ public enum RejoinMethod
     Rewind,
     BaseBackup,
 }
+
+/// <summary>POST /admin/pause: why, and for how long (the gateway's time span format, hh:mm:ss).</summary>
+public sealed record PauseBody(string Reason, string For);

@@ -15,6 +15,8 @@ public sealed class StatusDocument
     public DatabaseSection? Database { get; init; }
     public List<AlarmRow>? Alarms { get; init; }
     public DrainedSection? Drained { get; init; }
+    public PauseSection? Paused { get; init; }
+    public FailoverForecast? IfFailoverNow { get; init; }
 
     [JsonExtensionData]
     public Dictionary<string, JsonElement>? OtherSections { get; init; }
@@ -30,6 +32,30 @@ public sealed class InstanceRow
 
     /// <summary>True while the instance takes no new request (it or its site is drained).</summary>
     public bool? Drained { get; init; }
+}
+
+/// <summary>An operator's pause of automatic failover.</summary>
+public sealed class PauseSection
+{
+    public string? Reason { get; init; }
+    public string? By { get; init; }
+    public DateTimeOffset? Since { get; init; }
+    public DateTimeOffset? Until { get; init; }
+}
+
+/// <summary>"If you fail over now": what a failover to the other site would lose, and whether the automatic gate would let it.</summary>
+public sealed class FailoverForecast
+{
+    public string? To { get; init; }
+    public bool? GatePasses { get; init; }
+    public string? Reason { get; init; }
+    public long? DatabaseBytesBehind { get; init; }
+    public double? DatabaseSecondsBehind { get; init; }
+    public int? FilesNotReplicated { get; init; }
+    public long? BytesNotReplicated { get; init; }
+    public bool? FilesKnown { get; init; }
+    public double? ExpectedRecoverySeconds { get; init; }
+    public string? ExpectedRecoveryBasis { get; init; }
 }
 
 /// <summary>What operators drained, as they named it.</summary>

@@ -14,6 +14,7 @@ public static class DatabaseCommands
             Promote(globals, environment),
             Rejoin(globals, environment),
             HistoryCommand.Create("history", "Reports of past database promotions", "/admin/database/history", "promotion", globals, environment),
+            HistoryCommand.Create("rejoins", "Reports of past rejoins (a node rebuilt as a standby)", "/admin/database/rejoins", "rejoin", globals, environment),
         };
         command.SetAction(CommandGroup.RequireSubcommand);
         return command;

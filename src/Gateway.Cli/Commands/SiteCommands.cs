@@ -43,6 +43,33 @@ public static class SiteCommands
         return command;
     }
 
+    public static Command Pause(GlobalOptions globals, CliEnvironment environment)
+    {
+        var reason = new Option<string>("--reason") { Description = "Why (shown in the status and the alarm)", Required = true, HelpName = "text" };
+        var duration = new Option<string>("--for") { Description = "For how long, hh:mm:ss (it stays paused past that, with an alarm, until resumed)", Required = true, HelpName = "duration" };
+        var command = new Command("pause", "Stop automatic failover and promotion (manual switches still work); survives a gateway restart") { reason, duration };
+        AdminAction.Set(command, globals, environment, (invocation, api, cancellation) =>
+            OperationCall.RunAsync(invocation, api, "pause", "/admin/pause", new PauseBody(invocation.Value(reason), invocation.Value(duration)), showProgress: false, cancellation));
+        return command;
+    }
+
+    public static Command Resume(GlobalOptions globals, CliEnvironment environment)
+    {
+        var command = new Command("resume", "Let the gateway fail over by itself again");
+        AdminAction.Set(command, globals, environment, (invocation, api, cancellation) =>
+            OperationCall.RunAsync(invocation, api, "resume", "/admin/resume", new NoArguments(), showProgress: false, cancellation));
+        return command;
+    }
+
+    public static Command ReleaseDeletes(GlobalOptions globals, CliEnvironment environment)
+    {
+        var command = new Command("release-deletes",
+            "Let the filestore replicator carry out the deletes its mass-delete breaker holds (check the source SAN first: status lists them)");
+        AdminAction.Set(command, globals, environment, (invocation, api, cancellation) =>
+            OperationCall.RunAsync(invocation, api, "release-deletes", "/admin/filestore/release-deletes", new NoArguments(), showProgress: false, cancellation));
+        return command;
+    }
+
     public static Command Drain(GlobalOptions globals, CliEnvironment environment) =>
         DrainCommand("drain", "Stop routing new requests to a site or an instance (in-flight ones finish)", "/admin/drain", globals, environment);
 

@@ -14,14 +14,41 @@ public static class StatusRenderer
         var switching = status.Switching == true ? "SWITCHING" : status.Switching == false ? "not switching" : "switching unknown";
         output.WriteLine($"epoch {Format.Number(status.Epoch)}   active site {Format.Text(status.ActiveSite)}   {switching}");
 
+        WritePause(output, status.Paused);
         WriteInstances(output, status.Instances);
         WriteDrained(output, status.Drained);
         WriteDatabase(output, status.Database);
+        WriteForecast(output, status.IfFailoverNow);
         WriteAlarms(output, status.Alarms);
         foreach (var (name, section) in status.OtherSections ?? [])
         {
             WriteSection(output, name, section);
         }
+    }
+
+    private static void WritePause(TextWriter output, PauseSection? pause)
+    {
+        if (pause is not null)
+        {
+            var overdue = pause.Until < DateTimeOffset.UtcNow ? " (OVERDUE)" : "";
+            output.WriteLine($"automatic failover PAUSED by {Format.Text(pause.By)} until {pause.Until:u}{overdue}: {Format.Text(pause.Reason)}   (gatewayctl resume)");
+        }
+    }
+
+    /// <summary>What a failover now would cost, in the operator's units: bytes and seconds of WAL, files and bytes of the filestore, and the time it should take.</summary>
+    private static void WriteForecast(TextWriter output, FailoverForecast? forecast)
+    {
+        if (forecast is null)
+        {
+            return;
+        }
+
+        output.WriteLine();
+        output.WriteLine($"If you fail over to {Format.Text(forecast.To)} now");
+        output.WriteLine($"  database: {Format.Number(forecast.DatabaseBytesBehind)} bytes, {Format.Seconds(forecast.DatabaseSecondsBehind)} behind");
+        output.WriteLine($"  files:    {Format.Number(forecast.FilesNotReplicated)} file(s), {Format.Number(forecast.BytesNotReplicated)} bytes not replicated{(forecast.FilesKnown == false ? " (or more: not known complete)" : "")}");
+        output.WriteLine($"  gate:     {(forecast.GatePasses == true ? "passes" : "would refuse an automatic failover")}: {Format.Text(forecast.Reason)}");
+        output.WriteLine($"  recovery: {(forecast.ExpectedRecoverySeconds is { } seconds ? $"about {seconds:0.0} s" : "unknown")} ({Format.Text(forecast.ExpectedRecoveryBasis)})");
     }
 
     private static void WriteInstances(TextWriter output, List<InstanceRow>? instances)
