@@ -233,6 +233,8 @@ public sealed class GatewayHost : IAsyncDisposable
             provider.GetRequiredService<DatabaseRoutingTable>(),
             () => provider.GetRequiredService<DatabaseObserver>().Current));
         services.AddSingleton<PgSessions>();
+        services.AddSingleton<Database.Sessions.PgSessionMetrics>();
+        services.AddSingleton<Database.Sessions.PgSessionMover>();
         services.AddSingleton<PgEndpointForwarder>();
         services.AddSingleton<NodeCommands>();
         services.AddSingleton<DatabaseMetrics>();

@@ -1,0 +1,397 @@
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Json;
+using Gateway.Coordinator.Admin;
+using Gateway.Database.Failover;
+using Gateway.Database.Sessions;
+using Gateway.Testing;
+using Gateway.Tests.Database.Failover;
+using Gateway.Tests.Hardening;
+using Gateway.Tests.Observability;
+using Npgsql;
+using Xunit.Abstractions;
+
+namespace Gateway.Tests.Database.Sessions;
+
+/// <summary>
+/// The write endpoint in Movable mode, each case against a fresh real PostgreSQL primary (A) and streaming standby
+/// (B) behind the real gateway: clients of every kind keep their sessions across planned switchovers and a kill -9
+/// of the primary; sessions that cannot move, or stay in a transaction too long, get an error saying why.
+/// </summary>
+public sealed class MovableSessionsTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private DatabaseFailoverFixture _system = null!;
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        if (_system is not null)
+        {
+            await _system.DisposeAsync();
+        }
+    }
+
+    private async Task StartAsync(Action<Dictionary<string, string?>>? configure = null) =>
+        _system = await DatabaseFailoverFixture.StartAsync(values =>
+        {
+            values["Gateway:Database:SessionMode"] = "Movable";
+            configure?.Invoke(values);
+        });
+
+    private int WritePort => _system.Settings.PgWritePort;
+
+    [Theory]
+    [InlineData("simple")]
+    [InlineData("extended")]
+    [InlineData("prepared")]
+    public async Task Pgbench_clients_of_each_protocol_ride_through_planned_switchovers_from_A_to_B_and_back(string protocol)
+    {
+        await StartAsync();
+        await PgbenchAsync(TimeSpan.FromSeconds(60), "-i", "-s", "1", "-q");
+        var run = PgbenchAsync(TimeSpan.FromSeconds(120), "-c", "16", "-j", "2", "-T", "40", "-n", "-M", protocol);
+        await Task.Delay(TimeSpan.FromSeconds(4));
+
+        var toB = await SwitchAsync("B");
+        await RejoinAsync("A");
+        var toA = await SwitchAsync("A");
+        Assert.False(run.IsCompleted, "pgbench ended before the second switchover, which then proved nothing");
+        var result = await run;
+
+        output.WriteLine(result);
+        // pgbench exits non-zero (and RunAsync throws with its output) when a client aborts.
+        Assert.Contains("number of failed transactions: 0 ", result);
+        foreach (var report in new[] { toB, toA })
+        {
+            Assert.StartsWith("16 of 16 session(s) moved", Step(report, "move sessions"));
+        }
+    }
+
+    [Fact]
+    public async Task A_pooled_Npgsql_application_fails_no_command_across_switchovers_from_A_to_B_and_back()
+    {
+        await StartAsync();
+        await InsertLoad.CreateTableAsync(_system.WriteEndpoint());
+        await using var pool = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(_system.WriteEndpoint()) { Pooling = true, MaxPoolSize = 6, ApplicationName = "pooled" }.ConnectionString);
+        var failures = new ConcurrentQueue<string>();
+        var commands = 0L;
+        var nextId = 0L;
+        using var stop = new CancellationTokenSource();
+        var workers = Enumerable.Range(0, 12).Select(worker => Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                try
+                {
+                    await using var connection = await pool.OpenConnectionAsync();
+                    await using var insert = new NpgsqlCommand("INSERT INTO acks (id, payload) VALUES (@id, 'pooled')", connection);
+                    insert.Parameters.AddWithValue("id", Interlocked.Increment(ref nextId));
+                    if (worker % 2 == 0)
+                    {
+                        // Prepared statements persist on Npgsql's pooled connections: they must follow a moved session.
+                        await insert.PrepareAsync();
+                    }
+
+                    await insert.ExecuteNonQueryAsync();
+                    await using var count = new NpgsqlCommand("SELECT count(*) FROM acks WHERE id <= @id", connection);
+                    count.Parameters.AddWithValue("id", nextId);
+                    await count.ExecuteScalarAsync();
+                    Interlocked.Add(ref commands, 2);
+                }
+                catch (Exception e) when (e is NpgsqlException or InvalidOperationException or IOException or TimeoutException)
+                {
+                    failures.Enqueue(e.Message);
+                }
+
+                await Task.Delay(5, CancellationToken.None);
+            }
+        })).ToList();
+
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var toB = await SwitchAsync("B");
+        await RejoinAsync("A");
+        var toA = await SwitchAsync("A");
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        await stop.CancelAsync();
+        await Task.WhenAll(workers);
+
+        output.WriteLine($"{commands} commands, {failures.Count} failed; {Step(toB, "move sessions")}; {Step(toA, "move sessions")}");
+        Assert.True(failures.IsEmpty, $"{failures.Count} failed commands: {string.Join(" | ", failures.Distinct().Take(5))}");
+        Assert.True(commands > 200, $"only {commands} commands ran");
+    }
+
+    [Fact]
+    public async Task Sessions_holding_a_temporary_table_an_advisory_lock_or_LISTEN_are_closed_at_their_next_idle_moment_saying_why()
+    {
+        await StartAsync();
+        var holders = new (string Sql, string Said, string Reason)[]
+        {
+            ("CREATE TEMP TABLE scratch (x int)", "temporary table", "temporary_objects"),
+            ("SELECT pg_advisory_lock(16)", "advisory lock", "advisory_locks"),
+            ("LISTEN jobs", "LISTEN", "listen"),
+        };
+        var connections = new List<NpgsqlConnection>();
+        foreach (var holder in holders)
+        {
+            connections.Add(await OpenAsync());
+            await ExecuteAsync(connections[^1], holder.Sql);
+        }
+
+        await using var plain = await OpenAsync();
+        await ExecuteAsync(plain, "SELECT 1");
+
+        var report = await SwitchAsync("B");
+
+        for (var i = 0; i < holders.Length; i++)
+        {
+            var error = await Assert.ThrowsAsync<PostgresException>(() => ExecuteAsync(connections[i], "SELECT 1"));
+            Assert.Equal("57P01", error.SqlState);
+            Assert.Contains(holders[i].Said, error.MessageText);
+            await connections[i].DisposeAsync();
+        }
+
+        Assert.Equal(_system.Postgres.Standby.Port, await ScalarAsync<int>(plain, "SELECT inet_server_port()"));
+        Assert.Contains("4 session(s) left A at their transaction boundary", Step(report, "fence A"));
+        Assert.Contains("3 of them closed", Step(report, "fence A"));
+        var metrics = await MetricsScrape.FetchAsync(_system.Gateway.Admin.BaseAddress!);
+        foreach (var holder in holders)
+        {
+            Assert.Equal(1, metrics.Value($"gateway_pg_sessions_closed_total{{reason=\"{holder.Reason}\"}}"));
+        }
+
+        Assert.Equal(1, metrics.Value("gateway_pg_sessions_moved_total{site=\"B\"}"));
+    }
+
+    [Fact]
+    public async Task A_transaction_still_open_when_the_move_timeout_runs_out_gets_a_clean_error_and_what_it_wrote_is_rolled_back()
+    {
+        await StartAsync(values => values["Gateway:Database:SessionMoveTimeout"] = "00:00:01");
+        await InsertLoad.CreateTableAsync(_system.WriteEndpoint());
+        await using var open = await OpenAsync();
+        await using var committed = await OpenAsync();
+        await ExecuteAsync(committed, "INSERT INTO acks (id, payload) VALUES (1, 'committed before the switch')");
+        await ExecuteAsync(open, "BEGIN");
+        await ExecuteAsync(open, "INSERT INTO acks (id, payload) VALUES (2, 'never committed')");
+
+        var report = await SwitchAsync("B");
+
+        var error = await Assert.ThrowsAsync<PostgresException>(() => ExecuteAsync(open, "COMMIT"));
+        Assert.Equal("57P01", error.SqlState);
+        Assert.Contains("still in a transaction 1 s after", error.MessageText);
+        await ExecuteAsync(committed, "INSERT INTO acks (id, payload) VALUES (3, 'after the switch')");
+        Assert.Equal([1L, 3L], (await InsertLoad.IdsOnAsync(_system.Postgres.Standby.ConnectionString())).Order());
+        Assert.True(report.Steps.Single(s => s.Step == "fence A").Duration >= TimeSpan.FromSeconds(1));
+        var metrics = await MetricsScrape.FetchAsync(_system.Gateway.Admin.BaseAddress!);
+        Assert.Equal(1, metrics.Value("gateway_pg_sessions_closed_total{reason=\"move_timeout\"}"));
+    }
+
+    /// <summary>
+    /// Clients insert (client, round) rows in rounds; between two rounds, with every client idle, the primary's
+    /// postmaster is killed. The next round must succeed for every client, on B, once it is promoted; a session in
+    /// a transaction at the kill gets an error. The table has no key, so a statement run twice would show as two rows.
+    /// </summary>
+    [Fact]
+    public async Task After_kill_9_of_the_primary_idle_sessions_carry_on_on_the_new_one_and_no_statement_runs_twice()
+    {
+        await StartAsync(values =>
+        {
+            values["Gateway:Database:SynchronousMode"] = "Degrade";
+            values["Gateway:Database:DegradeAfter"] = "00:00:05";
+        });
+        await _system.WaitForStatusAsync(s => s.Database.Nodes.Single(n => n.Site == "A").SynchronousStandbyNames == "*", "A synchronous");
+        await using (var setup = await OpenAsync())
+        {
+            await ExecuteAsync(setup, "CREATE TABLE executions (client int, round int)");
+        }
+
+        const int clients = 8;
+        var sessions = new List<NpgsqlConnection>();
+        for (var i = 0; i < clients; i++)
+        {
+            sessions.Add(await OpenAsync());
+        }
+
+        async Task RoundAsync(int round) => await Task.WhenAll(sessions.Select((session, client) =>
+            ExecuteAsync(session, $"INSERT INTO executions VALUES ({client}, {round})")));
+
+        await RoundAsync(1);
+        await RoundAsync(2);
+        await using var inTransaction = await OpenAsync();
+        await ExecuteAsync(inTransaction, "BEGIN");
+        await ExecuteAsync(inTransaction, "INSERT INTO executions VALUES (99, 0)");
+
+        _system.KillPostmaster("A");
+        var killedAt = DateTime.UtcNow;
+        // Idle at the moment the primary dies: the next request comes once its backends are gone. One that races
+        // them may have reached a backend, so it gets an error instead (never a second run).
+        await Task.Delay(300);
+        await RoundAsync(3);
+        var carriedOnAfter = DateTime.UtcNow - killedAt;
+        await RoundAsync(4);
+
+        var lost = await Assert.ThrowsAnyAsync<NpgsqlException>(() => ExecuteAsync(inTransaction, "COMMIT"));
+        output.WriteLine($"round 3 done {carriedOnAfter.TotalMilliseconds:0} ms after the kill; the session in a transaction got: {lost.Message}");
+        foreach (var session in sessions)
+        {
+            Assert.Equal(_system.Postgres.Standby.Port, await ScalarAsync<int>(session, "SELECT inet_server_port()"));
+        }
+
+        await using var onB = new NpgsqlConnection(_system.Postgres.Standby.ConnectionString());
+        await onB.OpenAsync();
+        await using var rows = new NpgsqlCommand("SELECT client, round, count(*) FROM executions GROUP BY client, round ORDER BY round, client", onB);
+        await using var reader = await rows.ExecuteReaderAsync();
+        var counted = new List<(int Client, int Round, long Count)>();
+        while (await reader.ReadAsync())
+        {
+            counted.Add((reader.GetInt32(0), reader.GetInt32(1), reader.GetInt64(2)));
+        }
+
+        var expected = Enumerable.Range(1, 4).SelectMany(round => Enumerable.Range(0, clients).Select(client => (client, round, 1L))).ToList();
+        Assert.Equal(expected, counted);
+        var history = (await _system.Gateway.Admin.GetFromJsonAsync<List<PromotionReport>>("/admin/database/history", AdminRequests.Json))!;
+        Assert.StartsWith($"{clients} of {clients} session(s) moved", Step(history.Single(), "move sessions"));
+        // The session in a transaction was closed when its node's connection ended, before the fence: with the node's own words.
+        var metrics = await MetricsScrape.FetchAsync(_system.Gateway.Admin.BaseAddress!);
+        Assert.Equal(1, metrics.Value("gateway_pg_sessions_closed_total{reason=\"lost_in_request\"}"));
+    }
+
+    [Fact]
+    public async Task Bad_input_is_refused_and_counted_and_never_disturbs_another_session()
+    {
+        await StartAsync(values => values["Gateway:Database:SessionMoveTimeout"] = "00:00:03");
+        await using var bystander = await OpenAsync();
+
+        var version4 = new byte[16];
+        BinaryPrimitives.WriteInt32BigEndian(version4, 16);
+        BinaryPrimitives.WriteInt32BigEndian(version4.AsSpan(4), 4 << 16);
+        var unknownVersion = await RawHttp.SendAsync(WritePort, version4);
+        Assert.True(unknownVersion.ClosedByServer, unknownVersion.ToString());
+
+        var unterminated = PgStartupPacket.Build(("user", "postgres"))[..^1];
+        BinaryPrimitives.WriteInt32BigEndian(unterminated, unterminated.Length);
+        var broken = await RawHttp.SendAsync(WritePort, unterminated);
+        Assert.True(broken.ClosedByServer && broken.Text.Contains("08P01") && broken.Text.Contains("not terminated"), broken.ToString());
+
+        await using (var garbage = await RawPgClient.LoginAsync(WritePort))
+        {
+            var bytes = new byte[64];
+            new Random(16).NextBytes(bytes);
+            bytes[0] = (byte)'!';
+            await garbage.SendAsync(bytes);
+            var answer = await garbage.ReadUntilReadyAsync();
+            var error = Assert.Single(answer);
+            Assert.Equal('E', error.Type);
+            Assert.Contains("08P01", PgMessages.Text(error.Body));
+            Assert.True(await garbage.ClosedByServerAsync(TimeSpan.FromSeconds(5)));
+        }
+
+        // A client that vanishes while its request is held for a move: a transaction left open keeps the fence
+        // waiting (3 s), so the other sessions wait for the new primary that long.
+        await using var blocker = await OpenAsync();
+        await ExecuteAsync(blocker, "BEGIN");
+        var vanishing = await RawPgClient.LoginAsync(WritePort);
+        var promotion = _system.PromoteAsync("B");
+        await _system.WaitForStatusAsync(s => s.Database.Write.Action == "Hold", "writes held");
+        await Task.Delay(300);
+        await vanishing.SendAsync(PgMessages.Query("SELECT 1"));
+        await Task.Delay(300);
+        await vanishing.DisposeAsync();
+        var (report, response) = await promotion;
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Print(report!);
+
+        Assert.Equal(_system.Postgres.Standby.Port, await ScalarAsync<int>(bystander, "SELECT inet_server_port()"));
+        var metrics = await MetricsScrape.FetchAsync(_system.Gateway.Admin.BaseAddress!);
+        Assert.Equal(2, metrics.Value("gateway_pg_connections_total{result=\"malformed\",role=\"write\",site=\"none\"}"));
+        Assert.Equal(1, metrics.Value("gateway_pg_sessions_closed_total{reason=\"client_protocol_violation\"}"));
+        Assert.Equal(1, metrics.Value("gateway_pg_sessions_closed_total{reason=\"client_gone_while_held\"}"));
+        Assert.Equal(1, metrics.Value("gateway_pg_sessions_closed_total{reason=\"move_timeout\"}"));
+    }
+
+    [Fact]
+    public async Task A_scram_session_moves_with_its_settings_and_prepared_statements_and_a_wrong_password_is_still_refused()
+    {
+        await StartAsync();
+        await _system.Postgres.Primary.ExecuteAsync("SET password_encryption = 'scram-sha-256'; CREATE ROLE mover LOGIN PASSWORD 'correct horse'; CREATE SCHEMA app AUTHORIZATION mover");
+        foreach (var node in new[] { _system.Postgres.Primary, _system.Postgres.Standby })
+        {
+            var hba = Path.Combine(node.DataDirectory, "pg_hba.conf");
+            await File.WriteAllTextAsync(hba, "host all mover 127.0.0.1/32 scram-sha-256\n" + await File.ReadAllTextAsync(hba));
+            await node.ExecuteAsync("SELECT pg_reload_conf()");
+        }
+
+        var login = new NpgsqlConnectionStringBuilder(_system.WriteEndpoint()) { Username = "mover", Password = "correct horse", ApplicationName = "mover-app" };
+        await using var session = new NpgsqlConnection(login.ConnectionString);
+        await session.OpenAsync();
+        await ExecuteAsync(session, "SET search_path = app");
+        await ExecuteAsync(session, "SET statement_timeout = '7s'");
+        await ExecuteAsync(session, "CREATE TABLE things (x int); INSERT INTO things VALUES (1), (2)");
+        await using var prepared = new NpgsqlCommand("SELECT count(*) FROM things WHERE x > @x", session);
+        prepared.Parameters.AddWithValue("x", 0);
+        await prepared.PrepareAsync();
+        Assert.Equal(2L, await prepared.ExecuteScalarAsync());
+
+        var report = await SwitchAsync("B");
+
+        Assert.Equal(2L, await prepared.ExecuteScalarAsync());
+        Assert.Equal(_system.Postgres.Standby.Port, await ScalarAsync<int>(session, "SELECT inet_server_port()"));
+        Assert.Equal("app", await ScalarAsync<string>(session, "SHOW search_path"));
+        Assert.Equal("7s", await ScalarAsync<string>(session, "SHOW statement_timeout"));
+        Assert.Equal("mover-app", await ScalarAsync<string>(session, "SHOW application_name"));
+        Assert.StartsWith("1 of 1 session(s) moved", Step(report, "move sessions"));
+
+        login.Password = "battery staple";
+        await using var wrong = new NpgsqlConnection(login.ConnectionString);
+        var refused = await Assert.ThrowsAsync<PostgresException>(() => wrong.OpenAsync());
+        Assert.Equal("28P01", refused.SqlState);
+    }
+
+    private async Task<PromotionReport> SwitchAsync(string to)
+    {
+        var (report, response) = await _system.PromoteAsync(to);
+        Assert.True(response.StatusCode == HttpStatusCode.OK && report is { Succeeded: true }, $"promotion of {to}: {response.StatusCode} {report?.Summary}");
+        Print(report!);
+        return report!;
+    }
+
+    private void Print(PromotionReport report)
+    {
+        output.WriteLine(report.Summary);
+        foreach (var step in report.Steps)
+        {
+            output.WriteLine($"  {step.Step}: {step.Duration.TotalMilliseconds:0} ms: {step.Outcome}");
+        }
+    }
+
+    private async Task RejoinAsync(string site)
+    {
+        var (rejoin, response) = await _system.RejoinAsync(site, "Rewind");
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"rejoin of {site}: {response.StatusCode} {rejoin?.Summary}");
+        await _system.WaitForStatusAsync(s => s.Database.Read is { Action: "Forward" } read && read.Site == site, $"{site} streaming", TimeSpan.FromSeconds(60));
+    }
+
+    private static string Step(PromotionReport report, string prefix) => report.Steps.Single(s => s.Step.StartsWith(prefix, StringComparison.Ordinal)).Outcome;
+
+    private Task<string> PgbenchAsync(TimeSpan timeout, params string[] arguments) =>
+        ProcessRunner.RunAsync("pgbench", ["-h", "127.0.0.1", "-p", WritePort.ToString(), "-U", "postgres", .. arguments, "postgres"], timeout);
+
+    private async Task<NpgsqlConnection> OpenAsync()
+    {
+        var connection = new NpgsqlConnection(_system.WriteEndpoint());
+        await connection.OpenAsync();
+        return connection;
+    }
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private static async Task<T> ScalarAsync<T>(NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (T)(await command.ExecuteScalarAsync())!;
+    }
+}
