@@ -291,32 +291,38 @@ public sealed partial class PgMovableSession
                     }
 
                     var bytes = rest.Slice(0, cut.Length);
-                    if (cut is { Kind: PgCutKind.Piece, FirstPiece: false })
+                    var continuation = cut is { Kind: PgCutKind.Piece, FirstPiece: false };
+                    var link = continuation ? pieceLink! : null;
+                    if (!continuation)
                     {
-                        if (!await SendAsync(pieceLink!, bytes, unflushed))
+                        if (!TryPass(cut, bytes, out link, out var inject))
                         {
-                            return;
-                        }
-                    }
-                    else
-                    {
-                        var (link, inject) = await GateAsync(cut, bytes, unflushed);
-                        if (link is null)
-                        {
-                            return;
+                            (link, inject) = await HoldAsync(cut, bytes, unflushed);
+                            if (link is null)
+                            {
+                                return;
+                            }
                         }
 
-                        if ((inject is not null && !await SendAsync(link, new ReadOnlySequence<byte>(inject), unflushed)) || !await SendAsync(link, bytes, unflushed))
+                        if (inject is not null)
                         {
-                            return;
+                            Send(link!, new ReadOnlySequence<byte>(inject), unflushed);
                         }
 
                         pieceLink = link;
-                        if (cut.Type == PgWire.Frontend.Terminate)
-                        {
-                            await FlushAsync(unflushed);
-                            return;
-                        }
+                    }
+
+                    Send(link!, bytes, unflushed);
+                    if (cut.Type == PgWire.Frontend.Terminate && !continuation)
+                    {
+                        await FlushAsync(unflushed);
+                        return;
+                    }
+
+                    // A large message goes out as it comes, so the pipe's buffer stays small.
+                    if (link!.Output.UnflushedBytes > 256 * 1024 && !await FlushAsync(unflushed))
+                    {
+                        return;
                     }
 
                     consumed = buffer.GetPosition(cut.Length, consumed);
@@ -340,30 +346,38 @@ public sealed partial class PgMovableSession
     }
 
     /// <summary>
-    /// Lets a message that starts a request through to the node, or holds it while the session moves (a move asked
-    /// for and the session at a boundary, or no node yet). Null when the session ended meanwhile.
+    /// Lets a message that starts a request through to the node (the tracker sees it on the way), unless the session
+    /// must hold it: a move asked for and the session at a boundary, no node yet, or an end under way.
     /// </summary>
-    private async Task<(PgServerLink? Link, byte[]? Inject)> GateAsync(PgCut cut, ReadOnlySequence<byte> bytes, List<PgServerLink> unflushed)
+    private bool TryPass(PgCut cut, ReadOnlySequence<byte> bytes, out PgServerLink? link, out byte[]? inject)
+    {
+        lock (_lock)
+        {
+            if (_link is { } current && !_ended && _endRequest is null && !(_move is not null && _state.IsIdle))
+            {
+                var step = cut.Kind == PgCutKind.Message
+                    ? _state.OnClientMessage(cut.Type, PgWire.Body(bytes))
+                    : _state.OnOversizedClientMessage(cut.Type, Peek(bytes));
+                link = current;
+                inject = step.InjectFirst;
+                return true;
+            }
+        }
+
+        link = null;
+        inject = null;
+        return false;
+    }
+
+    /// <summary>Holds the message until the session is attached to a node again (then lets it through), or ends: null then.</summary>
+    private async Task<(PgServerLink? Link, byte[]? Inject)> HoldAsync(PgCut cut, ReadOnlySequence<byte> bytes, List<PgServerLink> unflushed)
     {
         while (true)
         {
             Task<bool> attached;
             lock (_lock)
             {
-                if (_ended)
-                {
-                    return (null, null);
-                }
-
-                if (_link is { } link && _endRequest is null && !(_move is not null && _state.IsIdle))
-                {
-                    var step = cut.Kind == PgCutKind.Message
-                        ? _state.OnClientMessage(cut.Type, PgWire.Body(bytes))
-                        : _state.OnOversizedClientMessage(cut.Type, Peek(bytes));
-                    return (link, step.InjectFirst);
-                }
-
-                if (cut.Type == PgWire.Frontend.Terminate && _link is null)
+                if (_ended || (cut.Type == PgWire.Frontend.Terminate && _link is null))
                 {
                     // Goodbye while moving: there is no node to tell.
                     return (null, null);
@@ -378,6 +392,11 @@ public sealed partial class PgMovableSession
             if (!await FlushAsync(unflushed) || !await HeldUntilAttachedAsync(attached))
             {
                 return (null, null);
+            }
+
+            if (TryPass(cut, bytes, out var link, out var inject))
+            {
+                return (link, inject);
             }
         }
     }
@@ -401,32 +420,17 @@ public sealed partial class PgMovableSession
         return peek.IsSingleSegment ? peek.FirstSpan : peek.ToArray();
     }
 
-    private async Task<bool> SendAsync(PgServerLink link, ReadOnlySequence<byte> bytes, List<PgServerLink> unflushed)
+    /// <summary>Buffers bytes for the node; they leave at the next flush (a node that went away fails that flush).</summary>
+    private static void Send(PgServerLink link, ReadOnlySequence<byte> bytes, List<PgServerLink> unflushed)
     {
-        try
+        foreach (var segment in bytes)
         {
-            foreach (var segment in bytes)
-            {
-                link.Output.Write(segment.Span);
-            }
-
-            if (!unflushed.Contains(link))
-            {
-                unflushed.Add(link);
-            }
-
-            // A large message goes out as it comes, so the pipe's buffer stays small.
-            if (link.Output.UnflushedBytes > 256 * 1024)
-            {
-                await link.Output.FlushAsync(_end.Token);
-            }
-
-            return true;
+            link.Output.Write(segment.Span);
         }
-        catch (Exception e) when (IsConnectionEnd(e))
+
+        if (!unflushed.Contains(link))
         {
-            // The node went away: the server side sees it too and decides what the client is told.
-            return !_end.IsCancellationRequested;
+            unflushed.Add(link);
         }
     }
 

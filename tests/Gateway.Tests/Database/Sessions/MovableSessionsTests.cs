@@ -9,6 +9,7 @@ using Gateway.Testing;
 using Gateway.Tests.Database.Failover;
 using Gateway.Tests.Hardening;
 using Gateway.Tests.Observability;
+using Gateway.Tests.Support;
 using Npgsql;
 using Xunit.Abstractions;
 
@@ -42,29 +43,173 @@ public sealed class MovableSessionsTests(ITestOutputHelper output) : IAsyncLifet
 
     private int WritePort => _system.Settings.PgWritePort;
 
+    /// <summary>
+    /// pgbench -c 16 -j 2 through the write endpoint while the primary switches A -> B -> A ... (the old primary
+    /// rejoins as a standby between two switches). GATEWAY_PGSESSIONS_SWITCHOVERS (default 2) and
+    /// GATEWAY_PGSESSIONS_SECONDS (default 40) size it; bench/pgsessions/run.sh runs 10 switchovers. Prints, per
+    /// switchover, the write pause clients saw (the longest time no transaction completed, from pgbench's
+    /// per-transaction log) and pgbench's per-second progress around it.
+    /// </summary>
     [Theory]
     [InlineData("simple")]
     [InlineData("extended")]
     [InlineData("prepared")]
     public async Task Pgbench_clients_of_each_protocol_ride_through_planned_switchovers_from_A_to_B_and_back(string protocol)
     {
+        var switchovers = SizeFromEnvironment("GATEWAY_PGSESSIONS_SWITCHOVERS", 2);
+        var seconds = SizeFromEnvironment("GATEWAY_PGSESSIONS_SECONDS", 40);
         await StartAsync();
-        await PgbenchAsync(TimeSpan.FromSeconds(60), "-i", "-s", "1", "-q");
-        var run = PgbenchAsync(TimeSpan.FromSeconds(120), "-c", "16", "-j", "2", "-T", "40", "-n", "-M", protocol);
+        await InitializePgbenchAsync();
+        var startedAt = DateTimeOffset.UtcNow;
+        var run = Pgbench.RunAsync(WritePort, TimeSpan.FromSeconds(seconds + 120), logTransactions: true,
+            "-c", "16", "-j", "2", "-T", seconds.ToString(), "-n", "-M", protocol, "-P", "1");
         await Task.Delay(TimeSpan.FromSeconds(4));
 
-        var toB = await SwitchAsync("B");
-        await RejoinAsync("A");
-        var toA = await SwitchAsync("A");
-        Assert.False(run.IsCompleted, "pgbench ended before the second switchover, which then proved nothing");
+        var reports = new List<PromotionReport>();
+        for (var i = 0; i < switchovers; i++)
+        {
+            Assert.False(run.IsCompleted, $"pgbench ended before switchover {i + 1} of {switchovers}; give it more than {seconds} s");
+            var (from, to) = i % 2 == 0 ? ("A", "B") : ("B", "A");
+            reports.Add(await SwitchAsync(to));
+            if (i < switchovers - 1)
+            {
+                await RejoinAsync(from);
+            }
+        }
+
+        var result = await run;
+        output.WriteLine(result.Output);
+        Assert.True(result.ExitCode == 0 && result.AbortedClients == 0, $"pgbench exit {result.ExitCode}, {result.AbortedClients} aborted client(s): {result.Errors}");
+        Assert.Equal(0, result.Failed);
+        var pauses = new List<double>();
+        for (var i = 0; i < reports.Count; i++)
+        {
+            var report = reports[i];
+            var pause = result.LongestGap(report.StartedAt - TimeSpan.FromSeconds(1), report.StartedAt + report.Total + TimeSpan.FromSeconds(2));
+            pauses.Add(pause.TotalMilliseconds);
+            var second = (report.StartedAt - startedAt).TotalSeconds;
+            var progress = result.Progress.Where(p => p.At >= second - 1 && p.At <= second + 4).Select(p => $"{p.At:0}s {p.Tps:0}");
+            output.WriteLine($"switchover {i + 1} ({report.From} -> {report.To}, {protocol}): write pause {pause.TotalMilliseconds:0} ms; " +
+                $"promotion {report.Total.TotalMilliseconds:0} ms; tps per second around it: {string.Join(", ", progress)}");
+            Assert.StartsWith("16 of 16 session(s) moved", Step(report, "move sessions"));
+        }
+
+        pauses.Sort();
+        output.WriteLine($"write pause over {pauses.Count} switchovers ({protocol}): median {Median(pauses):0} ms, max {pauses[^1]:0} ms; " +
+            $"{result.Processed} transactions, {result.Tps:0} tps, 0 failed, 0 aborted");
+    }
+
+    /// <summary>
+    /// pgbench at a modest rate (most clients idle at any instant) while the primary is killed. Each transaction
+    /// inserts a random 63-bit token: a statement run twice would show as a token twice. Every client that did not
+    /// abort (one caught mid-transaction does) completes transactions on the new primary.
+    /// </summary>
+    [Fact]
+    public async Task Pgbench_at_a_modest_rate_rides_through_a_kill_9_of_the_primary_and_runs_no_statement_twice()
+    {
+        await StartAsync(values =>
+        {
+            values["Gateway:Database:SynchronousMode"] = "Degrade";
+            values["Gateway:Database:DegradeAfter"] = "00:00:05";
+        });
+        await _system.WaitForStatusAsync(s => s.Database.Nodes.Single(n => n.Site == "A").SynchronousStandbyNames == "*", "A synchronous");
+        await using (var setup = await OpenAsync())
+        {
+            await ExecuteAsync(setup, "CREATE TABLE executions (client int, token bigint)");
+        }
+
+        var script = Path.Combine(_system.Settings.Root, "token.sql");
+        await File.WriteAllTextAsync(script, "\\set token random(1, 9223372036854775806)\nINSERT INTO executions VALUES (:client_id, :token);\n");
+        var run = Pgbench.RunAsync(WritePort, TimeSpan.FromSeconds(120), logTransactions: true,
+            "-c", "16", "-j", "2", "-T", "20", "-R", "80", "-n", "-f", script, "-P", "1");
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        _system.KillPostmaster("A");
+        var killedAt = DateTimeOffset.UtcNow;
+        await _system.WaitForStatusAsync(s => s.Database.Primary == "B" && !s.Switching, "automatic promotion of B");
         var result = await run;
 
-        output.WriteLine(result);
-        // pgbench exits non-zero (and RunAsync throws with its output) when a client aborts.
-        Assert.Contains("number of failed transactions: 0 ", result);
-        foreach (var report in new[] { toB, toA })
+        await using var onB = new NpgsqlConnection(_system.Postgres.Standby.ConnectionString());
+        await onB.OpenAsync();
+        var rows = await ScalarAsync<long>(onB, "SELECT count(*) FROM executions");
+        var twice = await ScalarAsync<long>(onB, "SELECT count(*) FROM (SELECT token FROM executions GROUP BY token HAVING count(*) > 1) d");
+        var carriedOn = result.ClientsCompletingAfter(killedAt + TimeSpan.FromSeconds(1));
+        output.WriteLine($"kill -9 of A at {(killedAt - result.Completions[0]).TotalSeconds:0.0} s: {result.AbortedClients} of 16 clients aborted (in a transaction at the kill), " +
+            $"{carriedOn.Count} carried on; {result.Processed} transactions acknowledged, {rows} rows on B, {twice} tokens twice; " +
+            $"write pause {result.LongestGap(killedAt - TimeSpan.FromSeconds(1), killedAt + TimeSpan.FromSeconds(8)).TotalMilliseconds:0} ms");
+        Assert.Equal(0, twice);
+        Assert.True(rows >= result.Processed, $"{result.Processed - rows} acknowledged transactions lost");
+        // An aborted client may have had its last insert committed without hearing so: at most one each.
+        Assert.True(rows <= result.Processed + result.AbortedClients, $"{rows} rows for {result.Processed} acknowledged transactions");
+        Assert.Equal(16 - result.AbortedClients, carriedOn.Count);
+    }
+
+    [Fact]
+    public async Task Pgbench_runs_through_both_modes_of_the_endpoint_and_prints_their_throughput_against_the_primary_directly()
+    {
+        var rounds = SizeFromEnvironment("GATEWAY_PGSESSIONS_ROUNDS", 1);
+        var seconds = SizeFromEnvironment("GATEWAY_PGSESSIONS_ROUND_SECONDS", 3);
+        var scale = SizeFromEnvironment("GATEWAY_PGSESSIONS_SCALE", 1);
+        await StartAsync();
+        await using var passThrough = await PassThroughGatewayAsync();
+        using var haproxy = HaproxyReference.StartIfInstalled(_system.Postgres.Primary.Port);
+        var targets = new (string Name, int Port)[] { ("direct", _system.Postgres.Primary.Port), ("PassThrough", passThrough.Settings.PgWritePort), ("Movable", WritePort) };
+        if (haproxy is not null)
         {
-            Assert.StartsWith("16 of 16 session(s) moved", Step(report, "move sessions"));
+            // Any TCP proxy on the same cores costs something: HAProxy's cost, in the same rounds, is the yardstick.
+            targets = [.. targets, ("HAProxy", haproxy.Port)];
+        }
+        else
+        {
+            output.WriteLine($"{HaproxyReference.Binary} not installed (deploy/prereqs.sh haproxy): no reference TCP proxy in this run");
+        }
+
+        await InitializePgbenchAsync(scale);
+        foreach (var (workload, options) in new (string, string[])[] { ("select-only", ["-S"]), ("tpcb-like", []) })
+        {
+            var tps = targets.ToDictionary(t => t.Name, _ => new List<double>());
+            var cpu = targets.ToDictionary(t => t.Name, _ => new List<double>());
+            for (var round = 0; round < rounds; round++)
+            {
+                // Each round runs all of them, in an order that rotates, so drift of the machine hits each alike.
+                foreach (var (name, port) in targets.Skip(round % targets.Length).Concat(targets.Take(round % targets.Length)))
+                {
+                    // The proxy's CPU time per transaction does not depend on how busy the machine is, unlike its throughput.
+                    var cpuBefore = ProxyCpu(name, haproxy);
+                    var result = await Pgbench.RunAsync(port, TimeSpan.FromSeconds(seconds + 60), logTransactions: false,
+                        ["-c", "16", "-j", "2", "-T", seconds.ToString(), "-n", .. options]);
+                    Assert.True(result.ExitCode == 0 && result.Failed == 0 && result.Tps > 0, $"{name}: exit {result.ExitCode}: {result.Errors}");
+                    tps[name].Add(result.Tps);
+                    cpu[name].Add((ProxyCpu(name, haproxy) - cpuBefore).TotalMicroseconds / result.Processed);
+                }
+            }
+
+            var ratios = targets.Skip(1).Select(t =>
+                $"{t.Name} {Median(tps[t.Name]):0} tps, {Median(tps[t.Name].Zip(tps["direct"], (g, d) => g / d).ToList()):0.000} of direct, {Median(cpu[t.Name]):0} us CPU per transaction");
+            output.WriteLine($"endpoint throughput ({workload}, scale {scale}, -c 16 -j 2, {rounds} round(s) of {seconds} s): direct {Median(tps["direct"]):0} tps; {string.Join("; ", ratios)}");
+        }
+    }
+
+    /// <summary>CPU time of the process a target's proxy runs in: the test process (both gateways, or nothing for direct), or HAProxy.</summary>
+    private static TimeSpan ProxyCpu(string target, HaproxyReference? haproxy) =>
+        target == "HAProxy" ? haproxy!.CpuTime : System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
+
+    /// <summary>A second gateway in front of the same pair, in the default mode, that only forwards (it never promotes).</summary>
+    private async Task<SecondGateway> PassThroughGatewayAsync()
+    {
+        var settings = new GatewaySettings(["http://127.0.0.1:1"], ["http://127.0.0.1:2"], _system.Postgres.Primary.Port, _system.Postgres.Standby.Port);
+        settings.Values["Gateway:Coordinator:AutoFailover"] = "false";
+        settings.Values["Gateway:Database:AutoFailover"] = "false";
+        return new SecondGateway(settings, await RunningGateway.StartAsync(settings));
+    }
+
+    private sealed class SecondGateway(GatewaySettings settings, RunningGateway gateway) : IAsyncDisposable
+    {
+        public GatewaySettings Settings => settings;
+
+        public async ValueTask DisposeAsync()
+        {
+            await gateway.DisposeAsync();
+            settings.Dispose();
         }
     }
 
@@ -371,10 +516,22 @@ public sealed class MovableSessionsTests(ITestOutputHelper output) : IAsyncLifet
         await _system.WaitForStatusAsync(s => s.Database.Read is { Action: "Forward" } read && read.Site == site, $"{site} streaming", TimeSpan.FromSeconds(60));
     }
 
-    private static string Step(PromotionReport report, string prefix) => report.Steps.Single(s => s.Step.StartsWith(prefix, StringComparison.Ordinal)).Outcome;
+    private static int SizeFromEnvironment(string variable, int fallback) =>
+        int.TryParse(Environment.GetEnvironmentVariable(variable), out var value) && value > 0 ? value : fallback;
 
-    private Task<string> PgbenchAsync(TimeSpan timeout, params string[] arguments) =>
-        ProcessRunner.RunAsync("pgbench", ["-h", "127.0.0.1", "-p", WritePort.ToString(), "-U", "postgres", .. arguments, "postgres"], timeout);
+    private static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+    }
+
+    private async Task InitializePgbenchAsync(int scale = 1)
+    {
+        var init = await Pgbench.RunAsync(WritePort, TimeSpan.FromSeconds(300), logTransactions: false, "-i", "-s", scale.ToString(), "-q");
+        Assert.True(init.ExitCode == 0, init.Errors);
+    }
+
+    private static string Step(PromotionReport report, string prefix) => report.Steps.Single(s => s.Step.StartsWith(prefix, StringComparison.Ordinal)).Outcome;
 
     private async Task<NpgsqlConnection> OpenAsync()
     {
