@@ -554,7 +554,8 @@ public sealed partial class PgMovableSession
                     }
 
                     var next = buffer.GetPosition(cut.Length, consumed);
-                    if (cut.Kind == PgCutKind.Message)
+                    // Rows, data and descriptions pass untouched; only what changes the session's state is looked at.
+                    if (cut.Kind == PgCutKind.Message && PgSessionState.TracksServerMessage(cut.Type))
                     {
                         var message = rest.Slice(0, cut.Length);
                         bool forward;

@@ -174,6 +174,10 @@ public sealed class PgSessionState(PgStartupPacket startup)
         }
     }
 
+    /// <summary>The server messages <see cref="OnServerMessage"/> acts on; any other passes without being shown to it.</summary>
+    public static bool TracksServerMessage(byte type) => type is PgWire.Backend.ReadyForQuery or PgWire.Backend.ParseComplete or PgWire.Backend.CloseComplete
+        or PgWire.Backend.ErrorResponse or PgWire.Backend.CommandComplete or PgWire.Backend.ParameterStatus;
+
     /// <summary>A server message about to go to the client: false when it answers the gateway's own re-prepared Parse and must not.</summary>
     public bool OnServerMessage(byte type, ReadOnlySpan<byte> body)
     {
