@@ -7,7 +7,7 @@
 #      switches A -> B -> A ... GATEWAY_PGSESSIONS_SWITCHOVERS times (the old primary rejoins by pg_rewind between
 #      two switches). Per switchover: the write pause clients saw (longest time no transaction completed, from
 #      pgbench's per-transaction log) and pgbench's per-second progress around it; fails on any aborted client or
-#      failed transaction.
+#      failed transaction. Then a pooled Npgsql application across as many switchovers (fails on any failed command).
 #   2. pgbench at 80 tx/s (most clients idle at any instant) in synchronous Degrade mode while the primary's
 #      postmaster is killed: clients aborted, clients that carried on, statements run twice (random tokens), pause.
 #   3. Steady-state throughput, paired in one run: pgbench -c 16 -j 2 select-only and tpcb-like against the primary
@@ -51,7 +51,7 @@ status=passed
 run_part() {
     local filter
     case $1 in
-        switchovers) filter="FullyQualifiedName~MovableSessionsTests.Pgbench_clients_of_each_protocol" ;;
+        switchovers) filter="FullyQualifiedName~MovableSessionsTests.Pgbench_clients_of_each_protocol|FullyQualifiedName~MovableSessionsTests.A_pooled_Npgsql_application" ;;
         kill) filter="FullyQualifiedName~MovableSessionsTests.Pgbench_at_a_modest_rate" ;;
         throughput) filter="FullyQualifiedName~MovableSessionsTests.Pgbench_runs_through_both_modes" ;;
     esac
@@ -64,6 +64,7 @@ done
 # The lines the tests print (MovableSessionsTests), trimmed of the test runner's indentation.
 lines() { grep -E "$1" "$LOG" | sed -E 's/^ +//' || true; }
 summaries=$(lines '^ *write pause over ')
+npgsql=$(lines '^ *Npgsql pool across ')
 switchovers=$(lines '^ *switchover [0-9]+ \(')
 kill_line=$(lines '^ *kill -9 of A at ')
 throughput=$(lines '^ *endpoint throughput ')
@@ -80,6 +81,12 @@ Write pause per protocol (pgbench -c 16 -j 2 through the write endpoint, Movable
 
 \`\`\`
 ${summaries:-no summary (the switchover runs did not finish)}
+\`\`\`
+
+A pooled Npgsql application (12 workers, pool of 6, half the commands prepared) across the same switchovers:
+
+\`\`\`
+${npgsql:-no Npgsql run}
 \`\`\`
 
 Each switchover (write pause = longest time no transaction completed around it; tps = pgbench -P 1 seconds around it):

@@ -71,18 +71,7 @@ public sealed class MovableSessionsTests(ITestOutputHelper output) : IAsyncLifet
             "-c", "16", "-j", "2", "-T", seconds.ToString(), "-n", "-M", protocol, "-P", "1");
         await Task.Delay(TimeSpan.FromSeconds(4));
 
-        var reports = new List<PromotionReport>();
-        for (var i = 0; i < switchovers; i++)
-        {
-            Assert.False(run.IsCompleted, $"pgbench ended before switchover {i + 1} of {switchovers}; give it more than {seconds} s");
-            var (from, to) = i % 2 == 0 ? ("A", "B") : ("B", "A");
-            reports.Add(await SwitchAsync(to));
-            if (i < switchovers - 1)
-            {
-                await RejoinAsync(from);
-            }
-        }
-
+        var reports = await SwitchBackAndForthAsync(switchovers, run, $"pgbench ended early; give it more than {seconds} s");
         var result = await run;
         output.WriteLine(result.Output);
         Assert.True(result.ExitCode == 0 && result.AbortedClients == 0, $"pgbench exit {result.ExitCode}, {result.AbortedClients} aborted client(s): {result.Errors}");
@@ -223,10 +212,11 @@ public sealed class MovableSessionsTests(ITestOutputHelper output) : IAsyncLifet
         }
     }
 
+    /// <summary>GATEWAY_PGSESSIONS_SWITCHOVERS (default 2) switchovers A -> B -> A ...; bench/pgsessions/run.sh runs 10.</summary>
     [Fact]
     public async Task A_pooled_Npgsql_application_fails_no_command_across_switchovers_from_A_to_B_and_back()
     {
-        await StartAsync();
+        await StartAsync(NoAutomaticFailover);
         await InsertLoad.CreateTableAsync(_system.WriteEndpoint());
         await using var pool = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(_system.WriteEndpoint()) { Pooling = true, MaxPoolSize = 6, ApplicationName = "pooled" }.ConnectionString);
         var failures = new ConcurrentQueue<string>();
@@ -264,14 +254,17 @@ public sealed class MovableSessionsTests(ITestOutputHelper output) : IAsyncLifet
         })).ToList();
 
         await Task.Delay(TimeSpan.FromSeconds(2));
-        var toB = await SwitchAsync("B");
-        await RejoinAsync("A");
-        var toA = await SwitchAsync("A");
+        var reports = await SwitchBackAndForthAsync(SizeFromEnvironment("GATEWAY_PGSESSIONS_SWITCHOVERS", 2));
         await Task.Delay(TimeSpan.FromSeconds(1));
         await stop.CancelAsync();
         await Task.WhenAll(workers);
 
-        output.WriteLine($"{commands} commands, {failures.Count} failed; {Step(toB, "move sessions")}; {Step(toA, "move sessions")}");
+        foreach (var report in reports)
+        {
+            output.WriteLine($"{report.From} -> {report.To}: {Step(report, "move sessions")}");
+        }
+
+        output.WriteLine($"Npgsql pool across {reports.Count} switchovers: {commands} commands, {failures.Count} failed");
         Assert.True(failures.IsEmpty, $"{failures.Count} failed commands: {string.Join(" | ", failures.Distinct().Take(5))}");
         Assert.True(commands > 200, $"only {commands} commands ran");
     }
@@ -526,6 +519,24 @@ public sealed class MovableSessionsTests(ITestOutputHelper output) : IAsyncLifet
         var cancelled = await Assert.ThrowsAsync<OperationCanceledException>(() => running.WaitAsync(TimeSpan.FromSeconds(20)));
         Assert.Equal("57014", Assert.IsType<PostgresException>(cancelled.InnerException).SqlState);
         Assert.Equal(1, await ScalarAsync<int>(session, "SELECT 1"));
+    }
+
+    /// <summary>Planned switchovers A -> B -> A ..., the old primary rejoining by pg_rewind between two; <paramref name="mustStillRun"/> must outlast them.</summary>
+    private async Task<List<PromotionReport>> SwitchBackAndForthAsync(int switchovers, Task? mustStillRun = null, string? why = null)
+    {
+        var reports = new List<PromotionReport>();
+        for (var i = 0; i < switchovers; i++)
+        {
+            Assert.False(mustStillRun?.IsCompleted == true, $"before switchover {i + 1} of {switchovers}: {why}");
+            var (from, to) = i % 2 == 0 ? ("A", "B") : ("B", "A");
+            reports.Add(await SwitchAsync(to));
+            if (i < switchovers - 1)
+            {
+                await RejoinAsync(from);
+            }
+        }
+
+        return reports;
     }
 
     private async Task<PromotionReport> SwitchAsync(string to)
