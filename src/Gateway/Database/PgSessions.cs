@@ -68,13 +68,14 @@ public sealed class PgSessions(IOptions<GatewayOptions> options, TimeProvider ti
             }
         }
 
-        if (moving.Count == 0)
+        // A batch left over from a promotion that was rolled back is not this one's to report.
+        var batch = moving.Count == 0 ? null : new PgMoveBatch(siteId, moving.Select(m => m.Ticket).ToList());
+        Volatile.Write(ref _batch, batch);
+        if (batch is null)
         {
             return $"{cut} gateway session(s) cut";
         }
 
-        var batch = new PgMoveBatch(siteId, moving.Select(m => m.Ticket).ToList());
-        Volatile.Write(ref _batch, batch);
         if (planned)
         {
             cut += await DrainAsync(siteId, moving, cancellation);

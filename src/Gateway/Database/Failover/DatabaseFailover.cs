@@ -141,6 +141,7 @@ public sealed partial class DatabaseFailover(
 
             return Task.FromResult($"write endpoint -> {to}; read endpoint refuses until {from} rejoins as a standby");
         });
+
         if (sessions.HasMovesToReport)
         {
             await journal.RunAsync($"move sessions to {to}", () => sessions.ReportMovesAsync(cancellation));

@@ -176,7 +176,6 @@ public sealed partial class PgMovableSession
         try
         {
             await link.SendAsync(_state.Startup.Bytes, bound.Token);
-            await link.Output.FlushAsync(bound.Token);
             while (true)
             {
                 var message = await link.ReadAsync(bound.Token);
@@ -195,7 +194,6 @@ public sealed partial class PgMovableSession
 
                             _login.OnClientResponse(response.Body);
                             await link.SendAsync(response.ToBytes(), bound.Token);
-                            await link.Output.FlushAsync(bound.Token);
                         }
 
                         break;
@@ -306,13 +304,13 @@ public sealed partial class PgMovableSession
 
                         if (inject is not null)
                         {
-                            Send(link!, new ReadOnlySequence<byte>(inject), unflushed);
+                            await SendAsync(link!, new ReadOnlySequence<byte>(inject), unflushed);
                         }
 
                         pieceLink = link;
                     }
 
-                    Send(link!, bytes, unflushed);
+                    await SendAsync(link!, bytes, unflushed);
                     if (cut.Type == PgWire.Frontend.Terminate && !continuation)
                     {
                         await FlushAsync(unflushed);
@@ -420,17 +418,21 @@ public sealed partial class PgMovableSession
         return peek.IsSingleSegment ? peek.FirstSpan : peek.ToArray();
     }
 
-    /// <summary>Buffers bytes for the node; they leave at the next flush (a node that went away fails that flush).</summary>
-    private static void Send(PgServerLink link, ReadOnlySequence<byte> bytes, List<PgServerLink> unflushed)
+    /// <summary>
+    /// Buffers bytes for the node, holding its writer until the next flush (the gateway's own messages to that node
+    /// wait for it); a node that went away fails that flush.
+    /// </summary>
+    private async ValueTask SendAsync(PgServerLink link, ReadOnlySequence<byte> bytes, List<PgServerLink> unflushed)
     {
+        if (!unflushed.Contains(link))
+        {
+            await link.TakeWriterAsync(_end.Token);
+            unflushed.Add(link);
+        }
+
         foreach (var segment in bytes)
         {
             link.Output.Write(segment.Span);
-        }
-
-        if (!unflushed.Contains(link))
-        {
-            unflushed.Add(link);
         }
     }
 
@@ -451,6 +453,11 @@ public sealed partial class PgMovableSession
         }
         finally
         {
+            foreach (var link in unflushed)
+            {
+                link.ReturnWriter();
+            }
+
             unflushed.Clear();
         }
     }
@@ -825,7 +832,6 @@ public sealed partial class PgMovableSession
         using var bound = CancellationTokenSource.CreateLinkedTokenSource(_end.Token);
         bound.CancelAfter(_mover.Options.StartupTimeout);
         await link.SendAsync(PgWire.Query(sql), bound.Token);
-        await link.Output.FlushAsync(bound.Token);
         string? error = null;
         var row = new List<string?>();
         while (true)

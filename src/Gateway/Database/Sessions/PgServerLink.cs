@@ -9,6 +9,7 @@ public sealed class PgServerLink : IAsyncDisposable
 {
     private readonly Socket _socket;
     private readonly NetworkStream _stream;
+    private readonly SemaphoreSlim _writing = new(1, 1);
     private int _disposed;
 
     public PgServerLink(Socket socket, DatabaseTarget target)
@@ -32,10 +33,28 @@ public sealed class PgServerLink : IAsyncDisposable
     /// <summary>What the node reported while the gateway logged the session in (ParameterStatus).</summary>
     public Dictionary<string, string> Parameters { get; } = [];
 
+    /// <summary>
+    /// A message of the gateway's own (login, probe, restore, goodbye), written and flushed whole. The client side
+    /// may be flushing the client's messages to the same node at that moment: a pipe writer takes one writer at a time.
+    /// </summary>
     public async Task SendAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellation)
     {
-        await Output.WriteAsync(bytes, cancellation);
+        await _writing.WaitAsync(cancellation);
+        try
+        {
+            await Output.WriteAsync(bytes, cancellation);
+        }
+        finally
+        {
+            _writing.Release();
+        }
     }
+
+    /// <summary>The client side takes the writer for a batch of the client's messages, written then flushed, and gives it back.</summary>
+    public ValueTask TakeWriterAsync(CancellationToken cancellation) =>
+        _writing.Wait(0) ? ValueTask.CompletedTask : new ValueTask(_writing.WaitAsync(cancellation));
+
+    public void ReturnWriter() => _writing.Release();
 
     /// <summary>Says goodbye (Terminate), so the backend ends at once rather than when it notices the closed socket.</summary>
     public async Task TerminateAsync()
@@ -43,7 +62,7 @@ public sealed class PgServerLink : IAsyncDisposable
         try
         {
             using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(1));
-            await Output.WriteAsync(PgWire.Terminate(), bound.Token);
+            await SendAsync(PgWire.Terminate(), bound.Token);
         }
         catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
         {

@@ -59,7 +59,6 @@ public sealed partial class PgSessionMover(
             using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
             bound.CancelAfter(Options.StartupTimeout);
             await link.SendAsync(startup.Bytes, bound.Token);
-            await link.Output.FlushAsync(bound.Token);
             ScramClient? scram = null;
             while (true)
             {
@@ -185,7 +184,6 @@ public sealed partial class PgSessionMover(
         }
 
         await link.SendAsync(answer, cancellation);
-        await link.Output.FlushAsync(cancellation);
         return scram;
     }
 

@@ -104,16 +104,7 @@ public sealed class MovableSessionsTests(ITestOutputHelper output) : IAsyncLifet
     [Fact]
     public async Task Pgbench_at_a_modest_rate_rides_through_a_kill_9_of_the_primary_and_runs_no_statement_twice()
     {
-        await StartAsync(values =>
-        {
-            values["Gateway:Database:SynchronousMode"] = "Degrade";
-            values["Gateway:Database:DegradeAfter"] = "00:00:05";
-        });
-        await _system.WaitForStatusAsync(s => s.Database.Nodes.Single(n => n.Site == "A").SynchronousStandbyNames == "*", "A synchronous");
-        await using (var setup = await OpenAsync())
-        {
-            await ExecuteAsync(setup, "CREATE TABLE executions (client int, token bigint)");
-        }
+        await StartSynchronousWithExecutionsTableAsync("token bigint");
 
         var script = Path.Combine(_system.Settings.Root, "token.sql");
         await File.WriteAllTextAsync(script, "\\set token random(1, 9223372036854775806)\nINSERT INTO executions VALUES (:client_id, :token);\n");
@@ -342,16 +333,7 @@ public sealed class MovableSessionsTests(ITestOutputHelper output) : IAsyncLifet
     [Fact]
     public async Task After_kill_9_of_the_primary_idle_sessions_carry_on_on_the_new_one_and_no_statement_runs_twice()
     {
-        await StartAsync(values =>
-        {
-            values["Gateway:Database:SynchronousMode"] = "Degrade";
-            values["Gateway:Database:DegradeAfter"] = "00:00:05";
-        });
-        await _system.WaitForStatusAsync(s => s.Database.Nodes.Single(n => n.Site == "A").SynchronousStandbyNames == "*", "A synchronous");
-        await using (var setup = await OpenAsync())
-        {
-            await ExecuteAsync(setup, "CREATE TABLE executions (client int, round int)");
-        }
+        await StartSynchronousWithExecutionsTableAsync("round int");
 
         const int clients = 8;
         var sessions = new List<NpgsqlConnection>();
@@ -519,6 +501,22 @@ public sealed class MovableSessionsTests(ITestOutputHelper output) : IAsyncLifet
         var cancelled = await Assert.ThrowsAsync<OperationCanceledException>(() => running.WaitAsync(TimeSpan.FromSeconds(20)));
         Assert.Equal("57014", Assert.IsType<PostgresException>(cancelled.InnerException).SqlState);
         Assert.Equal(1, await ScalarAsync<int>(session, "SELECT 1"));
+    }
+
+    /// <summary>
+    /// For a kill -9: synchronous replication (Degrade), so that no acknowledged commit can be lost, and a table without
+    /// a key counting executions (a statement run twice shows as two rows).
+    /// </summary>
+    private async Task StartSynchronousWithExecutionsTableAsync(string identifying)
+    {
+        await StartAsync(values =>
+        {
+            values["Gateway:Database:SynchronousMode"] = "Degrade";
+            values["Gateway:Database:DegradeAfter"] = "00:00:05";
+        });
+        await _system.WaitForStatusAsync(s => s.Database.Nodes.Single(n => n.Site == "A").SynchronousStandbyNames == "*", "A synchronous");
+        await using var setup = await OpenAsync();
+        await ExecuteAsync(setup, $"CREATE TABLE executions (client int, {identifying})");
     }
 
     /// <summary>Planned switchovers A -> B -> A ..., the old primary rejoining by pg_rewind between two; <paramref name="mustStillRun"/> must outlast them.</summary>
