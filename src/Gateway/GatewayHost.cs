@@ -250,6 +250,8 @@ public sealed class GatewayHost : IAsyncDisposable
             provider.GetRequiredService<DatabaseRoutingTable>(),
             () => provider.GetRequiredService<DatabaseObserver>().Current));
         services.AddSingleton<PgSessions>();
+        services.AddSingleton<Database.Sessions.PgSessionMetrics>();
+        services.AddSingleton<Database.Sessions.PgSessionMover>();
         services.AddSingleton<PgEndpointForwarder>();
         services.AddHostedService<GatewayShutdown>();
         services.AddSingleton<NodeCommands>();

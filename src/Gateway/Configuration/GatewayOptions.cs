@@ -239,6 +239,24 @@ public sealed class DatabaseOptions
 
     /// <summary>Directory of the PostgreSQL server binaries, for the {pgBin} placeholder of node commands.</summary>
     public string BinDirectory { get; set; } = "/usr/lib/postgresql/15/bin";
+
+    /// <summary>What the write endpoint does with open client sessions when the primary moves (see <see cref="PgSessionMode"/>).</summary>
+    public PgSessionMode SessionMode { get; set; } = PgSessionMode.PassThrough;
+
+    /// <summary>In Movable mode: how long a planned switch waits for a session to finish its transaction before ending it with an error.</summary>
+    public TimeSpan SessionMoveTimeout { get; set; } = TimeSpan.FromSeconds(5);
+}
+
+public enum PgSessionMode
+{
+    /// <summary>Sessions are forwarded byte for byte and cut when their node is fenced: clients reconnect.</summary>
+    PassThrough,
+
+    /// <summary>
+    /// The write endpoint reads the protocol, and a switch moves each session to the new primary at its next
+    /// transaction boundary, state and prepared statements included; TLS is not offered to clients in this mode.
+    /// </summary>
+    Movable,
 }
 
 public sealed class CoordinatorOptions

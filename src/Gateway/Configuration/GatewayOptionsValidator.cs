@@ -512,6 +512,12 @@ public static class GatewayOptionsValidator
             errors.Add(new($"{key}:RejoinAfterFailover", $"'{database.RejoinAfterFailover}' is not one of {string.Join(", ", Enum.GetNames<RejoinAfterFailover>())}"));
         }
 
+        RequirePositive(database.SessionMoveTimeout, $"{key}:SessionMoveTimeout", errors);
+        if (database.SessionMoveTimeout >= database.HoldConnectionsFor)
+        {
+            // New write connections wait while a planned switch lets open sessions finish their transactions.
+            errors.Add(new($"{key}:SessionMoveTimeout", $"{database.SessionMoveTimeout} must be shorter than {key}:HoldConnectionsFor ({database.HoldConnectionsFor}), or new connections give up while sessions finish"));
+        }
         if (database.MaxLagOnFailover < 0)
         {
             errors.Add(new($"{key}:MaxLagOnFailover", $"{database.MaxLagOnFailover} must not be negative (bytes)"));

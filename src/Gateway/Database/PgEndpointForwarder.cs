@@ -1,6 +1,7 @@
 using System.IO.Pipelines;
 using System.Net.Sockets;
 using Gateway.Configuration;
+using Gateway.Database.Sessions;
 using Gateway.Observability;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
@@ -9,16 +10,19 @@ using Microsoft.Extensions.Options;
 namespace Gateway.Database;
 
 /// <summary>
-/// The PostgreSQL endpoints: each client connection is forwarded byte for byte to the node the endpoint's role
-/// names at the moment the client connects (<see cref="DatabaseTargets"/>). The gateway does not parse the protocol,
-/// so every client, driver and authentication method works unchanged; deciding the target per connection is what
-/// lets a failover move writes without reconfiguring any service. While a switch is in progress, new write
-/// connections wait for the next primary (bounded) instead of failing.
+/// The PostgreSQL endpoints: each client connection goes to the node the endpoint's role names at the moment the
+/// client connects (<see cref="DatabaseTargets"/>), which is what lets a failover move writes without reconfiguring
+/// any service. While a switch is in progress, new write connections wait for the next primary (bounded) instead of
+/// failing. By default (Database:SessionMode PassThrough) a session is forwarded byte for byte: the gateway does not
+/// parse the protocol, so every client, driver and authentication method (TLS included) works unchanged, and a fence
+/// cuts the session. In Movable mode the write endpoint reads the protocol (<see cref="PgMovableSession"/>) so that
+/// a switch moves each session to the new primary at its next transaction boundary.
 /// </summary>
 public sealed partial class PgEndpointForwarder(
     DatabaseTargets targets,
     DatabaseRoutingTable routing,
     PgSessions sessions,
+    PgSessionMover mover,
     PgEndpointMetrics metrics,
     IOptions<GatewayOptions> options,
     TimeProvider time,
@@ -54,12 +58,18 @@ public sealed partial class PgEndpointForwarder(
             return;
         }
 
+        if (role == DatabaseEndpointRole.Write && _options.SessionMode == PgSessionMode.Movable)
+        {
+            await RunMovableAsync(client, role);
+            return;
+        }
+
         await ForwardToNodeAsync(client, role);
     }
 
     private async Task ForwardToNodeAsync(ConnectionContext client, DatabaseEndpointRole role)
     {
-        if (await ConnectedTargetAsync(client, role) is not { } connected)
+        if (await ConnectedTargetAsync(client, role, movable: null) is not { } connected)
         {
             return;
         }
@@ -70,13 +80,52 @@ public sealed partial class PgEndpointForwarder(
     }
 
     /// <summary>
+    /// Movable mode: the gateway reads the startup itself (declining TLS, which it cannot read through, and passing a
+    /// cancel request to the session it names), then runs the session.
+    /// </summary>
+    private async Task RunMovableAsync(ConnectionContext client, DatabaseEndpointRole role)
+    {
+        var first = await PgStartupReader.ReadAsync(client.Transport, _options.StartupTimeout, client.ConnectionClosed);
+        switch (first)
+        {
+            case { Cancel: { } key }:
+                if (mover.CancelKeys.Find(key.ProcessId, key.Secret) is { } cancelled)
+                {
+                    await cancelled.CancelAsync();
+                }
+
+                return;
+            case { Startup: { } startup }:
+                var session = new PgMovableSession(client, startup, mover);
+                if (await ConnectedTargetAsync(client, role, session) is not { } connected)
+                {
+                    return;
+                }
+
+                using (metrics.Forwarding(role, connected.Node.SiteId))
+                {
+                    Log.Forwarding(logger, role, client.RemoteEndPoint?.ToString(), connected.Node.ToString());
+                    await session.RunAsync(connected.Node, connected.Server, connected.Registration);
+                    Log.Closed(logger, role, client.RemoteEndPoint?.ToString(), session.Site ?? connected.Node.SiteId);
+                }
+
+                return;
+            case { Problem: { } problem }:
+                Log.NotPostgreSql(logger, role, client.RemoteEndPoint?.ToString(), PgStartupKind.Malformed);
+                metrics.Malformed(role);
+                await WriteQuietlyAsync(client, PgRefusal.ErrorResponse("08P01", "gateway: " + problem));
+                return;
+        }
+    }
+
+    /// <summary>
     /// Decides where the client goes and connects to that node, registered as one of its sessions from before the
     /// connection starts, then checks the decision once more. A fence closes the routes and then cuts the node's
     /// sessions: it either finds this one registered and cuts it, or changed the routes before the second look,
     /// which then decides again. A client mid-connect during a fence once landed on the fenced, read-only old primary.
     /// Null when the client was refused.
     /// </summary>
-    private async Task<(DatabaseTarget Node, Socket Server, IDisposable Registration)?> ConnectedTargetAsync(ConnectionContext client, DatabaseEndpointRole role)
+    private async Task<(DatabaseTarget Node, Socket Server, IPgSessionRegistration Registration)?> ConnectedTargetAsync(ConnectionContext client, DatabaseEndpointRole role, PgMovableSession? movable)
     {
         while (true)
         {
@@ -85,14 +134,14 @@ public sealed partial class PgEndpointForwarder(
             {
                 Log.Refused(logger, role, client.RemoteEndPoint?.ToString(), decision.Reason);
                 metrics.Refused(role);
-                await PgRefusal.RefuseAsync(client.Transport.Input, client.Transport.Output, decision.Reason, RefusalTimeout);
+                await RefuseAsync(client, PgRefusal.CannotConnectNow, decision.Reason, startupRead: movable is not null);
                 return null;
             }
 
-            var registration = sessions.Register(client, target.SiteId);
+            var registration = sessions.Register(client, target.SiteId, movable);
             // The registration must be visible before the routes are read again (the fence writes them, then reads the sessions).
             Interlocked.MemoryBarrier();
-            var server = await ConnectAsync(target, role, client);
+            var server = await ConnectAsync(target, role, client, startupRead: movable is not null);
             if (server is null)
             {
                 registration.Dispose();
@@ -165,7 +214,7 @@ public sealed partial class PgEndpointForwarder(
         }
     }
 
-    private async Task<Socket?> ConnectAsync(DatabaseTarget target, DatabaseEndpointRole role, ConnectionContext client)
+    private async Task<Socket?> ConnectAsync(DatabaseTarget target, DatabaseEndpointRole role, ConnectionContext client, bool startupRead)
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(client.ConnectionClosed);
@@ -187,8 +236,27 @@ public sealed partial class PgEndpointForwarder(
             Log.NodeUnreachable(logger, role, target.ToString(), reason, client.RemoteEndPoint?.ToString());
             metrics.Unreachable(role, target.SiteId);
             socket.Dispose();
-            await PgRefusal.RefuseAsync(client.Transport.Input, client.Transport.Output, $"database node {target} unreachable: {reason}", RefusalTimeout);
+            await RefuseAsync(client, PgRefusal.CannotConnectNow, $"database node {target} unreachable: {reason}", startupRead);
             return null;
+        }
+    }
+
+    /// <summary>The refusal as the client reads it: after reading its startup packet, unless the gateway has read it already.</summary>
+    private static Task RefuseAsync(ConnectionContext client, string sqlState, string message, bool startupRead) =>
+        startupRead
+            ? WriteQuietlyAsync(client, PgRefusal.ErrorResponse(sqlState, "gateway: " + message))
+            : PgRefusal.RefuseAsync(client.Transport.Input, client.Transport.Output, sqlState, message, RefusalTimeout);
+
+    private static async Task WriteQuietlyAsync(ConnectionContext client, byte[] bytes)
+    {
+        try
+        {
+            using var bound = new CancellationTokenSource(RefusalTimeout);
+            await client.Transport.Output.WriteAsync(bytes, bound.Token);
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or InvalidOperationException or ConnectionResetException)
+        {
+            // Nobody left to tell.
         }
     }
 

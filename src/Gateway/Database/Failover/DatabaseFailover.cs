@@ -88,7 +88,7 @@ public sealed partial class DatabaseFailover(
             return Task.FromResult("new write connections wait for the next primary");
         });
 
-        await journal.RunAsync($"fence {from}", () => FenceAsync(from, planned ? _nodeAction : _singleAttempt, cancellation));
+        await journal.RunAsync($"fence {from}", () => FenceAsync(from, planned, planned ? _nodeAction : _singleAttempt, cancellation));
 
         var fencedAt = planned ? await journal.RunAsync($"read {from}'s final WAL position", () => FinalPositionAsync(from, cancellation)) : null;
         var demoted = planned && CanRunNodeCommands(from) && await journal.RunAsync($"demote {from}", () => DemoteAsync(from, cancellation));
@@ -114,25 +114,30 @@ public sealed partial class DatabaseFailover(
             return Task.FromResult($"write endpoint -> {to}; read endpoint refuses until {from} rejoins as a standby");
         });
 
+        if (sessions.HasMovesToReport)
+        {
+            await journal.RunAsync($"move sessions to {to}", () => sessions.ReportMovesAsync(cancellation));
+        }
+
         var summary = $"site {to} is primary (epoch {epoch}, {(planned ? "planned" : "unplanned")}{(force ? ", forced" : "")}); " +
             (lost.Bytes is { } bytes ? $"{bytes} WAL bytes not replicated{(lost.Exact ? "" : $" (at least; plus whatever {from} acknowledged after it was last seen at {observer.Current.Node(from)?.LastSeenAt:HH:mm:ss.fff})")}" : "unreplicated WAL unknown");
         return Report(startedAt, journal, from, to, planned, force, true, summary, lost.Bytes, lost.Exact);
     }
 
     /// <summary>Fencing a node already seen unreachable is tried once: retrying a dead node only delays the failover.</summary>
-    private async Task<string> FenceAsync(string site, ResiliencePipeline attempts, CancellationToken cancellation)
+    private async Task<string> FenceAsync(string site, bool planned, ResiliencePipeline attempts, CancellationToken cancellation)
     {
         routing.Fence(site);
-        var cut = sessions.CloseAll(site, $"site {site} fenced by the gateway");
+        var cut = await sessions.FenceAsync(site, planned, cancellation);
         try
         {
             var terminated = await attempts.ExecuteAsync(async token => await NodeSql.MakeReadOnlyAsync(nodes.For(site), token), cancellation);
-            return $"routes closed ({cut} gateway session(s) cut); node made read-only, {terminated} backend(s) terminated";
+            return $"routes closed ({cut}); node made read-only, {terminated} backend(s) terminated";
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellation.IsCancellationRequested)
         {
             // An unreachable node cannot take writes from anyone: every path to it goes through the gateway, now closed.
-            return $"routes closed ({cut} gateway session(s) cut); node unreachable ({NodeProbe.Describe(e)}), fenced by routing alone";
+            return $"routes closed ({cut}); node unreachable ({NodeProbe.Describe(e)}), fenced by routing alone";
         }
     }
 
