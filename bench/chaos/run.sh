@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Repeated unplanned failovers under load in synchronous mode (issue 7), the long run from one command. Runs the
+# Repeated unplanned failovers under load in synchronous mode, the long run from one command. Runs the
 # end-to-end test RepeatedFailoverTests (tests/Gateway.Tests/EndToEnd/RepeatedFailoverTests.cs) with
 # GATEWAY_CHAOS_CYCLES cycles: real PostgreSQL primary + synchronous standby (SynchronousMode Degrade), four real
 # broker processes, real SAN directories. Clients deposit (20/s, unique names, random 1 KiB) and read (10/s) through
@@ -44,7 +44,7 @@ reasons=$(grep -oE 'failed requests by reason: .*' "$LOG" | tail -1 || true)
 test_error=$(grep -A3 -E '^\s*Error Message:' "$LOG" | head -4 | sed 's/^ *//' || true)
 
 cat <<MARKDOWN
-## Repeated unplanned failovers under load, synchronous mode (issue 7)
+## Repeated unplanned failovers under load, synchronous mode
 
 Command: \`GATEWAY_CHAOS_CYCLES=$CYCLES bench/chaos/run.sh\` (run of $STARTED_AT UTC; $(nproc) cores, kernel $(uname -r);
 test \`$FILTER\` $status; raw output \`bench/out/chaos/$STARTED.log\`). Clients: 20 deposits/s (1 KiB, unique names) and

@@ -71,7 +71,7 @@ throughput=$(lines '^ *endpoint throughput ')
 failures=$(grep -A3 -E '^\s*Error Message:' "$LOG" | head -8 | sed 's/^ *//' || true)
 
 cat <<MARKDOWN
-## PostgreSQL sessions across switchovers (issue 16)
+## PostgreSQL sessions across switchovers
 
 Command: \`GATEWAY_PGSESSIONS_SWITCHOVERS=$GATEWAY_PGSESSIONS_SWITCHOVERS GATEWAY_PGSESSIONS_SECONDS=$GATEWAY_PGSESSIONS_SECONDS GATEWAY_PGSESSIONS_ROUNDS=$GATEWAY_PGSESSIONS_ROUNDS GATEWAY_PGSESSIONS_ROUND_SECONDS=$GATEWAY_PGSESSIONS_ROUND_SECONDS GATEWAY_PGSESSIONS_SCALE=$GATEWAY_PGSESSIONS_SCALE PARTS="${PARTS[*]}" bench/pgsessions/run.sh\`
 (run of $STARTED_AT UTC, commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src tests || echo ' plus uncommitted changes'); $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at the end;

@@ -24,7 +24,7 @@
 #   DOTNET_ENV=""   extra environment for both .NET proxies, e.g. "DOTNET_TieredPGO=0" (an ablation knob)
 #   PERF=auto       profile the gateway and stock YARP with perf after the rounds (auto: if perf works; 0: skip)
 #   TARGETS="direct haproxy nginx stockyarp gateway"   which targets to run; two more measure what the gateway's
-#                   per-request telemetry costs (issue 6): gateway_bare (Observability:RequestTelemetry off: no
+#                   per-request telemetry costs: gateway_bare (Observability:RequestTelemetry off: no
 #                   request metrics, no spans) and gateway_traced (metrics on and every span exported over OTLP to a
 #                   sink in the backends' nginx), e.g. TARGETS="gateway_bare gateway gateway_traced"
 #   GATEWAY_REV=worktree  build the gateway from the working tree, or from a commit (e.g. HEAD) exported with

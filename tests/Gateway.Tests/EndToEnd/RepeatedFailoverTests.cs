@@ -26,7 +26,7 @@ public sealed class SynchronousFailoverSystem : TwoSiteSystem
 }
 
 /// <summary>
-/// Issue 7: the active site dies whole (kill -9 of both instances and its PostgreSQL) under deposit and read load,
+/// The active site dies whole (kill -9 of both instances and its PostgreSQL) under deposit and read load,
 /// the gateway fails over by itself, the dead site is restarted and rebuilt as a replica (failback preparation), and
 /// then it is the other site's turn: A dies, then B, then A... GATEWAY_CHAOS_CYCLES failovers (2 by default; the
 /// long run, bench/chaos/run.sh, does 20). The checker then reads both databases and both SANs: nothing lost,

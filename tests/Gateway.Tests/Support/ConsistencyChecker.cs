@@ -6,7 +6,7 @@ namespace Gateway.Tests.Support;
 
 /// <summary>
 /// What one run of a <see cref="DepositWorkload"/> left behind, compared with its log. Lost, unexpected, duplicated
-/// and corrupted must be 0 whenever DESIGN.md §4.2 promises no loss; the rest describes the run.
+/// and corrupted must be 0 whenever the mode promises no loss (docs/architecture.md, invariant 2); the rest describes the run.
 /// </summary>
 public sealed record ConsistencyReport(
     int Sent,

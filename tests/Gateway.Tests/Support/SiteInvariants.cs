@@ -5,7 +5,7 @@ using Npgsql;
 namespace Gateway.Tests.Support;
 
 /// <summary>
-/// DESIGN.md §4's invariants checked from outside the gateway, on the real parts: which PostgreSQL node takes
+/// The invariants of docs/architecture.md, section 6, checked from outside the gateway, on the real parts: which PostgreSQL node takes
 /// writes (asked directly), where the gateway's write endpoint really leads, and whether the directory the filestore
 /// link points at holds every file of the other SAN.
 /// </summary>

@@ -19,7 +19,7 @@ public sealed record ReloadVerdict(ReloadOutcome Outcome, string Sentence);
 
 /// <summary>
 /// Decides what a changed configuration file may change while the gateway runs: the service instances of each site
-/// (added, removed, moved to another URL), as DESIGN.md promises, and nothing else. Listeners, database nodes, SAN
+/// (added, removed, moved to another URL), as the README promises, and nothing else. Listeners, database nodes, SAN
 /// paths, the active site or the health settings are read once, by parts that hold state built from them, so a change
 /// there is refused by name rather than half applied. A file that does not validate as a whole is refused too, so an
 /// operator's typo can never take instances away.

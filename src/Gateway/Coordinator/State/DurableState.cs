@@ -4,7 +4,7 @@ namespace Gateway.Coordinator.State;
 
 /// <summary>
 /// What the gateway must remember across restarts: the fencing epoch, which site is active and which node is the
-/// one primary writes may reach. A change is persisted before any action is taken on it (DESIGN.md §3), and
+/// one primary writes may reach. A change is persisted before any action is taken on it (docs/architecture.md, section 2), and
 /// <see cref="Switching"/> says whether the change was still being carried out when the state was written.
 /// </summary>
 /// <param name="AwaitingRejoin">The old primary of the last unplanned move, until it has rejoined as a standby (Database:RejoinAfterFailover decides who rejoins it).</param>

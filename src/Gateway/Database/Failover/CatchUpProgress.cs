@@ -23,7 +23,7 @@ public enum CatchUpState
 }
 
 /// <summary>
-/// Decides, one observation at a time, whether the standby has caught up before its promotion (DESIGN.md 3.4: "wait
+/// Decides, one observation at a time, whether the standby has caught up before its promotion (docs/architecture.md, section 4: "wait
 /// for B to replay what it has received"). Pure but for the positions it remembers between observations; the caller
 /// observes, waits and acts.
 /// </summary>

@@ -87,7 +87,7 @@ public sealed class KillableGatewaySystem : IAsyncLifetime
 }
 
 /// <summary>
-/// DESIGN.md §4 invariant 4: the gateway killed (SIGKILL) at each step of a planned switchover A -> B in turn. A
+/// Invariant 7 of docs/architecture.md: the gateway killed (SIGKILL) at each step of a planned switchover A -> B in turn. A
 /// Before hook on the step blocks (once) and signals that it runs, which makes the kill point exact. After a restart
 /// on the same configuration and state the gateway must settle by itself, with exactly one writable database node,
 /// the write endpoint leading to it, the filestore link on that site's SAN holding every file, and deposits working.

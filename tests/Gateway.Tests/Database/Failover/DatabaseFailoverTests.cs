@@ -382,7 +382,7 @@ public sealed class DatabaseFailoverTests(ITestOutputHelper output) : IAsyncLife
     }
 
     /// <summary>
-    /// Issue 7's frozen primary: SIGSTOP of every process of A's PostgreSQL (a hung host, not a dead one: its sockets
+    /// A frozen primary: SIGSTOP of every process of A's PostgreSQL (a hung host, not a dead one: its sockets
     /// stay open and it would carry on as primary when it wakes). The gateway must replace it and, when it thaws,
     /// keep it fenced: one writable database behind the gateway, polled every 100 ms throughout.
     /// </summary>

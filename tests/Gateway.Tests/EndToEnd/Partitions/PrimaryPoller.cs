@@ -15,7 +15,7 @@ public sealed record PrimaryPoll(long AtMs, NodeAnswer? WriteEndpoint, NodeAnswe
 {
     /// <summary>
     /// The distinct nodes out of recovery (pg_is_in_recovery() = false) that a client reached through the gateway at
-    /// this moment. Two means two writable primaries behind the gateway, what DESIGN.md's invariant 1 forbids.
+    /// this moment. Two means two writable primaries behind the gateway, what invariant 1 of docs/architecture.md forbids.
     /// </summary>
     public IReadOnlyList<string> OutOfRecoveryThroughGateway { get; } =
         new[] { WriteEndpoint, ReadEndpoint }.OfType<NodeAnswer>().Where(a => !a.InRecovery).Select(a => a.Site).Distinct().ToList();
