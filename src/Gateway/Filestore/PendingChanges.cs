@@ -34,6 +34,15 @@ internal sealed class PendingChanges
         }
     }
 
+    /// <summary>Queues every change of a plan, each first seen at <paramref name="firstSeen"/>.</summary>
+    public void Add(IReadOnlyList<PlannedChange> plan, DateTimeOffset firstSeen)
+    {
+        foreach (var change in plan)
+        {
+            Add(change.Hint, change.Bytes, firstSeen);
+        }
+    }
+
     private void AddLocked(ChangeHint hint, long bytes, DateTimeOffset firstSeen)
     {
         if (_queued.TryGetValue(hint.Path, out var queued))

@@ -40,16 +40,5 @@ internal static class ReplicationPlan
             .ToList();
     }
 
-    private static bool HasAncestorIn(string path, HashSet<string> directories)
-    {
-        for (var slash = path.LastIndexOf('/'); slash > 0; slash = path.LastIndexOf('/', slash - 1))
-        {
-            if (directories.Contains(path[..slash]))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+    private static bool HasAncestorIn(string path, HashSet<string> directories) => RelativePaths.Ancestors(path).Any(directories.Contains);
 }

@@ -6,7 +6,8 @@ public sealed class SnapshotComparisonTests
 {
     private static readonly DateTime Noon = new(2025, 3, 1, 12, 0, 0, DateTimeKind.Utc);
 
-    private static DirectorySnapshot Snapshot(params (string Path, ReplicaEntry Entry)[] entries) =>
+    /// <summary>A snapshot holding exactly these entries and no temp files.</summary>
+    internal static DirectorySnapshot Snapshot(params (string Path, ReplicaEntry Entry)[] entries) =>
         new(entries.ToDictionary(e => e.Path, e => e.Entry, StringComparer.Ordinal), []);
 
     [Fact]
