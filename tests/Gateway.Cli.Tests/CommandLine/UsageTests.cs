@@ -23,8 +23,8 @@ public sealed class UsageTests
     [InlineData("frobnicate", "Unrecognized command or argument 'frobnicate'")]
     [InlineData("db frobnicate", "Unrecognized command or argument 'frobnicate'")]
     [InlineData("status --verbose", "Unrecognized command or argument '--verbose'")]
-    [InlineData("", "name a command: status, switchover, failover, failback, drain, undrain, history, db")]
-    [InlineData("db", "name a command: promote, rejoin, history")]
+    [InlineData("", "name a command: status, switchover, failover, failback, pause, resume, release-deletes, drain, undrain, history, db")]
+    [InlineData("db", "name a command: promote, rejoin, history, rejoins")]
     public async Task IsAUsageErrorNamingTheProblem(string commandLine, string message)
     {
         var result = await _cli.RunAsync(commandLine.Split(' ', StringSplitOptions.RemoveEmptyEntries));
