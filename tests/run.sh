@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
 # Runs every test of the solution: unit, and integration against real PostgreSQL and broker processes.
 #
-#   tests/run.sh                         # all tests
+#   tests/run.sh                         # all tests (what .ci/run runs)
+#   tests/run.sh --fast                  # unit tests only, under a minute: see below
 #   tests/run.sh --filter 'FullyQualifiedName~Config'   # extra arguments go to 'dotnet test'
+#   tests/run.sh --fast --filter 'FullyQualifiedName~Routing'   # both filters apply
 #
-# Installs what the tests need first (deploy/prereqs.sh). Exits with dotnet test's status.
+# --fast leaves out the tests marked [Integration] (trait Kind=Integration: they need PostgreSQL, a broker or gateway
+# process, a real listener, Prometheus, etcd, a network namespace or a mount) and installs nothing. It sets
+# GATEWAY_TESTS_FAST=1, under which every test fixture that would start a real part fails the test instead, naming
+# the mark it lacks: a new real-part test cannot slip into the fast set (tests/Gateway.Testing/RealParts.cs).
+#
+# Installs what the tests need first (deploy/prereqs.sh), except with --fast. Exits with dotnet test's status.
 # Results: TRX files in $TEST_RESULTS_DIR (default <repo>/TestResults/run, emptied first).
 # Bounded: a test that hangs is killed after $TEST_HANG_TIMEOUT (default 10m), the whole run after
 # $TEST_TIMEOUT (default 45m).
@@ -41,6 +48,37 @@ run_tests() {
     return "$status"
 }
 
-install_prerequisites
+# The arguments for 'dotnet test' once --fast is taken out; with --fast, the fast run's filter joined to any given.
+# Whatever follows '--' (RunSettings) stays last.
+FAST=0
+TEST_ARGUMENTS=()
+parse_arguments() {
+    local filter="" run_settings=()
+    while (($#)); do
+        case $1 in
+            --fast) FAST=1 ;;
+            --filter) filter=${2:?--filter needs an expression}; shift ;;
+            --filter=*) filter=${1#--filter=} ;;
+            --) run_settings=("$@"); break ;;
+            *) TEST_ARGUMENTS+=("$1") ;;
+        esac
+        shift
+    done
+    if ((FAST)); then
+        filter="Kind!=Integration${filter:+&($filter)}"
+    fi
+    if [[ -n $filter ]]; then
+        TEST_ARGUMENTS+=(--filter "$filter")
+    fi
+    TEST_ARGUMENTS+=(${run_settings[@]+"${run_settings[@]}"})
+}
+
+parse_arguments "$@"
+if ((FAST)); then
+    export GATEWAY_TESTS_FAST=1
+else
+    unset GATEWAY_TESTS_FAST # the whole suite starts real parts, whatever the caller's shell says
+    install_prerequisites
+fi
 prepare_results_dir
-run_tests "$@"
+run_tests ${TEST_ARGUMENTS[@]+"${TEST_ARGUMENTS[@]}"}

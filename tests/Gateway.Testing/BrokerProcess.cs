@@ -66,6 +66,7 @@ public sealed class BrokerProcess : IAsyncDisposable
     /// <summary>Starts the process without waiting for it; for tests of start-up itself. Can start again after <see cref="Kill"/>.</summary>
     public void Launch()
     {
+        RealParts.Starting($"broker process {InstanceId}");
         if (IsRunning)
         {
             throw new InvalidOperationException($"broker {InstanceId} is already running");

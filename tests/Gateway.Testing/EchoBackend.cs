@@ -51,6 +51,7 @@ public sealed class EchoBackend : IAsyncDisposable
 
     public static async Task<EchoBackend> StartAsync(string id)
     {
+        RealParts.Starting($"echo backend {id} (a real listener)");
         var port = FreePort.Next();
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");

@@ -29,6 +29,7 @@ public sealed class EtcdMember
 
     internal void Launch(string initialCluster, string clusterToken)
     {
+        RealParts.Starting($"etcd member {Name}");
         if (IsRunning)
         {
             throw new InvalidOperationException($"etcd member {Name} is already running");

@@ -7,6 +7,7 @@ public static class ProcessRunner
 {
     public static async Task<string> RunAsync(string fileName, IEnumerable<string> arguments, TimeSpan? timeout = null)
     {
+        RealParts.Starting($"the process {fileName}");
         var startInfo = new ProcessStartInfo(fileName)
         {
             RedirectStandardOutput = true,

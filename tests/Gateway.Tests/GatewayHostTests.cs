@@ -13,6 +13,7 @@ namespace Gateway.Tests;
 /// at once, and the trace exporter, disposed twice at once, crashed it with an unhandled exception (seen in a
 /// benchmark run). And what it does per request that nobody asked for: ASP.NET Core's request logging is off.
 /// </summary>
+[Integration]
 public sealed class GatewayHostTests : IAsyncLifetime
 {
     private const int Runs = 3;

@@ -17,6 +17,9 @@ public sealed class WriteGate(int maxHeld, TimeSpan maxHold, TimeProvider time)
 {
     private readonly Lock _lock = new();
     private TaskCompletionSource? _closed;
+
+    // Completed by the write that brings the in-flight count to zero, for a DrainAsync waiting on it.
+    private TaskCompletionSource? _drained;
     private int _held;
     private int _inFlight;
 
@@ -58,7 +61,13 @@ public sealed class WriteGate(int maxHeld, TimeSpan maxHold, TimeProvider time)
     }
 
     /// <summary>Marks the end of an admitted write.</summary>
-    public void Completed() => Interlocked.Decrement(ref _inFlight);
+    public void Completed()
+    {
+        if (Interlocked.Decrement(ref _inFlight) == 0)
+        {
+            Volatile.Read(ref _drained)?.TrySetResult();
+        }
+    }
 
     public void Close()
     {
@@ -83,17 +92,39 @@ public sealed class WriteGate(int maxHeld, TimeSpan maxHold, TimeProvider time)
     /// <summary>Waits until no admitted write is in flight; false if some still are at the deadline.</summary>
     public async Task<bool> DrainAsync(TimeSpan limit, CancellationToken cancellation)
     {
-        var giveUpAt = time.GetUtcNow() + limit;
-        while (InFlight > 0)
+        var drained = DrainedSignal();
+        // Read after the signal is published: either the last write's Completed sees the signal, or this sees zero.
+        if (InFlight == 0)
         {
-            if (time.GetUtcNow() >= giveUpAt)
-            {
-                return false;
-            }
-
-            await Task.Delay(TimeSpan.FromMilliseconds(10), time, cancellation);
+            return true;
         }
 
-        return true;
+        try
+        {
+            // No waiting for a limit below zero (WaitAsync would read -1 ms as "for ever").
+            await drained.Task.WaitAsync(limit < TimeSpan.Zero ? TimeSpan.Zero : limit, time, cancellation);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The signal the write that brings the in-flight count to zero completes; a fresh one once that happened.</summary>
+    private TaskCompletionSource DrainedSignal()
+    {
+        lock (_lock)
+        {
+            if (_drained is { Task.IsCompleted: false } waiting)
+            {
+                return waiting;
+            }
+
+            var fresh = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            // A full fence, as Completed's decrement is, between this write and the caller's read of the count.
+            Interlocked.Exchange(ref _drained, fresh);
+            return fresh;
+        }
     }
 }

@@ -3,6 +3,7 @@ using Gateway.Testing;
 namespace Broker.Tests.Configuration;
 
 /// <summary>The real broker binary refuses bad configuration before doing anything else.</summary>
+[Integration]
 public sealed class StartupConfigurationTests
 {
     private const string Password = "hunter2-do-not-print";

@@ -7,6 +7,7 @@ namespace Broker.Tests.Database;
 /// The broker's database path (in production, the gateway's PostgreSQL endpoint) goes dark, as it does for a few
 /// seconds during a failover. Simulated with a relay the test cuts and restores.
 /// </summary>
+[Integration]
 [Collection(PostgresCollection.Name)]
 public sealed class DatabaseOutageTests(BrokerEnvironment environment) : IAsyncLifetime
 {

@@ -5,6 +5,7 @@ using Npgsql;
 
 namespace Broker.Tests.Database;
 
+[Integration]
 [Collection(PostgresCollection.Name)]
 public sealed class SchemaMigrationTests(BrokerEnvironment environment)
 {

@@ -5,6 +5,7 @@ using Broker.Tests.Infrastructure;
 
 namespace Broker.Tests.Deposits;
 
+[Integration]
 [Collection(PostgresCollection.Name)]
 public sealed class DepositEndpointTests(BrokerEnvironment environment) : IDisposable
 {

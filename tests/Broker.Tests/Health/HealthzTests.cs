@@ -4,6 +4,7 @@ using Broker.Tests.Infrastructure;
 
 namespace Broker.Tests.Health;
 
+[Integration]
 [Collection(PostgresCollection.Name)]
 public sealed class HealthzTests(BrokerEnvironment environment)
 {

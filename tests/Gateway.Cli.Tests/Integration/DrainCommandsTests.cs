@@ -4,6 +4,7 @@ using Gateway.Cli.Tests.Support;
 namespace Gateway.Cli.Tests.Integration;
 
 /// <summary>drain and undrain against the real gateway (its own, since a drain is state the other tests would see).</summary>
+[Integration]
 public sealed class DrainCommandsTests : IAsyncLifetime
 {
     private LiveGateway _gateway = null!;

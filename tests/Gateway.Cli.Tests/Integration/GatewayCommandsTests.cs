@@ -13,6 +13,7 @@ public sealed class RealGatewayFixture : IAsyncLifetime
     public async Task DisposeAsync() => await Gateway.DisposeAsync();
 }
 
+[Integration]
 public sealed class GatewayCommandsTests(RealGatewayFixture fixture) : IClassFixture<RealGatewayFixture>
 {
     private LiveGateway Gateway => fixture.Gateway;

@@ -8,6 +8,7 @@ namespace Gateway.Cli.Tests.Integration;
 /// Operations over real HTTP against a scripted admin API: the exact request bodies, live progress from
 /// currentOperation, reports, refusals, timeouts and their exit codes.
 /// </summary>
+[Integration]
 public sealed class OperationCallTests : IAsyncLifetime
 {
     private ScriptedAdminApi _api = null!;

@@ -14,6 +14,7 @@ namespace Gateway.Cli.Tests.Samples;
 /// not a complete replica; that outcome depends on replication timing, so it is kept as it came rather than retaken.
 /// Samples whose name starts with "future-" add by hand what the gateway does not serve yet (hook output).
 /// </summary>
+[Integration]
 public sealed class SampleCapture
 {
     [Fact]

@@ -3,6 +3,7 @@ using Gateway.Testing;
 namespace Gateway.Cli.Tests.Support;
 
 /// <summary>Base of the tests that run gatewayctl against the real gateway in front of a real PostgreSQL primary (A) and standby (B).</summary>
+[Integration]
 public abstract class RealPairGatewayTests : IAsyncLifetime
 {
     private readonly PostgresPair _postgres = new();

@@ -45,6 +45,7 @@ public sealed class ScriptedAdminApi : IAsyncDisposable
 
     public static async Task<ScriptedAdminApi> StartAsync()
     {
+        RealParts.Starting("the scripted admin API (a real listener)");
         var port = FreePort.Next();
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();

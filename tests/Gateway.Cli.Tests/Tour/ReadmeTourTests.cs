@@ -7,6 +7,7 @@ namespace Gateway.Cli.Tests.Tour;
 /// working tree, every port off the defaults), checking that each command does what the README says. Here so that
 /// the test suite, and with it CI, runs it; it takes minutes (the copy is built first).
 /// </summary>
+[Integration]
 public sealed class ReadmeTourTests
 {
     [RootFact]
@@ -35,7 +36,8 @@ public sealed class ReadmeTourTests
 }
 
 /// <summary>A test that starts the demo, which runs PostgreSQL as the postgres user: skipped, saying so, unless run as root.</summary>
-public sealed class RootFactAttribute : FactAttribute
+[Xunit.Sdk.TraitDiscoverer(IntegrationTraitDiscoverer.TypeName, IntegrationTraitDiscoverer.AssemblyName)]
+public sealed class RootFactAttribute : FactAttribute, Xunit.Sdk.ITraitAttribute
 {
     public RootFactAttribute()
     {

@@ -7,6 +7,7 @@ using static Gateway.Tests.Cluster.EtcdTestSupport;
 namespace Gateway.Tests.Cluster;
 
 /// <summary>Watches across a member's death, and a gateway cut off from etcd's majority by a real network partition.</summary>
+[Integration]
 public sealed class EtcdPartitionTests
 {
     private static async Task EventuallyAsync(Func<bool> condition, string what)

@@ -5,6 +5,7 @@ using static Gateway.Tests.Cluster.EtcdTestSupport;
 namespace Gateway.Tests.Cluster;
 
 /// <summary>EtcdStore against one real etcd member: reads with revisions, guarded writes, identity, watches.</summary>
+[Integration]
 public sealed class EtcdStoreTests : IAsyncLifetime
 {
     private EtcdCluster _etcd = null!;

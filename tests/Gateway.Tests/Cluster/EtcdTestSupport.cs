@@ -4,7 +4,8 @@ using Gateway.Testing;
 namespace Gateway.Tests.Cluster;
 
 /// <summary>A test against a real etcd: skipped, with the reason, where etcd is not installed (tests/run.sh installs it).</summary>
-public sealed class EtcdFactAttribute : FactAttribute
+[Xunit.Sdk.TraitDiscoverer(IntegrationTraitDiscoverer.TypeName, IntegrationTraitDiscoverer.AssemblyName)]
+public sealed class EtcdFactAttribute : FactAttribute, Xunit.Sdk.ITraitAttribute
 {
     public EtcdFactAttribute()
     {

@@ -54,6 +54,7 @@ internal sealed class RunningElection : IAsyncDisposable
 /// Leader election of two or three gateways (each its own etcd client, in this process) against a real three-member
 /// etcd cluster: members killed, frozen, and the quorum lost.
 /// </summary>
+[Integration]
 public sealed class LeaderElectionTests : IAsyncLifetime
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(20);

@@ -28,6 +28,7 @@ public sealed class PgEndpointLimitsFixture : IAsyncLifetime
 /// Hostile clients on the PG endpoints: garbage, silence and floods are closed or refused, never forwarded, and a
 /// session that was open all along keeps working.
 /// </summary>
+[Integration]
 public sealed class PgEndpointHardeningTests(PgEndpointLimitsFixture fixture) : IClassFixture<PgEndpointLimitsFixture>
 {
     private DatabaseFailoverFixture Database => fixture.Database;

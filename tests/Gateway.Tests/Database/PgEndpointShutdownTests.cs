@@ -8,6 +8,7 @@ namespace Gateway.Tests.Database;
 /// A stopping gateway ends its open PostgreSQL endpoint sessions instead of waiting for them: connection pools never
 /// close theirs, so the server's graceful wait ran to its timeout (30 s) on every restart of a gateway with clients.
 /// </summary>
+[Integration]
 public sealed class PgEndpointShutdownTests : IAsyncLifetime
 {
     private const string UngracefulClose = "Some connections failed to close gracefully during server shutdown";

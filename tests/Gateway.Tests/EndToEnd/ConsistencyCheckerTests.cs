@@ -8,6 +8,7 @@ namespace Gateway.Tests.EndToEnd;
 /// failover would, one deposit per kind of damage, and each shows up under its own name. Its own system, because the
 /// checker counts every row it did not send as unexpected.
 /// </summary>
+[Integration]
 public sealed class ConsistencyCheckerTests(TwoSiteSystem system, ITestOutputHelper output) : IClassFixture<TwoSiteSystem>
 {
     [Fact]

@@ -10,6 +10,7 @@ namespace Gateway.Tests.EndToEnd;
 /// A double failure: site B dies whole, then site A. With nothing healthy to move to, the gateway must not promote
 /// anything or switch sites by itself (as pg_auto_failover refuses to), and must say why, loudly.
 /// </summary>
+[Integration]
 public sealed class DoubleFailureTests(AutoFailoverSystem system, ITestOutputHelper output) : IClassFixture<AutoFailoverSystem>
 {
     [Fact]

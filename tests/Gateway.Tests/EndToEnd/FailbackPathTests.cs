@@ -31,6 +31,7 @@ public sealed class FailbackSystem : TwoSiteSystem
 /// its row and its file with the right SHA-256 and reads back through the gateway, at most one node takes writes,
 /// and a call that cannot proceed safely was refused before anything changed. Then a gateway restart, and again.
 /// </summary>
+[Integration]
 public sealed class FailbackPathTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(60);

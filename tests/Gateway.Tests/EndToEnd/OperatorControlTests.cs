@@ -17,6 +17,7 @@ namespace Gateway.Tests.EndToEnd;
 /// pause of automatic failover that survives a restart, a file gate that refuses to fail over onto a replica lacking
 /// deposits (and says so before), and clear refusals of bad admin input.
 /// </summary>
+[Integration]
 public sealed class OperatorControlTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(60);
@@ -205,7 +206,8 @@ public sealed class FileGateTests(ITestOutputHelper output)
 }
 
 /// <summary>A fact that needs root (mounts): skipped, with the reason, elsewhere.</summary>
-public sealed class RootFactAttribute : FactAttribute
+[Xunit.Sdk.TraitDiscoverer(IntegrationTraitDiscoverer.TypeName, IntegrationTraitDiscoverer.AssemblyName)]
+public sealed class RootFactAttribute : FactAttribute, Xunit.Sdk.ITraitAttribute
 {
     public RootFactAttribute()
     {
@@ -260,7 +262,8 @@ public sealed class HungSanSystem : TwoSiteSystem
 }
 
 /// <summary>A fact that needs a FUSE mount: skipped, with the reason, where this machine cannot make one.</summary>
-public sealed class FuseFactAttribute : FactAttribute
+[Xunit.Sdk.TraitDiscoverer(IntegrationTraitDiscoverer.TypeName, IntegrationTraitDiscoverer.AssemblyName)]
+public sealed class FuseFactAttribute : FactAttribute, Xunit.Sdk.ITraitAttribute
 {
     public FuseFactAttribute()
     {

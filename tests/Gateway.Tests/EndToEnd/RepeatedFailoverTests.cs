@@ -32,6 +32,7 @@ public sealed class SynchronousFailoverSystem : TwoSiteSystem
 /// long run, bench/chaos/run.sh, does 20). The checker then reads both databases and both SANs: nothing lost,
 /// invented, duplicated or corrupted.
 /// </summary>
+[Integration]
 public sealed class RepeatedFailoverTests(SynchronousFailoverSystem system, ITestOutputHelper output) : IClassFixture<SynchronousFailoverSystem>
 {
     private static readonly int Cycles =

@@ -18,6 +18,7 @@ public sealed class AutoFailoverSystem : TwoSiteSystem
 }
 
 /// <summary>Site A dies whole (both instances and its PostgreSQL, kill -9) under load: the gateway fails over by itself.</summary>
+[Integration]
 public sealed class SiteFailoverTests(AutoFailoverSystem system, ITestOutputHelper output) : IClassFixture<AutoFailoverSystem>
 {
     [Fact]

@@ -22,6 +22,7 @@ public sealed class FlappingSiteSystem : TwoSiteSystem
 }
 
 /// <summary>A site flapping (1 s up, 1 s down, for 60 s) causes at most one failover.</summary>
+[Integration]
 public sealed class SiteFlappingTests(FlappingSiteSystem system, ITestOutputHelper output) : IClassFixture<FlappingSiteSystem>
 {
     // GATEWAY_FLAP_SECONDS shortens or lengthens the run; the issue asks for 60.

@@ -10,6 +10,7 @@ using Xunit.Abstractions;
 namespace Gateway.Tests.EndToEnd;
 
 /// <summary>A planned switchover A -> B and back under mixed load, on the whole system: no client request may fail.</summary>
+[Integration]
 [Collection(TwoSiteSystemCollection.Name)]
 public sealed class SiteSwitchoverTests(TwoSiteSystem system, ITestOutputHelper output) : IAsyncLifetime
 {

@@ -10,6 +10,7 @@ using Xunit.Abstractions;
 namespace Gateway.Tests.EndToEnd;
 
 /// <summary>The end-to-end checks, against real PostgreSQL, real broker processes, real directories and links.</summary>
+[Integration]
 [Collection(TwoSiteSystemCollection.Name)]
 public sealed class TwoSiteSystemTests(TwoSiteSystem system, ITestOutputHelper output) : IAsyncLifetime
 {

@@ -9,6 +9,7 @@ namespace Gateway.Tests.Filestore;
 [CollectionDefinition(nameof(InotifyQueueLimit), DisableParallelization = true)]
 public sealed class InotifyQueueLimit;
 
+[Integration]
 [Collection(nameof(InotifyQueueLimit))]
 public sealed class ChangeEventOverflowTests
 {

@@ -17,6 +17,7 @@ public sealed class FilestoreLinkTests : IDisposable
     /// any reader has not yet read a hundred times during the flipping: on a busy machine a reader's thread may not
     /// get scheduled before 10,000 flips are over.
     /// </summary>
+    [Integration]
     [Fact]
     public async Task Ten_thousand_flips_under_four_readers_never_show_a_missing_link_or_a_partial_file()
     {

@@ -79,6 +79,7 @@ public sealed class FilestoreReplicatorTests : IDisposable
         Assert.Equal(ReconcileTrigger.Start, replicator.Status.LastReconcile!.Trigger);
     }
 
+    [Integration]
     [Fact]
     public async Task Deletes_and_renames_are_propagated_and_a_rename_moves_the_replica_instead_of_copying_it()
     {

@@ -1,5 +1,6 @@
 namespace Gateway.Tests.Filestore;
 
+[Integration]
 public sealed class InterruptedCopyTests
 {
     // One file large enough that its copy is surely under way when the replicator is stopped, and a few others.

@@ -2,6 +2,7 @@ using Xunit.Abstractions;
 
 namespace Gateway.Tests.Filestore;
 
+[Integration]
 public sealed class ReplicationPropertyTests(ITestOutputHelper output)
 {
     private const int DefaultSequences = 200;

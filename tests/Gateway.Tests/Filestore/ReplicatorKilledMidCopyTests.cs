@@ -6,6 +6,7 @@ namespace Gateway.Tests.Filestore;
 /// The gateway process itself, replicating its SAN A to SAN B, killed with SIGKILL while a large file is half
 /// copied: no cleanup code runs, no page of the copy is spared. Real process, real files.
 /// </summary>
+[Integration]
 public sealed class ReplicatorKilledMidCopyTests
 {
     // Large enough that its copy takes a visible while (its temp file is polled every millisecond), small enough for a test.

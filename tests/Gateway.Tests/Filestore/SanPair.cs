@@ -212,7 +212,8 @@ public sealed class TmpfsMount : IAsyncDisposable
 }
 
 /// <summary>A test that mounts a tmpfs: reported as skipped, with the reason, where mounting is not permitted; never passed without running.</summary>
-public sealed class TmpfsFactAttribute : FactAttribute
+[Xunit.Sdk.TraitDiscoverer(IntegrationTraitDiscoverer.TypeName, IntegrationTraitDiscoverer.AssemblyName)]
+public sealed class TmpfsFactAttribute : FactAttribute, Xunit.Sdk.ITraitAttribute
 {
     public TmpfsFactAttribute()
     {

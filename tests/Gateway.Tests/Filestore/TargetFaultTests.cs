@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Gateway.Tests.Filestore;
 
 /// <summary>SAN B failing under the real gateway's replicator: full, then unwritable. Each is alarmed, retried and repaired.</summary>
+[Integration]
 public sealed class TargetFaultTests
 {
     private const int Files = 10;

@@ -4,6 +4,7 @@ using Gateway.Tests.Support;
 namespace Gateway.Tests.Hardening;
 
 /// <summary>Limits:MaxConcurrentConnections, on a gateway of its own (the limit would starve the shared suite's good client).</summary>
+[Integration]
 public sealed class ConnectionLimitTests : IAsyncLifetime
 {
     private const int MaxConnections = 2;

@@ -9,6 +9,7 @@ namespace Gateway.Tests.Hardening;
 /// good client's requests and the ones a test expected (nothing smuggled, nothing refused yet forwarded), and the
 /// good client is still being served without a single error.
 /// </summary>
+[Integration]
 public sealed class PublicListenerHostileInputTests(HostileInputGateway gateway) : IClassFixture<HostileInputGateway>, IAsyncLifetime
 {
     public Task InitializeAsync() => Task.CompletedTask;

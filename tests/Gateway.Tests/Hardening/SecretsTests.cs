@@ -12,6 +12,7 @@ namespace Gateway.Tests.Hardening;
 /// with real PostgreSQL that demands the password, is put through ordinary and failing work, and every byte it
 /// writes to its logs, every status and /metrics answer, and the errors of bad configurations are searched for them.
 /// </summary>
+[Integration]
 public sealed class SecretsTests : IAsyncLifetime
 {
     private readonly string _password = "pw-" + Guid.NewGuid().ToString("N");

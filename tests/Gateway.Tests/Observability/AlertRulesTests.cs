@@ -6,6 +6,7 @@ namespace Gateway.Tests.Observability;
 /// <summary>promtool on the files in deploy/prometheus: it exits non-zero, and the runner throws with its report, on any problem.</summary>
 public sealed partial class AlertRulesTests
 {
+    [Integration]
     [Fact]
     public async Task The_alert_rules_are_valid()
     {
@@ -14,6 +15,7 @@ public sealed partial class AlertRulesTests
         Assert.Contains("SUCCESS", report);
     }
 
+    [Integration]
     [Fact]
     public async Task The_alert_rules_pass_their_unit_tests()
     {
@@ -22,6 +24,7 @@ public sealed partial class AlertRulesTests
         Assert.Contains("SUCCESS", report);
     }
 
+    [Integration]
     [Fact]
     public async Task The_deployable_prometheus_configuration_is_valid_and_finds_the_rules()
     {

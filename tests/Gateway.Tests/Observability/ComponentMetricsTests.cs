@@ -42,6 +42,7 @@ public sealed class ComponentMetricsTests
         Assert.Equal(0, after.Value("gateway_pg_connections_total{result=\"unreachable\",role=\"read\",site=\"A\"}"));
     }
 
+    [Integration]
     [Fact]
     public async Task Request_counters_of_every_configured_instance_start_at_zero_and_the_latency_series_with_the_first_request()
     {
@@ -138,6 +139,7 @@ public sealed class ComponentMetricsTests
         Assert.Equal(1, MetricsScrape.Parse(await other.ScrapeAsync()).Value("gateway_admin_audit_failures_total"));
     }
 
+    [Integration]
     [Fact]
     public async Task Hook_runs_are_counted_by_step_when_and_result_from_zero_for_every_configured_hook_and_pass_promtool()
     {

@@ -7,6 +7,7 @@ namespace Gateway.Tests.Observability;
 /// Every query of the dashboard and of the alert rules, evaluated by a real Prometheus that scrapes a real gateway
 /// with traffic. A query that is not valid PromQL, a panel that shows nothing, or a name that no scrape holds fails.
 /// </summary>
+[Integration]
 public sealed partial class PrometheusScrapeTests(ObservedGateway observed, ITestOutputHelper output) : IClassFixture<ObservedGateway>
 {
     /// <summary>

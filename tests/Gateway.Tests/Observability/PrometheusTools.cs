@@ -11,6 +11,7 @@ public static class PrometheusTools
     /// <summary>Fails the test with the fix when the package is missing, rather than skipping: these checks are part of "done".</summary>
     public static void RequireInstalled()
     {
+        RealParts.Starting("Prometheus");
         foreach (var binary in new[] { Server, Promtool })
         {
             if (!File.Exists(binary))

@@ -8,6 +8,7 @@ namespace Gateway.Tests.Routing;
 /// The public entry point end to end: the real gateway in front of four real HTTP backends (two per site) that
 /// record what reaches them and can be made unhealthy or to drop connections.
 /// </summary>
+[Integration]
 public sealed class PublicProxyTests : IAsyncLifetime
 {
     private readonly List<EchoBackend> _backends = [];

@@ -7,6 +7,7 @@ namespace Gateway.Tests.Support;
 /// may change <see cref="Settings"/> before it starts the gateway with <see cref="StartGatewayAsync"/>; whatever was
 /// started is stopped after the test.
 /// </summary>
+[Integration]
 public abstract class EchoSitesTest : IAsyncLifetime
 {
     private RunningGateway? _gateway;

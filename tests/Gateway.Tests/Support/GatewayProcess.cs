@@ -48,6 +48,7 @@ public sealed class GatewayProcess : IAsyncDisposable
 
     public void Start()
     {
+        RealParts.Starting("a gateway process");
         var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
         var dll = Path.Combine(AppContext.BaseDirectory, "Gateway.dll");
         // exec: the process started is the gateway itself, so Kill() is a SIGKILL of the gateway and nothing else.

@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using Gateway.Configuration;
 using Gateway.Coordinator.Admin;
+using Gateway.Testing;
 
 namespace Gateway.Tests.Support;
 
@@ -25,6 +26,7 @@ public sealed class RunningGateway : IAsyncDisposable
 
     public static async Task<RunningGateway> StartAsync(GatewaySettings settings)
     {
+        RealParts.Starting("a gateway with real listeners");
         var host = GatewayHost.Create(settings.Load(), settings.Build());
         await host.StartAsync();
         return new RunningGateway(settings, host);
@@ -33,6 +35,7 @@ public sealed class RunningGateway : IAsyncDisposable
     /// <summary>Started from the JSON file of <paramref name="settings"/>, as the gateway process reads it: the file is polled for changes.</summary>
     public static async Task<RunningGateway> StartFromJsonFileAsync(GatewaySettings settings)
     {
+        RealParts.Starting("a gateway with real listeners");
         var configuration = GatewayConfigurationLoader.BuildConfiguration(settings.WriteJsonFile());
         var host = GatewayHost.Create(GatewayConfigurationLoader.Load(configuration, adminTokenFromEnvironment: false), configuration);
         await host.StartAsync();

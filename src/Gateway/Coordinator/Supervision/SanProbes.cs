@@ -27,12 +27,16 @@ public sealed partial class SanProbes : IHostedService, IDisposable
     private readonly TimeSpan _timeout;
     private readonly CancellationTokenSource _stopping = new();
 
-    public SanProbes(SiteTopology topology, IOptions<GatewayOptions> options, TimeProvider time, ILogger<SanProbes> logger)
+    /// <param name="listDirectory">Lists a SAN directory; by default the file system's listing, in tests one that can hang.</param>
+    public SanProbes(
+        SiteTopology topology, IOptions<GatewayOptions> options, TimeProvider time, ILogger<SanProbes> logger,
+        Func<string, (SanState State, string? Error)>? listDirectory = null)
     {
         _time = time;
         _timeout = options.Value.Coordinator.SanProbeTimeout;
         var interval = options.Value.Coordinator.ObserveInterval;
-        _probes = topology.Sites.ToDictionary(site => site.Id, site => new Probe(site.Id, site.SanPath, interval, time, logger));
+        var list = listDirectory ?? Probe.List;
+        _probes = topology.Sites.ToDictionary(site => site.Id, site => new Probe(site.Id, site.SanPath, interval, list, time, logger));
     }
 
     public SanState StateOf(string siteId) => SanProbeState.Of(_probes[siteId].Reading, _time.GetUtcNow(), _timeout);
@@ -59,7 +63,8 @@ public sealed partial class SanProbes : IHostedService, IDisposable
 
     public void Dispose() => _stopping.Dispose();
 
-    private sealed class Probe(string siteId, string path, TimeSpan interval, TimeProvider time, ILogger logger)
+    private sealed class Probe(
+        string siteId, string path, TimeSpan interval, Func<string, (SanState State, string? Error)> list, TimeProvider time, ILogger logger)
     {
         private readonly TaskCompletionSource _first = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private volatile SanProbeReading _reading = new(null, null, null);
@@ -77,7 +82,7 @@ public sealed partial class SanProbes : IHostedService, IDisposable
             {
                 var previous = _reading;
                 _reading = previous with { InProgressSince = time.GetUtcNow() };
-                var (state, error) = List(path);
+                var (state, error) = list(path);
                 _reading = new SanProbeReading(state, null, error);
                 _first.TrySetResult();
                 if (state != previous.LastResult)
@@ -96,7 +101,7 @@ public sealed partial class SanProbes : IHostedService, IDisposable
             }
         }
 
-        private static (SanState, string?) List(string directory)
+        public static (SanState State, string? Error) List(string directory)
         {
             try
             {

@@ -32,20 +32,20 @@ public sealed partial class StepJournal(TimeProvider time, ILogger logger, strin
     public async Task<T> RunAsync<T>(string? id, string step, Func<Task<(T Result, string Outcome)>> action)
     {
         var startedAt = time.GetUtcNow();
-        var clock = Stopwatch.StartNew();
+        var started = time.GetTimestamp();
         // A span per step, child of the operation's span when one is current: the timeline in the trace viewer.
         using var span = GatewayTelemetry.Source.StartActivity(step);
         span?.SetTag("gateway.operation", operation);
         try
         {
             var (result, outcome) = await action();
-            Record(id, step, startedAt, clock.Elapsed, outcome);
+            Record(id, step, startedAt, time.GetElapsedTime(started), outcome);
             span?.SetTag("gateway.outcome", outcome);
             return result;
         }
         catch (Exception e)
         {
-            Record(id, step, startedAt, clock.Elapsed, "failed: " + e.Message);
+            Record(id, step, startedAt, time.GetElapsedTime(started), "failed: " + e.Message);
             span?.SetStatus(ActivityStatusCode.Error, e.Message);
             throw;
         }

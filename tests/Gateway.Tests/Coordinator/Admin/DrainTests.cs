@@ -11,6 +11,7 @@ using Gateway.Tests.Support;
 namespace Gateway.Tests.Coordinator.Admin;
 
 /// <summary>Drain and undrain on the real gateway in front of two real backends per site, counted by what each backend received.</summary>
+[Integration]
 public sealed class DrainTests : IAsyncLifetime
 {
     private const int Requests = 40;

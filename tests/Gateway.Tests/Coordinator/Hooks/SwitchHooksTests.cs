@@ -60,6 +60,7 @@ public sealed class HookedTwoSiteSystem : TwoSiteSystem
 }
 
 /// <summary>Hooks on the whole system: a failing Before hook aborts a planned switchover cleanly; hook runs, outputs and environments are reported.</summary>
+[Integration]
 public sealed class SwitchHooksTests(HookedTwoSiteSystem system, ITestOutputHelper output) : IClassFixture<HookedTwoSiteSystem>, IAsyncLifetime
 {
     public async Task InitializeAsync()

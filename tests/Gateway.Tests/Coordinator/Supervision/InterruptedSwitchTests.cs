@@ -92,6 +92,7 @@ public sealed class KillableGatewaySystem : IAsyncLifetime
 /// on the same configuration and state the gateway must settle by itself, with exactly one writable database node,
 /// the write endpoint leading to it, the filestore link on that site's SAN holding every file, and deposits working.
 /// </summary>
+[Integration]
 public sealed class InterruptedSwitchTests(KillableGatewaySystem system, ITestOutputHelper output) : IClassFixture<KillableGatewaySystem>
 {
     private static readonly TimeSpan SettleWithin = TimeSpan.FromSeconds(60);

@@ -11,6 +11,7 @@ using Xunit.Abstractions;
 namespace Gateway.Tests.Database.Failover;
 
 /// <summary>The database failover checks of the issue, each against a fresh real PostgreSQL primary + standby behind the gateway.</summary>
+[Integration]
 public sealed class DatabaseFailoverTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private DatabaseFailoverFixture _system = null!;

@@ -45,7 +45,8 @@ public sealed class PartitionedSystem : TwoSiteSystem
 }
 
 /// <summary>A test that cuts network links between namespaces: skipped, with the reason, where this machine cannot make them.</summary>
-public sealed class NetworkNamespaceFactAttribute : FactAttribute
+[Xunit.Sdk.TraitDiscoverer(IntegrationTraitDiscoverer.TypeName, IntegrationTraitDiscoverer.AssemblyName)]
+public sealed class NetworkNamespaceFactAttribute : FactAttribute, Xunit.Sdk.ITraitAttribute
 {
     public NetworkNamespaceFactAttribute()
     {

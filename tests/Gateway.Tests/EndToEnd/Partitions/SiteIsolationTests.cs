@@ -11,6 +11,7 @@ namespace Gateway.Tests.EndToEnd.Partitions;
 /// stays a primary the gateway cannot reach. The gateway fails over to B by itself; when the link comes back, A must
 /// find itself fenced, and at no moment may a client reach two primaries through the gateway.
 /// </summary>
+[Integration]
 public sealed class SiteIsolationTests(PartitionedSystem system, ITestOutputHelper output) : IClassFixture<PartitionedSystem>
 {
     private static readonly TimeSpan Isolation = TimeSpan.FromSeconds(15);

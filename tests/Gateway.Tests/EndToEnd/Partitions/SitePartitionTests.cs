@@ -12,6 +12,7 @@ namespace Gateway.Tests.EndToEnd.Partitions;
 /// during the cut: a standby that has not answered pending WAL for 2 s counts as gone, although pg_stat_replication
 /// says "streaming" until wal_sender_timeout (before that, 0 or 1 deposits were acknowledged during the 10 s cut).
 /// </summary>
+[Integration]
 public sealed class SitePartitionTests(PartitionedSystem system, ITestOutputHelper output) : IClassFixture<PartitionedSystem>
 {
     private static readonly TimeSpan Partition = TimeSpan.FromSeconds(10);
