@@ -1,4 +1,5 @@
 using System.Net;
+using Gateway.Backup;
 using Gateway.Configuration;
 using Gateway.Configuration.Reload;
 using Gateway.Coordinator;
@@ -164,6 +165,7 @@ public sealed class GatewayHost : IAsyncDisposable
         services.AddSingleton<SiteSwitch>();
         services.AddSingleton<FailbackPreparation>();
         services.AddHostedService<SiteCoordinator>();
+        services.AddGatewayBackup(options);
         services.AddHostFiltering(filter =>
         {
             filter.AllowedHosts = options.Routing.AllowedHosts is [] ? ["*"] : options.Routing.AllowedHosts;
@@ -278,6 +280,7 @@ public sealed class GatewayHost : IAsyncDisposable
 
         services.AddSingleton<GatewayStatusReader>();
         services.AddSharedObservability(shared);
+        services.AddGatewayBackupShared(shared);
 
         var app = builder.Build();
         AdminEndpoints.Map(app);

@@ -28,6 +28,9 @@ public sealed class GatewayOptions
     public LimitsOptions Limits { get; set; } = new();
 
     public ObservabilityOptions Observability { get; set; } = new();
+
+    /// <summary>Consistent backups of the database and the filestore together (pgBackRest and restic); off until RepositoryPath is set.</summary>
+    public Gateway.Backup.BackupOptions Backup { get; set; } = new();
 }
 
 public sealed class SiteOptions

@@ -28,6 +28,8 @@ public static class GatewayOptionsValidator
         ValidateDatabase(options, errors);
         ValidateCoordinator(options.Coordinator, errors);
         ValidateAbsolutePath(options.StateDirectory, $"{Root}:StateDirectory", errors);
+        // The backup settings know their own rules (BackupOptions.Validate), full keys included.
+        errors.AddRange(options.Backup.Validate(options));
         return errors;
     }
 

@@ -43,6 +43,7 @@ public static class AdminEndpoints
         authenticated.MapPost("/failover", FailoverAsync);
         authenticated.MapPost("/failback", FailbackAsync);
         authenticated.MapGet("/history", (SiteSwitch sites) => Results.Json(sites.History, AdminRequests.Json));
+        Backup.BackupEndpoints.Map(authenticated);
     }
 
     private static async Task<IResult> PromoteAsync(HttpRequest request, DatabaseFailover failover, SiteTopology topology, IHostApplicationLifetime lifetime)
