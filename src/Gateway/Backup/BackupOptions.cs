@@ -127,11 +127,6 @@ public sealed class BackupOptions
             yield return new($"{key}:{nameof(Retention)}:{negative.Name}", $"{negative.Value} must be 0 or more");
         }
 
-        if (SnapshotCommand.Length > 0 && SnapshotPath.Length == 0)
-        {
-            yield return new($"{key}:{nameof(SnapshotPath)}", "is required with SnapshotCommand: the directory where the command makes the SAN's image appear");
-        }
-
         if (ReleaseSnapshotCommand.Length > 0 && SnapshotCommand.Length == 0)
         {
             yield return new($"{key}:{nameof(ReleaseSnapshotCommand)}", "has nothing to release without SnapshotCommand");

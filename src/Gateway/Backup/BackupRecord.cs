@@ -47,6 +47,9 @@ public sealed record BackupRecord
     /// <summary>Restore drills of this backup, oldest first (the last few).</summary>
     public IReadOnlyList<VerifyRecord> Verifications { get; init; } = [];
 
+    /// <summary>The step under way (persisted as it starts): where a gateway killed mid-backup stopped.</summary>
+    public string? InProgress { get; init; }
+
     /// <summary>The engine process running for this backup right now (its process group), so a restarted gateway can stop one a crash left behind.</summary>
     public ToolProcess? RunningTool { get; init; }
 

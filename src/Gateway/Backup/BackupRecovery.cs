@@ -22,14 +22,16 @@ public sealed partial class BackupRecovery(BackupCatalog catalog, BackupOptions 
         foreach (var record in catalog.All.Where(r => r.Status == BackupStatus.Running))
         {
             var killed = record.RunningTool is { } leftover && ProcessBackupTool.KillLeftover(leftover);
-            var step = record.Steps.Count > 0 ? record.Steps[^1].Step : "start";
+            var step = record.InProgress ?? (record.Steps.Count > 0 ? $"after {record.Steps[^1].Step}" : "start");
+            var holding = record.InProgress?.StartsWith(BackupRunner.HoldStep, StringComparison.Ordinal) == true;
             var interrupted = catalog.Save(record with
             {
                 Status = BackupStatus.Interrupted,
                 FinishedAt = time.GetUtcNow(),
                 RunningTool = null,
-                Summary = $"backup {record.Id} interrupted: the gateway stopped after '{step}'" +
-                    (record.Cut is null ? "; writes held by the stopped gateway, if any, are not held by this one" : "") +
+                InProgress = null,
+                Summary = $"backup {record.Id} interrupted: the gateway stopped during '{step}'" +
+                    (holding ? "; the writes it held were held by that process only: this one holds none" : "") +
                     (killed ? $"; its leftover `{record.RunningTool!.Command}` stopped" : ""),
             });
             metrics.Finished(interrupted);

@@ -34,6 +34,9 @@ public sealed partial class BackupRunner(
 {
     public const string FailedAlarm = "backup-failed";
 
+    /// <summary>How the step that holds writes begins (its sentence names the bound).</summary>
+    public const string HoldStep = "hold writes";
+
     public Task<BackupRecord> CreateAsync(string why, CancellationToken cancellation)
     {
         var id = catalog.NewId(time.GetUtcNow());
@@ -77,11 +80,7 @@ public sealed partial class BackupRunner(
     private async Task<BackupRecord> StepsAsync(RecordedRun run, CancellationToken cancellation)
     {
         var primary = routing.Current.Primary ?? throw new BackupRefusedException("no database primary is designated (a switch is in progress)");
-        await run.StepAsync("prepare", "prepare pgBackRest and restic", async () =>
-        {
-            var prepared = await engines.PrepareForBackupAsync(primary, cancellation);
-            return $"{prepared}; {await retention.RemoveLeftoversAsync(run.Record.Id, cancellation)}";
-        });
+        await run.StepAsync("prepare", "prepare pgBackRest and restic", () => engines.PrepareForBackupAsync(primary, cancellation));
 
         var standby = topology.PeerOf(primary).Id;
         var fromStandby = (await observer.ObserveNowAsync(cancellation)).WhyNotFollowing(primary, standby) is null;
@@ -95,11 +94,29 @@ public sealed partial class BackupRunner(
             return (part, $"{set.Type} backup {set.Label}: {set.DatabaseBytes} bytes of database, {set.RepositoryBytes} bytes added to the repository, LSN {set.StartLsn} to {set.StopLsn}");
         });
 
+        await run.StepAsync("remove leftovers", "remove what backups that did not succeed left in the engines", async () =>
+        {
+            try
+            {
+                return await retention.RemoveLeftoversAsync(run.Record.Id, cancellation);
+            }
+            catch (ToolFailedException e)
+            {
+                // pgBackRest keeps the only full set until another exists; the next backup tries again.
+                return $"not all removed yet: {e.Message}";
+            }
+        });
+
         var plan = cut.Plan();
-        RemoveSnapshot(plan.Path);
+        if (options.SnapshotCommand.Length == 0)
+        {
+            // A link tree a failed run left behind; a SnapshotCommand's snapshot is its own command's to manage.
+            RemoveSnapshot(plan.Path);
+        }
+
         try
         {
-            var made = await run.StepAsync("consistent cut", $"hold writes (at most {options.MaxHold.TotalMilliseconds:0} ms) for the cut", async () =>
+            var made = await run.StepAsync("consistent cut", $"{HoldStep} (at most {options.MaxHold.TotalMilliseconds:0} ms) for the cut", async () =>
             {
                 var held = await hold.RunHeldAsync(options.MaxHold, (_, token) => cut.RunAsync(run.Record.Id, primary, plan, token), cancellation);
                 if (!held.Completed || held.Result is not { } result)
@@ -206,13 +223,14 @@ internal sealed class RecordedRun(BackupCatalog catalog, BackupRecord record, St
     public async Task<T> StepAsync<T>(string id, string sentence, Func<Task<(T Result, string Outcome)>> action)
     {
         Progress.Step(sentence);
+        Update(r => r with { InProgress = sentence });
         try
         {
             return await journal.RunAsync(id, sentence, action);
         }
         finally
         {
-            Update(r => r with { RunningTool = null });
+            Update(r => r with { RunningTool = null, InProgress = null });
         }
     }
 

@@ -115,7 +115,14 @@ public sealed class BackupSystem : IAsyncLifetime
     public async Task StartAsync(string name)
     {
         Gateway = StartGateway(name);
-        await Gateway.WaitForAsync(status => status.Instances.All(i => i.Health == "Healthy"), "every broker healthy", TimeSpan.FromSeconds(30));
+        try
+        {
+            await Gateway.WaitForAsync(status => status.Instances.All(i => i.Health == "Healthy"), "every broker healthy", TimeSpan.FromSeconds(30));
+        }
+        catch (HttpRequestException e)
+        {
+            throw new InvalidOperationException($"the gateway did not start: {e.Message}\n--- log ---\n{Gateway.LogTail(20)}", e);
+        }
     }
 
     private GatewayProcess StartGateway(string name)
@@ -165,6 +172,17 @@ public sealed class BackupSystem : IAsyncLifetime
         catch (JsonException e)
         {
             throw new InvalidOperationException($"{(int)response.StatusCode}: not a {typeof(T).Name}: {text}", e);
+        }
+    }
+
+    /// <summary>Polls the running operation until its step starts with <paramref name="step"/>.</summary>
+    public async Task WaitForStepAsync(string step, TimeSpan within)
+    {
+        var giveUpAt = DateTime.UtcNow + within;
+        while ((await ListAsync()).Running is not { } running || !running.Step.StartsWith(step, StringComparison.Ordinal))
+        {
+            Assert.True(DateTime.UtcNow < giveUpAt, $"no backup reached '{step}' within {within}; log:\n{Gateway!.LogTail(30)}");
+            await Task.Delay(20);
         }
     }
 
