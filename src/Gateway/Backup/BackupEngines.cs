@@ -5,7 +5,7 @@ using Gateway.Database.Nodes;
 namespace Gateway.Backup;
 
 /// <summary>Gets both engines ready for any operation: configuration written, archiving pointed at the repository, stanza and repository created; reports the tools' versions.</summary>
-public sealed class BackupEngines(PgBackRest pgBackRest, Restic restic, NodeConnections nodes, SiteTopology topology)
+public sealed class BackupEngines(PgBackRest pgBackRest, Restic restic, NodeConnections nodes, SiteTopology topology, BackupOptions options, BackupPaths paths)
 {
     public PgBackRest PgBackRest { get; } = pgBackRest;
 
@@ -18,6 +18,13 @@ public sealed class BackupEngines(PgBackRest pgBackRest, Restic restic, NodeConn
     public async Task<string> PrepareForBackupAsync(string primary, CancellationToken cancellation)
     {
         var versions = await PrepareAsync(cancellation);
+        if (RepositorySpace() is var (free, total) && free < options.MinFreeSpace)
+        {
+            throw new BackupRefusedException(
+                $"the repository's file system is full: {free} bytes free of {total} at {paths.Repository}, less than Gateway:Backup:MinFreeSpace ({options.MinFreeSpace}); " +
+                "earlier backups are intact: make room (gatewayctl backup prune) or move the repository");
+        }
+
         var notes = new List<string>();
         foreach (var site in topology.Sites)
         {
@@ -42,6 +49,13 @@ public sealed class BackupEngines(PgBackRest pgBackRest, Restic restic, NodeConn
         var stanza = await PgBackRest.CreateStanzaAsync(cancellation);
         var repository = await Restic.InitAsync(cancellation);
         return $"{versions}; archive_command set on the nodes; {stanza}; {repository}{(notes.Count == 0 ? "" : "; " + string.Join("; ", notes))}";
+    }
+
+    /// <summary>Free and total bytes of the repository's file system, as statvfs says.</summary>
+    public (long Free, long Total) RepositorySpace()
+    {
+        var drive = new DriveInfo(paths.Repository);
+        return (drive.AvailableFreeSpace, drive.TotalSize);
     }
 
     /// <summary>For restores and prunes: the configuration and the versions (nothing is written to the repository).</summary>

@@ -51,6 +51,13 @@ public sealed class BackupOptions
     /// <summary>Where restore drills put their throw-away copy; empty: StateDirectory/backups/scratch.</summary>
     public string ScratchPath { get; set; } = "";
 
+    /// <summary>
+    /// A backup does not start while the repository's file system has less free than this (bytes), and says so,
+    /// rather than fill it to the last byte and fail with whatever a tool makes of that (pgBackRest waits out its
+    /// archive-timeout when a WAL segment cannot be written).
+    /// </summary>
+    public long MinFreeSpace { get; set; } = 256L * 1024 * 1024;
+
     /// <summary>Published as gateway_backup_max_age_seconds: the alert fires when the last good backup is older.</summary>
     public TimeSpan MaxAge { get; set; } = TimeSpan.FromHours(26);
 
@@ -110,6 +117,11 @@ public sealed class BackupOptions
         else if (MaxHold >= gateway.Coordinator.MaxHoldTime)
         {
             yield return new($"{key}:{nameof(MaxHold)}", $"{MaxHold} must be shorter than Gateway:Coordinator:MaxHoldTime ({gateway.Coordinator.MaxHoldTime}), or held writes are refused before the backup releases them");
+        }
+
+        if (MinFreeSpace < 0)
+        {
+            yield return new($"{key}:{nameof(MinFreeSpace)}", $"{MinFreeSpace} must be 0 (no check) or more bytes");
         }
 
         if (BackupSchedule.TryParse(Schedule, out _) is { } scheduleProblem)

@@ -207,7 +207,10 @@ internal sealed class RecordedRun(BackupCatalog catalog, BackupRecord record, St
 
     public BackupProgress Progress { get; } = progress;
 
-    public string LastStep => journal.Steps.LastOrDefault()?.Step ?? "start";
+    /// <summary>The step that failed (a later clean-up step does not hide it), else the last one that ran.</summary>
+    public string LastStep => _failedStep ?? journal.Steps.LastOrDefault()?.Step ?? "start";
+
+    private string? _failedStep;
 
     public void Update(Func<BackupRecord, BackupRecord> change)
     {
@@ -227,6 +230,11 @@ internal sealed class RecordedRun(BackupCatalog catalog, BackupRecord record, St
         try
         {
             return await journal.RunAsync(id, sentence, action);
+        }
+        catch
+        {
+            _failedStep ??= sentence;
+            throw;
         }
         finally
         {
