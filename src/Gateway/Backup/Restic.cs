@@ -59,7 +59,14 @@ public sealed class Restic(BackupOptions options, BackupPaths paths, IBackupTool
         ]) with { WorkingDirectory = directory };
         var result = await tool.RunAsync(command, cancellation, line => summary = ReadBackupLine(line, progress) ?? summary, onStarted);
         Require(result);
-        return summary ?? throw new InvalidOperationException($"restic ended without a summary: {result.Failure()}");
+        if (summary is null)
+        {
+            throw new InvalidOperationException($"restic ended without a summary: {result.Failure()}");
+        }
+
+        // The summary names the snapshot by its short id; the record keeps the full one.
+        var snapshot = (await SnapshotsAsync(cancellation)).Single(s => s.GatewayBackupId == backupId && s.Id.StartsWith(summary.SnapshotId, StringComparison.Ordinal));
+        return summary with { SnapshotId = snapshot.Id };
     }
 
     private static ResticSummary? ReadBackupLine(string line, BackupProgress progress)

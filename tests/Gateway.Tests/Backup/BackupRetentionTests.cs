@@ -1,0 +1,64 @@
+using System.Net;
+using System.Net.Http.Json;
+using Gateway.Backup;
+using Xunit.Abstractions;
+
+namespace Gateway.Tests.Backup;
+
+/// <summary>A real prune of both engines together, its decision checked against restic's own.</summary>
+[Collection(BackupSystemCollection.Name)]
+public sealed class BackupRetentionTests(BackupSystem system, ITestOutputHelper output)
+{
+    [Fact]
+    public async Task A_prune_removes_the_same_backups_from_pgBackRest_and_restic_as_restic_itself_would_and_what_is_kept_still_restores()
+    {
+        await system.ResetAsync();
+        var backups = new List<BackupRecord>();
+        for (var i = 0; i < 3; i++)
+        {
+            using var deposit = await system.Public.PostAsync($"/deposits?name=prune-{i}", new ByteArrayContent([(byte)i]));
+            Assert.Equal(HttpStatusCode.Created, deposit.StatusCode);
+            backups.Add(await system.SucceededBackupAsync());
+        }
+
+        // The gateway's decision and restic's dry run of the same rules agree.
+        var rules = new { keepLast = 1, keepDaily = 1, keepWeekly = 0 };
+        var dryRun = await PruneAsync(new { rules.keepLast, rules.keepDaily, rules.keepWeekly, dryRun = true });
+        var resticKeeps = await system.ResticAsync("forget", "--dry-run", "--json", "--group-by", "", "--keep-last=1", "--keep-daily=1", "--keep-weekly=0");
+        Assert.Equal([backups[2].Id], dryRun.Keep.Select(k => k.Id));
+        Assert.Equal([backups[0].Id, backups[1].Id], dryRun.Remove.Order());
+        Assert.Equal([backups[2].Files!.SnapshotId], Restic.ParseSnapshots(KeepList(resticKeeps)).Select(s => s.Id));
+        Assert.Equal(3, (await system.ListAsync()).Backups.Count);
+
+        var pruned = await PruneAsync(new { keepLast = 1, keepDaily = 0, keepWeekly = 0 });
+        output.WriteLine(pruned.Summary);
+        foreach (var step in pruned.Steps)
+        {
+            output.WriteLine($"  {step.Step}: {step.Outcome}");
+        }
+
+        Assert.Equal([backups[2].Id], (await system.ListAsync()).Backups.Select(b => b.Id));
+        var sets = PgBackRest.ParseInfo(await system.PgBackRestAsync("--output=json", "info"), "gateway");
+        Assert.Equal([backups[2].Database!.Label], sets.Select(s => s.Label));
+        var snapshots = Restic.ParseSnapshots((await system.ResticAsync("snapshots", "--json")).Trim());
+        Assert.Equal([backups[2].Files!.SnapshotId], snapshots.Select(s => s.Id));
+
+        var drill = await BackupSystem.ReadAsync<VerifyRecord>(await system.Admin.PostAsJsonAsync($"/admin/backups/{backups[2].Id}/verify", new { }));
+        Assert.True(drill.Passed, drill.Summary);
+    }
+
+    private async Task<PruneReport> PruneAsync(object body)
+    {
+        using var response = await system.Admin.PostAsJsonAsync("/admin/backups/prune", body);
+        var report = await BackupSystem.ReadAsync<PruneReport>(response);
+        Assert.True(response.IsSuccessStatusCode && report.Succeeded, report.Summary);
+        return report;
+    }
+
+    /// <summary>The "keep" snapshots of restic's one group (--group-by '') from forget --json.</summary>
+    private static string KeepList(string forgetJson)
+    {
+        using var document = System.Text.Json.JsonDocument.Parse(forgetJson.Trim());
+        return document.RootElement[0].GetProperty("keep").GetRawText();
+    }
+}
