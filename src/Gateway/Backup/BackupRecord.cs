@@ -54,6 +54,7 @@ public sealed record BackupRecord
     public ToolProcess? RunningTool { get; init; }
 
     /// <summary>When the cut was made: what retention sorts by.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public DateTimeOffset? Time => Cut?.HeldAt;
 }
 

@@ -18,7 +18,9 @@ public sealed class BackupBadInputTests(BackupSystem system)
         var setsBefore = await system.PgBackRestAsync("--output=json", "info");
 
         await AssertRefusedAsync(await system.Admin.GetAsync("/admin/backups/20990101T000000Z"), HttpStatusCode.NotFound, "unknown backup id '20990101T000000Z'");
-        await AssertRefusedAsync(await system.Admin.PostAsJsonAsync("/admin/backups/nope/verify", new { }), HttpStatusCode.NotFound, "unknown backup id 'nope'");
+        var unknown = await system.Admin.PostAsJsonAsync("/admin/backups/nope/verify", new { });
+        await BackupSystem.CaptureAsync("error-unknown-backup.json", unknown);
+        await AssertRefusedAsync(unknown, HttpStatusCode.NotFound, "unknown backup id 'nope'");
         await AssertRefusedAsync(await system.Admin.PostAsJsonAsync("/admin/backups/nope/restore", new { to = "/tmp/x" }), HttpStatusCode.NotFound, "unknown backup id 'nope'");
 
         // A restore target that is not empty: refused, and what is there stays as it was.

@@ -57,7 +57,7 @@ public sealed class BackupCrashTests(BackupSystem system, ITestOutputHelper outp
         // The restarted gateway holds nothing: a deposit and a new connection to the PG write endpoint go through at once.
         using var deposit = await system.Public.PostAsync("/deposits?name=after-restart", new ByteArrayContent([4, 5, 6]));
         Assert.Equal(HttpStatusCode.Created, deposit.StatusCode);
-        await using (var connection = new NpgsqlConnection(TwoSiteSystem.ThroughGateway(system.Settings.PgWritePort)))
+        await using (var connection = new NpgsqlConnection(TwoSiteSystem.ThroughGateway(system.Settings.PgWritePort) + ";Pooling=false"))
         {
             await connection.OpenAsync();
             await using var command = new NpgsqlCommand("SELECT count(*) FROM deposits", connection);

@@ -21,7 +21,9 @@ public sealed class BackupDrillTests(BackupSystem system, ITestOutputHelper outp
         var origin = DateTimeOffset.UtcNow - workload.Now;
         workload.Start();
         await Task.Delay(2000);
-        var backup = await system.SucceededBackupAsync();
+        var backupCall = system.SucceededBackupAsync("backup-record.json");
+        await system.CaptureProgressAsync("backup-list-running.json");
+        var backup = await backupCall;
         await Task.Delay(1500);
         await workload.StopAsync();
         output.WriteLine(backup.Summary);
@@ -37,6 +39,7 @@ public sealed class BackupDrillTests(BackupSystem system, ITestOutputHelper outp
 
         // The drill: a throw-away PostgreSQL on the restored copy, checked by deploy/backup/verify-deposits.sh.
         var drillResponse = await system.Admin.PostAsJsonAsync($"/admin/backups/{backup.Id}/verify", new { });
+        await BackupSystem.CaptureAsync("backup-drill.json", drillResponse);
         var drill = await BackupSystem.ReadAsync<VerifyRecord>(drillResponse);
         Assert.True(drill.Passed, $"{drill.Summary}\n{string.Join('\n', drill.Steps.Select(s => $"  {s.Step}: {s.Outcome}"))}");
         Assert.Contains("verify-deposits:", drill.Summary);
@@ -44,6 +47,7 @@ public sealed class BackupDrillTests(BackupSystem system, ITestOutputHelper outp
         // A restore into a directory, read here: by time, on the workload's clock.
         var target = Path.Combine(system.Settings.Root, "restored");
         var restoreResponse = await system.Admin.PostAsJsonAsync($"/admin/backups/{backup.Id}/restore", new { to = target });
+        await BackupSystem.CaptureAsync("backup-restore-report.json", restoreResponse);
         var restore = await BackupSystem.ReadAsync<RestoreReport>(restoreResponse);
         Assert.True(restore.Succeeded, restore.Summary);
         var restored = await RestoredDepositsAsync(Path.Combine(target, "pgdata"));

@@ -35,7 +35,7 @@ public sealed class BackupRepositoryFullTests(BackupSystem system, ITestOutputHe
 
             // Full to the last byte (dd stops at ENOSPC, which is the point): refused before anything is written.
             await Assert.ThrowsAsync<InvalidOperationException>(() => ProcessRunner.RunAsync("dd", ["if=/dev/zero", $"of={Path.Combine(mount, "filler-2")}", "bs=1M"]));
-            var full = await FailedBackupAsync();
+            var full = await FailedBackupAsync("backup-failed-full.json");
             Assert.Contains("the repository's file system is full: 0 bytes free", full.Summary);
             var status = await system.Gateway!.StatusAsync();
             Assert.Contains(status.Alarms, alarm => alarm.Key == BackupRunner.FailedAlarm && alarm.Message.Contains(full.Id, StringComparison.Ordinal));
@@ -56,9 +56,9 @@ public sealed class BackupRepositoryFullTests(BackupSystem system, ITestOutputHe
         }
     }
 
-    private async Task<BackupRecord> FailedBackupAsync()
+    private async Task<BackupRecord> FailedBackupAsync(string? sample = null)
     {
-        var (response, failed) = await system.BackupAsync();
+        var (response, failed) = await system.BackupAsync(sample);
         output.WriteLine(failed.Summary);
         output.WriteLine(BackupSystem.Describe(failed));
         Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);

@@ -23,14 +23,15 @@ public sealed class BackupRetentionTests(BackupSystem system, ITestOutputHelper 
 
         // The gateway's decision and restic's dry run of the same rules agree.
         var rules = new { keepLast = 1, keepDaily = 1, keepWeekly = 0 };
-        var dryRun = await PruneAsync(new { rules.keepLast, rules.keepDaily, rules.keepWeekly, dryRun = true });
+        var dryRun = await PruneAsync(new { rules.keepLast, rules.keepDaily, rules.keepWeekly, dryRun = true }, "backup-prune-dry-run.json");
         var resticKeeps = await system.ResticAsync("forget", "--dry-run", "--json", "--group-by", "", "--keep-last=1", "--keep-daily=1", "--keep-weekly=0");
         Assert.Equal([backups[2].Id], dryRun.Keep.Select(k => k.Id));
         Assert.Equal([backups[0].Id, backups[1].Id], dryRun.Remove.Order());
         Assert.Equal([backups[2].Files!.SnapshotId], Restic.ParseSnapshots(KeepList(resticKeeps)).Select(s => s.Id));
         Assert.Equal(3, (await system.ListAsync()).Backups.Count);
+        await BackupSystem.CaptureAsync("backup-list.json", await system.Admin.GetAsync("/admin/backups"));
 
-        var pruned = await PruneAsync(new { keepLast = 1, keepDaily = 0, keepWeekly = 0 });
+        var pruned = await PruneAsync(new { keepLast = 1, keepDaily = 0, keepWeekly = 0 }, "backup-prune-report.json");
         output.WriteLine(pruned.Summary);
         foreach (var step in pruned.Steps)
         {
@@ -47,9 +48,10 @@ public sealed class BackupRetentionTests(BackupSystem system, ITestOutputHelper 
         Assert.True(drill.Passed, drill.Summary);
     }
 
-    private async Task<PruneReport> PruneAsync(object body)
+    private async Task<PruneReport> PruneAsync(object body, string sample)
     {
         using var response = await system.Admin.PostAsJsonAsync("/admin/backups/prune", body);
+        await BackupSystem.CaptureAsync(sample, response);
         var report = await BackupSystem.ReadAsync<PruneReport>(response);
         Assert.True(response.IsSuccessStatusCode && report.Succeeded, report.Summary);
         return report;

@@ -147,15 +147,20 @@ public sealed class BackupSystem : IAsyncLifetime
     }
 
     /// <summary>POST /admin/backup; the record, whatever the verdict.</summary>
-    public async Task<(HttpResponseMessage Response, BackupRecord Record)> BackupAsync()
+    public async Task<(HttpResponseMessage Response, BackupRecord Record)> BackupAsync(string? sample = null)
     {
         var response = await Admin.PostAsJsonAsync("/admin/backup", new { });
+        if (sample is not null)
+        {
+            await CaptureAsync(sample, response);
+        }
+
         return (response, await ReadAsync<BackupRecord>(response));
     }
 
-    public async Task<BackupRecord> SucceededBackupAsync()
+    public async Task<BackupRecord> SucceededBackupAsync(string? sample = null)
     {
-        var (response, record) = await BackupAsync();
+        var (response, record) = await BackupAsync(sample);
         Assert.True(record.Status == BackupStatus.Succeeded, $"{response.StatusCode}: {record.Summary}\n{Describe(record)}\n--- gateway log ---\n{Gateway!.LogTail(40)}");
         return record;
     }
@@ -182,6 +187,42 @@ public sealed class BackupSystem : IAsyncLifetime
         while ((await ListAsync()).Running is not { } running || !running.Step.StartsWith(step, StringComparison.Ordinal))
         {
             Assert.True(DateTime.UtcNow < giveUpAt, $"no backup reached '{step}' within {within}; log:\n{Gateway!.LogTail(30)}");
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>
+    /// Saves an answer as a sample for gatewayctl's tests (tests/Gateway.Cli.Tests/Samples) when
+    /// GATEWAYCTL_CAPTURE_SAMPLES names that folder; otherwise does nothing.
+    /// </summary>
+    public static async Task CaptureAsync(string name, HttpResponseMessage response)
+    {
+        if (Environment.GetEnvironmentVariable("GATEWAYCTL_CAPTURE_SAMPLES") is { Length: > 0 } folder)
+        {
+            var json = System.Text.Json.Nodes.JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+            await File.WriteAllTextAsync(Path.Combine(folder, name), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        }
+    }
+
+    /// <summary>While capturing: the list as it is while the database part copies, with its bytes.</summary>
+    public async Task CaptureProgressAsync(string name)
+    {
+        if (Environment.GetEnvironmentVariable("GATEWAYCTL_CAPTURE_SAMPLES") is not { Length: > 0 })
+        {
+            return;
+        }
+
+        var giveUpAt = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < giveUpAt)
+        {
+            using var response = await Admin.GetAsync("/admin/backups");
+            var list = await ReadAsync<BackupList>(response);
+            if (list.Running is { BytesDone: > 0 })
+            {
+                await CaptureAsync(name, response);
+                return;
+            }
+
             await Task.Delay(20);
         }
     }

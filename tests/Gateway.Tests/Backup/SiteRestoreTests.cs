@@ -29,7 +29,7 @@ public sealed class SiteRestoreTests(BackupSystem system, ITestOutputHelper outp
         var backup = await system.SucceededBackupAsync();
 
         // The disaster, through the service's own paths: a DELETE through the PG write endpoint, the files through the filestore link.
-        await using (var connection = new NpgsqlConnection(TwoSiteSystem.ThroughGateway(system.Settings.PgWritePort)))
+        await using (var connection = new NpgsqlConnection(TwoSiteSystem.ThroughGateway(system.Settings.PgWritePort) + ";Pooling=false"))
         {
             await connection.OpenAsync();
             await using var delete = new NpgsqlCommand("DELETE FROM deposits", connection);
