@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using Gateway.Backup;
 using Gateway.Testing;
+using Gateway.Tests.Observability;
 using Gateway.Tests.Support;
 using Npgsql;
 using Xunit.Abstractions;
@@ -70,6 +71,27 @@ public sealed class BackupDrillTests(BackupSystem system, ITestOutputHelper outp
         Assert.DoesNotContain(restored.Values, row => sentAfter.Contains(row.Name));
         var restoredFiles = Directory.EnumerateFiles(Path.Combine(target, "files", "deposits")).Select(Path.GetFileName).ToHashSet();
         Assert.Equal(restored.Keys.Select(id => id.ToString()).Order(), restoredFiles.Order());
+
+        await AssertMetricsAsync(backup, drill);
+    }
+
+    /// <summary>What /metrics says after one backup and one passed drill, and that promtool accepts it.</summary>
+    private async Task AssertMetricsAsync(BackupRecord backup, VerifyRecord drill)
+    {
+        var scrape = await MetricsScrape.FetchAsync(system.Admin.BaseAddress!);
+        Assert.Equal(backup.FinishedAt!.Value.ToUnixTimeSeconds(), scrape.Value("gateway_backup_last_success_timestamp_seconds"));
+        Assert.Equal(backup.Cut!.Hold.TotalSeconds, scrape.Value("gateway_backup_last_hold_seconds"), 6);
+        Assert.Equal(backup.Database!.DatabaseBytes, scrape.Value("gateway_backup_last_size_bytes{part=\"database\"}"));
+        Assert.Equal(backup.Files!.Bytes, scrape.Value("gateway_backup_last_size_bytes{part=\"files\"}"));
+        Assert.Equal(1, scrape.Value("gateway_backups_total{result=\"succeeded\"}"));
+        Assert.Equal(0, scrape.Value("gateway_backups_total{result=\"failed\"}"));
+        Assert.Equal(0, scrape.Value("gateway_backup_last_failed"));
+        Assert.Equal(1, scrape.Value("gateway_backup_verifications_total{result=\"passed\"}"));
+        Assert.Equal(drill.At.ToUnixTimeSeconds(), scrape.Value("gateway_backup_last_verify_success_timestamp_seconds"));
+        Assert.Equal(0, scrape.Value("gateway_backup_last_verify_failed"));
+        Assert.Equal(26 * 3600, scrape.Value("gateway_backup_max_age_seconds"));
+        Assert.Equal(1, scrape.Value("gateway_backup_hold_duration_seconds_count"));
+        await PrometheusTools.CheckMetricsAsync(scrape.Text);
     }
 
     /// <summary>Starts the restored (promoted, stopped) data directory on a port of its own and reads every deposit row.</summary>

@@ -39,6 +39,9 @@ public sealed class BackupRepositoryFullTests(BackupSystem system, ITestOutputHe
             Assert.Contains("the repository's file system is full: 0 bytes free", full.Summary);
             var status = await system.Gateway!.StatusAsync();
             Assert.Contains(status.Alarms, alarm => alarm.Key == BackupRunner.FailedAlarm && alarm.Message.Contains(full.Id, StringComparison.Ordinal));
+            var scrape = await Observability.MetricsScrape.FetchAsync(system.Admin.BaseAddress!);
+            Assert.Equal(1, scrape.Value("gateway_backup_last_failed"));
+            Assert.Equal(2, scrape.Value("gateway_backups_total{result=\"failed\"}"));
 
             // The earlier backup is listed as it was, and restores (drill and directory) from the full repository.
             var list = await system.ListAsync();
