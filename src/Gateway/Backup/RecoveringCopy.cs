@@ -45,11 +45,15 @@ public sealed class RecoveringCopy : IAsyncDisposable
     public static async Task<RecoveringCopy> StartAsync(string dataDirectory, GatewayOptions gateway, BackupOptions options, PgBackRest owner, IBackupTool tool, CancellationToken cancellation)
     {
         var work = Directory.CreateTempSubdirectory("gw-restore-").FullName;
+        // The copy's own pg_hba.conf may allow its user only by peer or password; its socket is in a directory only the
+        // database's user and root can enter, so trust there lets the gateway and Backup:VerifyCommand in, and nobody else.
+        var hba = Path.Combine(work, "pg_hba.conf");
+        await File.WriteAllTextAsync(hba, "# the restored copy's socket, in a directory only its owner and root can enter\nlocal all all trust\n", cancellation);
         await owner.OwnAsync(work, cancellation);
         var copy = new RecoveringCopy(dataDirectory, work, gateway, options.PgBackRest.OsUser, tool);
         var settings = string.Join(' ', new[]
         {
-            $"port={Port}", "listen_addresses=''", $"unix_socket_directories='{work}'", "archive_mode=off", "hot_standby=on",
+            $"port={Port}", "listen_addresses=''", $"unix_socket_directories='{work}'", $"hba_file='{hba}'", "archive_mode=off", "hot_standby=on",
             "synchronous_standby_names=''", "default_transaction_read_only=off",
         }.Select(setting => "-c " + setting));
         var result = await tool.RunAsync(copy.PgCtl(["-D", dataDirectory, "-l", copy.LogFile, "-o", settings, "-w", "-t", "600", "start"]), cancellation);
