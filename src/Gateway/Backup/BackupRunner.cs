@@ -108,17 +108,12 @@ public sealed partial class BackupRunner(
         });
 
         var plan = cut.Plan();
-        if (options.SnapshotCommand.Length == 0)
-        {
-            // A link tree a failed run left behind; a SnapshotCommand's snapshot is its own command's to manage.
-            RemoveSnapshot(plan.Path);
-        }
-
         try
         {
+            var tree = await run.StepAsync("link tree", "make the file snapshot's link tree, writes flowing", () => cut.PrepareAsync(plan, cancellation));
             var made = await run.StepAsync("consistent cut", $"{HoldStep} (at most {options.MaxHold.TotalMilliseconds:0} ms) for the cut", async () =>
             {
-                var held = await hold.RunHeldAsync(options.MaxHold, (_, token) => cut.RunAsync(run.Record.Id, primary, plan, token), cancellation);
+                var held = await hold.RunHeldAsync(options.MaxHold, (_, token) => cut.RunAsync(run.Record.Id, primary, plan, tree, token), cancellation);
                 if (!held.Completed || held.Result is not { } result)
                 {
                     throw new InvalidOperationException($"writes held {held.Held.TotalMilliseconds:0} ms and released; no cut made: {held.Outcome}");
@@ -129,7 +124,7 @@ public sealed partial class BackupRunner(
                 run.Update(r => r with { Cut = record });
                 metrics.Held(held.Held);
                 return (result, $"writes held {held.Held.TotalMilliseconds:0.0} ms (drain {held.Drain.TotalMilliseconds:0.0}, replica catch-up {result.CatchUp.TotalMilliseconds:0.0}, " +
-                    $"snapshot {result.Snapshot.TotalMilliseconds:0.0}); restore point '{result.RestorePoint}' at {result.Lsn} on {result.PrimarySite}; snapshot of the {result.SnapshotSource}");
+                    $"snapshot {result.Snapshot.TotalMilliseconds:0.0}); restore point '{result.RestorePoint}' at {result.Lsn} on {result.PrimarySite}; snapshot of the {result.SnapshotSource}: {result.SnapshotOutcome}");
             });
 
             await run.StepAsync("archive WAL", "archive the WAL up to the restore point", () => engines.PgBackRest.ArchiveCurrentWalAsync(cancellation));

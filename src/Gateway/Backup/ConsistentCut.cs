@@ -15,13 +15,14 @@ public sealed record CutResult(
     string SnapshotPath,
     string SnapshotSource,
     TimeSpan CatchUp,
-    TimeSpan Snapshot);
+    TimeSpan Snapshot,
+    string SnapshotOutcome);
 
 /// <summary>
 /// The part of a backup that runs while writes are held: let the replicator finish its backlog to the replica SAN,
 /// create the restore point on the primary, and take the file snapshot (a hard-link tree of the replica: only the
-/// replicator writes there, and only by rename or unlink, so no linked file ever changes afterwards). Everything
-/// here is bounded by what is left of the hold.
+/// replicator writes there, and only by rename or unlink, so no linked file ever changes afterwards; made before the
+/// hold and brought up to date in it, see <see cref="LinkTree"/>). Everything here is bounded by what is left of the hold.
 /// </summary>
 public sealed class ConsistentCut(FilestoreReplication filestore, NodeConnections nodes, SiteTopology topology, ActiveSiteState activeSite,
     BackupOptions options, BackupPaths paths, IBackupTool tool, TimeProvider time)
@@ -42,7 +43,7 @@ public sealed class ConsistentCut(FilestoreReplication filestore, NodeConnection
             replica is null ? $"active SAN of {site} (no replication from it runs; writes are held, so it is quiet)" : $"replica SAN of {site}");
     }
 
-    public async Task<CutResult> RunAsync(string backupId, string primary, (string Site, string Path, string Source) plan, CancellationToken cancellation)
+    public async Task<CutResult> RunAsync(string backupId, string primary, (string Site, string Path, string Source) plan, LinkTree? tree, CancellationToken cancellation)
     {
         var clock = Stopwatch.StartNew();
         if (plan.Source.StartsWith("replica", StringComparison.Ordinal))
@@ -53,11 +54,29 @@ public sealed class ConsistentCut(FilestoreReplication filestore, NodeConnection
         var catchUp = clock.Elapsed;
         var (lsn, walFile) = await CreateRestorePointAsync(primary, RestorePointName(backupId), cancellation);
         var snapshotStarted = clock.Elapsed;
-        await SnapshotAsync(topology.Site(plan.Site).SanPath, plan.Path, cancellation);
-        return new CutResult(primary, RestorePointName(backupId), lsn, walFile, plan.Site, plan.Path, plan.Source, catchUp, clock.Elapsed - snapshotStarted);
+        var snapshot = tree is not null
+            ? $"link tree refreshed: {tree.Refresh(cancellation)}"
+            : await SnapshotCommandAsync(topology.Site(plan.Site).SanPath, plan.Path, cancellation);
+        return new CutResult(primary, RestorePointName(backupId), lsn, walFile, plan.Site, plan.Path, plan.Source, catchUp, clock.Elapsed - snapshotStarted, snapshot);
     }
 
     public static string RestorePointName(string backupId) => "gateway-backup-" + backupId;
+
+    /// <summary>
+    /// Before the hold, writes flowing: the link tree made, so that the hold only links what changed since (null
+    /// with a SnapshotCommand, which makes its snapshot during the hold).
+    /// </summary>
+    public async Task<(LinkTree? Tree, string Outcome)> PrepareAsync((string Site, string Path, string Source) plan, CancellationToken cancellation)
+    {
+        if (options.SnapshotCommand.Length > 0)
+        {
+            return (null, "the snapshot is SnapshotCommand's, made during the hold");
+        }
+
+        var tree = new LinkTree(topology.Site(plan.Site).SanPath, plan.Path);
+        var built = await Task.Run(() => tree.Build(cancellation), cancellation);
+        return (tree, $"link tree {plan.Path} of site {plan.Site}'s SAN: {built}");
+    }
 
     private async Task CatchUpAsync(string backupId, string replicaSite, CancellationToken cancellation)
     {
@@ -100,14 +119,10 @@ public sealed class ConsistentCut(FilestoreReplication filestore, NodeConnection
         return (reader.GetString(0), reader.GetString(1));
     }
 
-    private async Task SnapshotAsync(string san, string snapshot, CancellationToken cancellation)
+    private async Task<string> SnapshotCommandAsync(string san, string snapshot, CancellationToken cancellation)
     {
-        var result = options.SnapshotCommand.Length > 0
-            ? await tool.RunAsync(new ToolCommand("/bin/sh", ["-c", NodeCommands.Fill(options.SnapshotCommand, new Dictionary<string, string> { ["san"] = san, ["snapshot"] = snapshot })]), cancellation)
-            : await tool.RunAsync(new ToolCommand("cp", ["-al", "--", Path.TrimEndingDirectorySeparator(san), snapshot]), cancellation);
-        if (!result.Succeeded)
-        {
-            throw new ToolFailedException(result);
-        }
+        var command = NodeCommands.Fill(options.SnapshotCommand, new Dictionary<string, string> { ["san"] = san, ["snapshot"] = snapshot });
+        var result = await tool.RunAsync(new ToolCommand("/bin/sh", ["-c", command]), cancellation);
+        return result.Succeeded ? $"`{command}` made it" : throw new ToolFailedException(result);
     }
 }

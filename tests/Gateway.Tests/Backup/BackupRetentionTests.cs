@@ -5,14 +5,17 @@ using Xunit.Abstractions;
 
 namespace Gateway.Tests.Backup;
 
-/// <summary>A real prune of both engines together, its decision checked against restic's own.</summary>
+/// <summary>
+/// A real prune of both engines together, its decision checked against restic's own, with differential database
+/// backups: a kept one keeps the full set it builds on, which then stays whole (its files too).
+/// </summary>
 [Collection(BackupSystemCollection.Name)]
 public sealed class BackupRetentionTests(BackupSystem system, ITestOutputHelper output)
 {
     [Fact]
-    public async Task A_prune_removes_the_same_backups_from_pgBackRest_and_restic_as_restic_itself_would_and_what_is_kept_still_restores()
+    public async Task A_prune_removes_the_same_backups_from_pgBackRest_and_restic_as_restic_itself_would_keeps_what_a_kept_backup_builds_on_and_what_is_kept_still_restores()
     {
-        await system.ResetAsync();
+        await system.ResetAsync(values => values["Gateway:Backup:PgBackRest:Type"] = "Diff");
         var backups = new List<BackupRecord>();
         for (var i = 0; i < 3; i++)
         {
@@ -21,13 +24,18 @@ public sealed class BackupRetentionTests(BackupSystem system, ITestOutputHelper 
             backups.Add(await system.SucceededBackupAsync());
         }
 
-        // The gateway's decision and restic's dry run of the same rules agree.
-        var rules = new { keepLast = 1, keepDaily = 1, keepWeekly = 0 };
-        var dryRun = await PruneAsync(new { rules.keepLast, rules.keepDaily, rules.keepWeekly, dryRun = true }, "backup-prune-dry-run.json");
+        Assert.Equal(["full", "diff", "diff"], backups.Select(b => b.Database!.Type));
+        Assert.Equal([null, backups[0].Database!.Label, backups[0].Database!.Label], backups.Select(b => b.Database!.Prior));
+
+        // What the rules keep is what restic's dry run of the same rules keeps; the full set the newest builds on stays with it.
+        var dryRun = await PruneAsync(new { keepLast = 1, keepDaily = 1, keepWeekly = 0, dryRun = true }, "backup-prune-dry-run.json");
         var resticKeeps = await system.ResticAsync("forget", "--dry-run", "--json", "--group-by", "", "--keep-last=1", "--keep-daily=1", "--keep-weekly=0");
-        Assert.Equal([backups[2].Id], dryRun.Keep.Select(k => k.Id));
-        Assert.Equal([backups[0].Id, backups[1].Id], dryRun.Remove.Order());
-        Assert.Equal([backups[2].Files!.SnapshotId], Restic.ParseSnapshots(KeepList(resticKeeps)).Select(s => s.Id));
+        var byRules = dryRun.Keep.Where(k => !k.Reasons.Any(r => r.StartsWith("base of", StringComparison.Ordinal))).Select(k => k.Id).ToList();
+        Assert.Equal(backups.Where(b => byRules.Contains(b.Id)).Select(b => b.Files!.SnapshotId), Restic.ParseSnapshots(KeepList(resticKeeps)).Select(s => s.Id));
+        Assert.Equal([backups[2].Id], byRules);
+        Assert.Equal([backups[2].Id, backups[0].Id], dryRun.Keep.Select(k => k.Id));
+        Assert.Equal([$"base of {backups[2].Id}"], dryRun.Keep[1].Reasons);
+        Assert.Equal([backups[1].Id], dryRun.Remove);
         Assert.Equal(3, (await system.ListAsync()).Backups.Count);
         await BackupSystem.CaptureAsync("backup-list.json", await system.Admin.GetAsync("/admin/backups"));
 
@@ -38,11 +46,12 @@ public sealed class BackupRetentionTests(BackupSystem system, ITestOutputHelper 
             output.WriteLine($"  {step.Step}: {step.Outcome}");
         }
 
-        Assert.Equal([backups[2].Id], (await system.ListAsync()).Backups.Select(b => b.Id));
+        var kept = new[] { backups[0], backups[2] };
+        Assert.Equal(kept.Select(b => b.Id), (await system.ListAsync()).Backups.Select(b => b.Id));
         var sets = PgBackRest.ParseInfo(await system.PgBackRestAsync("--output=json", "info"), "gateway");
-        Assert.Equal([backups[2].Database!.Label], sets.Select(s => s.Label));
+        Assert.Equal(kept.Select(b => b.Database!.Label), sets.Select(s => s.Label));
         var snapshots = Restic.ParseSnapshots((await system.ResticAsync("snapshots", "--json")).Trim());
-        Assert.Equal([backups[2].Files!.SnapshotId], snapshots.Select(s => s.Id));
+        Assert.Equal(kept.Select(b => b.Files!.SnapshotId), snapshots.Select(s => s.Id));
 
         var drill = await BackupSystem.ReadAsync<VerifyRecord>(await system.Admin.PostAsJsonAsync($"/admin/backups/{backups[2].Id}/verify", new { }));
         Assert.True(drill.Passed, drill.Summary);
