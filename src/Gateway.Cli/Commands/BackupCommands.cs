@@ -147,26 +147,10 @@ public static class BackupCommands
 
     private static Option<int?> Count(string name, string description) => new(name) { Description = description, HelpName = "n" };
 
-    private static async Task<ApiResponse> PostWatchingAsync(Invocation invocation, AdminApiClient api, string path, object body, CancellationToken cancellation)
-    {
-        if (invocation.Json)
-        {
-            return await api.PostAsync(path, body, cancellation);
-        }
-
-        var post = api.PostAsync(path, body, cancellation);
-        using var stopWatching = new CancellationTokenSource();
-        var watcher = new BackupProgressWatcher(api, invocation.Output).WatchAsync(stopWatching.Token);
-        try
-        {
-            return await post;
-        }
-        finally
-        {
-            await stopWatching.CancelAsync();
-            await watcher;
-        }
-    }
+    private static Task<ApiResponse> PostWatchingAsync(Invocation invocation, AdminApiClient api, string path, object body, CancellationToken cancellation) =>
+        invocation.Json
+            ? api.PostAsync(path, body, cancellation)
+            : OperationCall.PostWhileWatchingAsync(api, path, body, new BackupProgressWatcher(api, invocation.Output).WatchAsync, cancellation);
 
     /// <summary>An answer that is a backup record: rendered, and its status is the verdict (a failed backup exits 1 with its summary).</summary>
     private static int Backup(Invocation invocation, AdminApiClient api, ApiResponse response, string title)

@@ -27,7 +27,7 @@ public static class BackupEndpoints
     {
         admin.MapPost("/backup", CreateAsync);
         admin.MapGet("/backups", List);
-        admin.MapGet("/backups/{id}", Show);
+        admin.MapGet("/backups/{id}", ShowAsync);
         admin.MapPost("/backups/prune", PruneAsync);
         admin.MapPost("/backups/{id}/verify", VerifyAsync);
         admin.MapPost("/backups/{id}/restore", RestoreAsync);
@@ -39,10 +39,10 @@ public static class BackupEndpoints
         return Results.Json(new BackupList(catalog is not null, http.RequestServices.GetService<BackupOperations>()?.Current, catalog?.All ?? []), AdminRequests.Json);
     }
 
-    private static IResult Show(string id, HttpContext http) =>
-        Guard(http, () => http.RequestServices.GetRequiredService<BackupCatalog>().Find(id) is { } record
+    private static Task<IResult> ShowAsync(string id, HttpContext http) =>
+        GuardAsync(http, () => Task.FromResult(http.RequestServices.GetRequiredService<BackupCatalog>().Find(id) is { } record
             ? Results.Json(record, AdminRequests.Json)
-            : throw new BackupNotFoundException($"unknown backup id '{id}' (gatewayctl backup list shows the backups)"));
+            : throw new BackupNotFoundException($"unknown backup id '{id}' (gatewayctl backup list shows the backups)")));
 
     private static async Task<IResult> CreateAsync(HttpRequest request, IHostApplicationLifetime lifetime)
     {
@@ -113,8 +113,6 @@ public static class BackupEndpoints
             return Results.Json(report, AdminRequests.Json);
         });
     }
-
-    private static IResult Guard(HttpContext http, Func<IResult> action) => GuardAsync(http, () => Task.FromResult(action())).GetAwaiter().GetResult();
 
     /// <summary>The refusals every backup call shares, each with the sentence that names what was wrong; nothing was changed by any of them.</summary>
     private static async Task<IResult> GuardAsync(HttpContext http, Func<Task<IResult>> action)

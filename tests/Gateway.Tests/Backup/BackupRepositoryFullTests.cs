@@ -43,14 +43,11 @@ public sealed class BackupRepositoryFullTests(BackupSystem system, ITestOutputHe
             Assert.Equal(1, scrape.Value("gateway_backup_last_failed"));
             Assert.Equal(2, scrape.Value("gateway_backups_total{result=\"failed\"}"));
 
-            // The earlier backup is listed as it was, and restores (drill and directory) from the full repository.
+            // The earlier backup is listed as it was, and its restore drill passes from the full repository.
             var list = await system.ListAsync();
             Assert.Equal([BackupStatus.Succeeded, BackupStatus.Failed, BackupStatus.Failed], list.Backups.Select(b => b.Status));
             var drill = await BackupSystem.ReadAsync<VerifyRecord>(await system.Admin.PostAsJsonAsync($"/admin/backups/{earlier.Id}/verify", new { }));
             Assert.True(drill.Passed, drill.Summary);
-            var restore = await BackupSystem.ReadAsync<RestoreReport>(
-                await system.Admin.PostAsJsonAsync($"/admin/backups/{earlier.Id}/restore", new { to = Path.Combine(system.Settings.Root, "restored-from-full") }));
-            Assert.True(restore.Succeeded, restore.Summary);
         }
         finally
         {
