@@ -78,6 +78,7 @@ public sealed class BackupBenchmarks(BackupSystem system, ITestOutputHelper outp
             }
 
             var baseline = await BaselineAsync(round);
+            output.WriteLine($"bench size: round {round} baseline: {baseline}");
             var repositoryBefore = DirectoryBytes(system.Repository);
             var backup = await system.SucceededBackupAsync();
             var step = backup.Steps.ToDictionary(s => s.Id ?? s.Step, s => s.Duration.TotalSeconds);
