@@ -132,6 +132,8 @@ generate_secret_once() {
 generate_secrets() {
     generate_secret_once "$SECRETS_DIR/pg-password" 16
     generate_secret_once "$TOKEN_FILE" 32
+    # The key of the backups' file repository (restic): without it the file backups cannot be read.
+    generate_secret_once "$SECRETS_DIR/restic-key" 32
 }
 
 write_pgpass() {
@@ -297,6 +299,8 @@ gateway_config_json() {
         --arg pgWrite "127.0.0.1:$PG_WRITE_PORT" --arg pgRead "127.0.0.1:$PG_READ_PORT" \
         --arg state "$STATE/state" --arg pgPassword "$SECRETS_DIR/pg-password" --arg pgBin "$PG_BIN" \
         --arg dataA "$(pg_data_dir a)" --arg dataB "$(pg_data_dir b)" \
+        --arg backups "$PG_DIR/backups" --arg backupScratch "$PG_DIR/backup-scratch" --arg resticKey "$SECRETS_DIR/restic-key" \
+        --arg verifyDeposits "$DEPLOY_DIR/backup/verify-deposits.sh" --arg pgSockets "$PG_SOCKET_DIR" \
         --arg startA "runuser -u postgres -- {pgBin}/pg_ctl -D {dataDir} -o '-p {port}' -l $(pg_log a) -w -t 60 start" \
         --arg startB "runuser -u postgres -- {pgBin}/pg_ctl -D {dataDir} -o '-p {port}' -l $(pg_log b) -w -t 60 start" '
     {
@@ -316,6 +320,8 @@ gateway_config_json() {
         Listeners: { PublicUrl: $public, AdminUrl: $admin, PgWriteEndpoint: $pgWrite, PgReadEndpoint: $pgRead },
         Admin: { TokenFile: $token },
         Database: { PasswordFile: $pgPassword, BinDirectory: $pgBin },
+        Backup: { RepositoryPath: $backups, PasswordFile: $resticKey, ScratchPath: $backupScratch,
+                  VerifyCommand: $verifyDeposits, PgBackRest: { SocketDirectory: $pgSockets } },
         StateDirectory: $state
       }
     }'

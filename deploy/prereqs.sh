@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the demo and the tests need on Debian 12, only what is missing. Safe to run again.
 #
-#   deploy/prereqs.sh                      # PostgreSQL server, curl, jq, procps
+#   deploy/prereqs.sh                      # PostgreSQL server, curl, jq, procps, pgbackrest, restic
 #   deploy/prereqs.sh prometheus haproxy   # ... plus these Debian packages
 #   deploy/prereqs.sh etcd-server etcd-client   # etcd for cluster mode, with Debian's own etcd service kept off
 #
@@ -73,8 +73,9 @@ ensure_postgresql_server() {
 }
 
 ensure_commands() {
-    # command -> Debian package that provides it
-    local -A provider=([curl]=curl [jq]=jq [runuser]=util-linux [setsid]=util-linux [ps]=procps [timeout]=coreutils)
+    # command -> Debian package that provides it (pgbackrest and restic: the gateway's backup engines)
+    local -A provider=([curl]=curl [jq]=jq [runuser]=util-linux [setsid]=util-linux [ps]=procps [timeout]=coreutils
+        [pgbackrest]=pgbackrest [restic]=restic)
     local missing=() cmd
     for cmd in "${!provider[@]}"; do
         if ! command -v "$cmd" >/dev/null 2>&1; then

@@ -113,6 +113,10 @@ wal_keep_size = '256MB'
 # arriving during that sleep can wait for it, far beyond the gateway's 2 s failover budget.
 wal_retrieve_retry_interval = '200ms'
 password_encryption = 'scram-sha-256'
+# Backups (gatewayctl backup create): pgBackRest needs WAL archiving, which only a restart turns on. The gateway
+# points archive_command at its repository at each backup; until the first, WAL is let go as without archiving.
+archive_mode = on
+archive_command = '/bin/true'
 EOF
     cat >"$data/pg_hba.conf" <<'EOF'
 # gateway demo (deploy/demo.sh): the script administers over the Unix socket as postgres;

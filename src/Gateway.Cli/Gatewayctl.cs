@@ -23,6 +23,12 @@ namespace Gateway.Cli;
 ///               rejoin --site SITE [--method auto|rewind|basebackup]
 ///               history
 ///               rejoins
+///            backup create
+///                   list
+///                   show ID
+///                   verify ID
+///                   restore ID (--to DIR [--target-action promote|pause] | --site SITE)
+///                   prune [--keep-last N] [--keep-daily N] [--keep-weekly N] [--dry-run]
 /// every command: [--url URL] [--token-file FILE] [--json] [--timeout DURATION]
 /// </code>
 /// </summary>
@@ -71,6 +77,7 @@ public static class Gatewayctl
             SiteCommands.Undrain(globals, environment),
             HistoryCommand.Create("history", "Reports of past switchovers, failovers and failbacks", "/admin/history", "operation", globals, environment),
             DatabaseCommands.Create(globals, environment),
+            BackupCommands.Create(globals, environment),
         };
         root.SetAction(CommandGroup.RequireSubcommand);
         foreach (var option in globals.All)

@@ -1,4 +1,5 @@
 using System.Net;
+using Gateway.Backup;
 using Gateway.Configuration;
 using Gateway.Configuration.Reload;
 using Gateway.Coordinator;
@@ -176,6 +177,7 @@ public sealed class GatewayHost : IAsyncDisposable
         services.AddSingleton<SiteCoordinator>();
         services.AddHostedService(provider => provider.GetRequiredService<SiteCoordinator>());
         services.AddHostedService<ReplicationWatch>();
+        services.AddGatewayBackup(options);
         services.AddHostFiltering(filter =>
         {
             filter.AllowedHosts = options.Routing.AllowedHosts is [] ? ["*"] : options.Routing.AllowedHosts;
@@ -292,6 +294,7 @@ public sealed class GatewayHost : IAsyncDisposable
 
         services.AddSingleton<GatewayStatusReader>();
         services.AddSharedObservability(shared);
+        services.AddGatewayBackupShared(shared);
 
         var app = builder.Build();
         AdminEndpoints.Map(app);

@@ -17,6 +17,9 @@ public sealed class PostgresPair : IAsyncLifetime
     /// <summary>Where the standby (site B) runs and listens; it streams from <see cref="PrimaryPlacement"/>'s address.</summary>
     public NetworkPlacement StandbyPlacement { get; init; } = NetworkPlacement.Loopback;
 
+    /// <summary>postgresql.conf lines added after the pair's own (later lines win): archiving, a Unix socket directory.</summary>
+    public string ExtraSettings { get; init; } = "";
+
     public PostgresNode Primary { get; private set; } = null!;
     public PostgresNode Standby { get; private set; } = null!;
 
@@ -28,7 +31,7 @@ public sealed class PostgresPair : IAsyncLifetime
         Standby = new PostgresNode("B", Path.Combine(_root, "b"), FreePort.Next(), StandbyPlacement);
 
         await ProcessRunner.RunAsPostgresAsync("initdb", "-D", Primary.DataDirectory, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync");
-        await File.AppendAllTextAsync(Path.Combine(Primary.DataDirectory, "postgresql.conf"), ServerSettings(Primary.Port, Primary.Host));
+        await File.AppendAllTextAsync(Path.Combine(Primary.DataDirectory, "postgresql.conf"), ServerSettings(Primary.Port, Primary.Host) + ExtraSettings + "\n");
         if (!PrimaryPlacement.IsLoopback || !StandbyPlacement.IsLoopback)
         {
             // initdb's pg_hba.conf trusts loopback only; the gateway and the other site connect from private test subnets.

@@ -19,7 +19,14 @@ public sealed class Invocation(ParseResult parse, GlobalOptions globals, CliEnvi
     /// <summary>The value of a required option or one with a default (the parser has made sure it is there).</summary>
     public T Value<T>(Option<T> option) => parse.GetValue(option) ?? throw new InvalidOperationException($"{option.Name} has no value");
 
+    /// <summary>The value of a required argument (the parser has made sure it is there).</summary>
+    public T Value<T>(Argument<T> argument) => parse.GetValue(argument) ?? throw new InvalidOperationException($"{argument.Name} has no value");
+
     public string? ValueOrNull(Option<string?> option) => parse.GetValue(option);
+
+    /// <summary>An optional number or flag: null when not given.</summary>
+    public T? Optional<T>(Option<T?> option)
+        where T : struct => parse.GetValue(option);
 
     public async Task<int> RunAsync(Func<AdminApiClient, Task<int>> command, CancellationToken cancellation)
     {

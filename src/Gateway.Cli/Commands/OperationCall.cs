@@ -43,11 +43,15 @@ public static class OperationCall
             : invocation.Refused(response, title, api.BaseUrl);
     }
 
-    private static async Task<ApiResponse> PostWatchingProgressAsync(Invocation invocation, AdminApiClient api, string path, object body, CancellationToken cancellation)
+    private static Task<ApiResponse> PostWatchingProgressAsync(Invocation invocation, AdminApiClient api, string path, object body, CancellationToken cancellation) =>
+        PostWhileWatchingAsync(api, path, body, new OperationProgress(api, invocation.Output).WatchAsync, cancellation);
+
+    /// <summary>A POST with a progress watcher running until it answers; the watcher is stopped and waited for first.</summary>
+    public static async Task<ApiResponse> PostWhileWatchingAsync(AdminApiClient api, string path, object body, Func<CancellationToken, Task> watch, CancellationToken cancellation)
     {
         var post = api.PostAsync(path, body, cancellation);
         using var stopWatching = new CancellationTokenSource();
-        var watcher = new OperationProgress(api, invocation.Output).WatchAsync(stopWatching.Token);
+        var watcher = watch(stopWatching.Token);
         try
         {
             return await post;

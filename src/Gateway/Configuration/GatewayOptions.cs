@@ -31,6 +31,9 @@ public sealed class GatewayOptions
 
     /// <summary>Cluster mode through etcd; off (the gateway runs alone on its local state) while no etcd endpoint is set.</summary>
     public Gateway.Cluster.ClusterOptions Cluster { get; set; } = new();
+
+    /// <summary>Consistent backups of the database and the filestore together (pgBackRest and restic); off until RepositoryPath is set.</summary>
+    public Gateway.Backup.BackupOptions Backup { get; set; } = new();
 }
 
 public sealed class SiteOptions

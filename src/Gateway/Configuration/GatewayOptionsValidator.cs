@@ -29,6 +29,8 @@ public static class GatewayOptionsValidator
         ValidateCoordinator(options.Coordinator, errors);
         ValidateAbsolutePath(options.StateDirectory, $"{Root}:StateDirectory", errors);
         errors.AddRange(Gateway.Cluster.ClusterOptionsValidator.Validate(options.Cluster));
+        // The backup settings know their own rules (BackupOptions.Validate), full keys included.
+        errors.AddRange(options.Backup.Validate(options));
         return errors;
     }
 

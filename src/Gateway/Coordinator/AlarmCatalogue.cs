@@ -32,6 +32,9 @@ public static class AlarmCatalogue
     public const string FilestoreDeletesHeld = "filestore-deletes-held";
     public const string FilestoreSanUnresponsive = "filestore-san-unresponsive";
     public const string TlsCertificateReloadFailed = "tls-certificate-reload-failed";
+    public const string BackupFailed = "backup-failed";
+    public const string BackupVerifyFailed = "backup-verify-failed";
+    public const string BackupRetentionFailed = "backup-retention-failed";
 
     public static IReadOnlyList<AlarmDefinition> All { get; } =
     [
@@ -48,6 +51,9 @@ public static class AlarmCatalogue
         new(FilestoreDeletesHeld, AlarmSeverity.Warning, "Deletes on the active SAN are held back from the replica instead of following; the alarm says why."),
         new(FilestoreSanUnresponsive, AlarmSeverity.Critical, "A SAN does not answer file-system calls in time: replication and the filestore link flip are stuck on it."),
         new(TlsCertificateReloadFailed, AlarmSeverity.Warning, "Replaced public TLS certificate files could not be loaded; the previous certificate stays in use until they can."),
+        new(BackupFailed, AlarmSeverity.Warning, "The last backup of the database and the filestore did not succeed; earlier backups are intact."),
+        new(BackupVerifyFailed, AlarmSeverity.Critical, "The last restore drill failed: a backup did not restore, or its copy failed Gateway:Backup:VerifyCommand."),
+        new(BackupRetentionFailed, AlarmSeverity.Warning, "Pruning old backups after a backup failed; the repository keeps more than the retention rules allow."),
     ];
 
     private static readonly Dictionary<string, AlarmDefinition> ByKey = All.ToDictionary(alarm => alarm.Key, StringComparer.Ordinal);

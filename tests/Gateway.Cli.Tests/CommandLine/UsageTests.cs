@@ -23,7 +23,7 @@ public sealed class UsageTests
     [InlineData("frobnicate", "Unrecognized command or argument 'frobnicate'")]
     [InlineData("db frobnicate", "Unrecognized command or argument 'frobnicate'")]
     [InlineData("status --verbose", "Unrecognized command or argument '--verbose'")]
-    [InlineData("", "name a command: status, switchover, failover, failback, pause, resume, release-deletes, drain, undrain, history, db")]
+    [InlineData("", "name a command: status, switchover, failover, failback, pause, resume, release-deletes, drain, undrain, history, db, backup")]
     [InlineData("db", "name a command: promote, rejoin, history, rejoins")]
     public async Task IsAUsageErrorNamingTheProblem(string commandLine, string message)
     {

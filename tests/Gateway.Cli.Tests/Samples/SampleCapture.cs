@@ -13,6 +13,9 @@ namespace Gateway.Cli.Tests.Samples;
 /// switchover-refused-report.json is a 409 the gateway gave once to a switchover back to A whose filestore target was
 /// not a complete replica; that outcome depends on replication timing, so it is kept as it came rather than retaken.
 /// Samples whose name starts with "future-" add by hand what the gateway does not serve yet (hook output).
+/// The backup samples (backup-*.json, error-unknown-backup.json) come from the backup tests of Gateway.Tests, which
+/// need a pair with WAL archiving, pgBackRest and restic: <c>GATEWAYCTL_CAPTURE_SAMPLES=$PWD/tests/Gateway.Cli.Tests/Samples
+/// dotnet test tests/Gateway.Tests --filter FullyQualifiedName~Gateway.Tests.Backup</c>.
 /// </summary>
 [Integration]
 public sealed class SampleCapture

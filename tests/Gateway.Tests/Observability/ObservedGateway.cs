@@ -32,6 +32,7 @@ public sealed class ObservedGateway : IAsyncLifetime
         // A real primary and standby, so the database panels (replication lag, writable nodes) have data.
         await _postgres.InitializeAsync();
         _settings = new GatewaySettings([_a1.Url], [_b1.Url], _postgres.Primary.Port, _postgres.Standby.Port);
+        ConfigureBackups(_settings);
         Gateway = await RunningGateway.StartAsync(_settings);
         await Gateway.WaitForAllHealthyAsync(TimeSpan.FromSeconds(10));
         Prometheus = await PrometheusServer.StartAsync($"127.0.0.1:{_settings.AdminPort}", RepositoryFiles.AlertRules);
@@ -39,6 +40,17 @@ public sealed class ObservedGateway : IAsyncLifetime
         await FailOneWriteAsync();
         await Prometheus.WaitUntilAsync(SendTrafficAndCheckScrapesAsync, TimeSpan.FromSeconds(30), $"{ScrapesWithTraffic} scrapes with traffic");
         await Prometheus.WaitUntilAsync(EveryRuleEvaluatedAsync, TimeSpan.FromSeconds(10), "every alert rule to be evaluated once");
+    }
+
+    /// <summary>Backups configured (none taken): their metrics are there from the start, for the backup panels and alerts.</summary>
+    private void ConfigureBackups(GatewaySettings settings)
+    {
+        var key = Path.Combine(settings.Root, "restic-key");
+        File.WriteAllText(key, "observed\n");
+        settings.Values["Gateway:Backup:RepositoryPath"] = Path.Combine(settings.Root, "backups");
+        settings.Values["Gateway:Backup:PasswordFile"] = key;
+        settings.Values["Gateway:Sites:0:Database:DataDirectory"] = _postgres.Primary.DataDirectory;
+        settings.Values["Gateway:Sites:1:Database:DataDirectory"] = _postgres.Standby.DataDirectory;
     }
 
     public Task<MetricsScrape> ScrapeAsync() => MetricsScrape.FetchAsync(Gateway.Admin.BaseAddress!);

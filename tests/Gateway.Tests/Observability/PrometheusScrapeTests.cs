@@ -24,6 +24,7 @@ public sealed partial class PrometheusScrapeTests(ObservedGateway observed, ITes
         "Requests per second by site", "5xx ratio by site", "Latency percentiles", "p99 latency by site", "Requests by status class",
         "Instance health", "In-flight requests by instance", "Active site", "Epoch", "Replication lag (bytes)", "Replication lag (seconds)", "Writable databases", "Failovers", "SAN replication backlog", "Oldest unreplicated file", "PostgreSQL endpoint connections",
         "Admin API calls", "CPU", "Memory", "Garbage collections", "Thread pool", "Alarms", "Streaming standbys", "SAN replication running",
+        "Last good backup", "Last passed restore drill", "Backup duration and write hold", "Backup size", "Backups and drills",
     ];
 
     private readonly GrafanaDashboard _dashboard = GrafanaDashboard.Load();

@@ -59,6 +59,7 @@ public static class AdminEndpoints
         authenticated.MapPost("/pause", PauseAsync);
         authenticated.MapPost("/resume", ResumeAsync);
         authenticated.MapPost("/filestore/release-deletes", ReleaseDeletesAsync);
+        Backup.BackupEndpoints.Map(authenticated);
     }
 
     private static async Task<IResult> PauseAsync(HttpRequest request, AutomaticFailoverPause pause, TimeProvider time)
