@@ -6,6 +6,7 @@ namespace Gateway.Cli.Tests.Integration;
 /// gatewayctl backup ... over real HTTP against a scripted admin API answering with what the real gateway answered
 /// (Samples/backup-*.json, taken by the backup tests of Gateway.Tests): bodies sent, progress, rendering, exit codes.
 /// </summary>
+[Integration]
 public sealed class BackupCommandsTests : IAsyncLifetime
 {
     private ScriptedAdminApi _api = null!;

@@ -6,6 +6,7 @@ using Gateway.Backup;
 namespace Gateway.Tests.Backup;
 
 /// <summary>Requests the backup API refuses: each answer names what was wrong, and nothing changes.</summary>
+[Integration]
 [Collection(BackupSystemCollection.Name)]
 public sealed class BackupBadInputTests(BackupSystem system)
 {

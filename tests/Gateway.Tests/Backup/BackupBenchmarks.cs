@@ -12,6 +12,7 @@ namespace Gateway.Tests.Backup;
 /// GATEWAY_BACKUP_BENCH says which ("hold", "size" or "all"): each takes minutes. The lines they print are what the
 /// script turns into bench/RESULTS.md; timings are printed, never asserted (the bench reads them, not the suite).
 /// </summary>
+[Integration]
 [Collection(BackupSystemCollection.Name)]
 public sealed class BackupBenchmarks(BackupSystem system, ITestOutputHelper output)
 {

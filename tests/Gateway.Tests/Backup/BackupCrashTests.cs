@@ -9,6 +9,7 @@ using Xunit.Abstractions;
 namespace Gateway.Tests.Backup;
 
 /// <summary>The gateway killed (SIGKILL) in the middle of a backup: while pgBackRest copies, and while writes are held for the cut.</summary>
+[Integration]
 [Collection(BackupSystemCollection.Name)]
 public sealed class BackupCrashTests(BackupSystem system, ITestOutputHelper output)
 {

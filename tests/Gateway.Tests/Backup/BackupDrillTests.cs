@@ -11,6 +11,7 @@ using Xunit.Abstractions;
 namespace Gateway.Tests.Backup;
 
 /// <summary>A backup taken under load, then restored: the restore point and the file snapshot are one instant.</summary>
+[Integration]
 [Collection(BackupSystemCollection.Name)]
 public sealed class BackupDrillTests(BackupSystem system, ITestOutputHelper output)
 {

@@ -7,6 +7,7 @@ using Xunit.Abstractions;
 namespace Gateway.Tests.Backup;
 
 /// <summary>The repository's file system full: a small tmpfs of its own, filled to the last byte after a first backup.</summary>
+[Integration]
 [Collection(BackupSystemCollection.Name)]
 public sealed class BackupRepositoryFullTests(BackupSystem system, ITestOutputHelper output)
 {

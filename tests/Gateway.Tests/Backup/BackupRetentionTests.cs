@@ -9,6 +9,7 @@ namespace Gateway.Tests.Backup;
 /// A real prune of both engines together, its decision checked against restic's own, with differential database
 /// backups: a kept one keeps the full set it builds on, which then stays whole (its files too).
 /// </summary>
+[Integration]
 [Collection(BackupSystemCollection.Name)]
 public sealed class BackupRetentionTests(BackupSystem system, ITestOutputHelper output)
 {

@@ -10,6 +10,7 @@ using Xunit.Abstractions;
 namespace Gateway.Tests.Backup;
 
 /// <summary>The disaster the issue describes: every deposit row and file deleted through the service, a site rebuilt from the last backup, the service moved there.</summary>
+[Integration]
 [Collection(BackupSystemCollection.Name)]
 public sealed class SiteRestoreTests(BackupSystem system, ITestOutputHelper output)
 {

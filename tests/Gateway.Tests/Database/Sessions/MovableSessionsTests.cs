@@ -20,6 +20,7 @@ namespace Gateway.Tests.Database.Sessions;
 /// (B) behind the real gateway: clients of every kind keep their sessions across planned switchovers and a kill -9
 /// of the primary; sessions that cannot move, or stay in a transaction too long, get an error saying why.
 /// </summary>
+[Integration]
 public sealed class MovableSessionsTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private DatabaseFailoverFixture _system = null!;
