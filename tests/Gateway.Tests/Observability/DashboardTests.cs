@@ -18,6 +18,25 @@ public sealed class DashboardTests
     }
 
     [Fact]
+    public void No_two_panels_cover_the_same_cell_of_the_grid()
+    {
+        var owner = new Dictionary<(int X, int Y), string>();
+        foreach (var panel in _dashboard.PanelsAndRows)
+        {
+            var grid = panel["gridPos"]!;
+            var (x, y, w, h) = ((int)grid["x"]!, (int)grid["y"]!, (int)grid["w"]!, (int)grid["h"]!);
+            for (var row = y; row < y + h; row++)
+            {
+                for (var column = x; column < x + w; column++)
+                {
+                    var title = GrafanaDashboard.Title(panel);
+                    Assert.True(owner.TryAdd((column, row), title), $"'{title}' overlaps '{owner.GetValueOrDefault((column, row))}' at x={column}, y={row}");
+                }
+            }
+        }
+    }
+
+    [Fact]
     public void Every_panel_has_a_prometheus_datasource_and_at_least_one_query()
     {
         foreach (var panel in _dashboard.Panels)
