@@ -1,5 +1,6 @@
 using System.Net;
 using Gateway.Backup;
+using Gateway.Cluster;
 using Gateway.Configuration;
 using Gateway.Configuration.Reload;
 using Gateway.Coordinator;
@@ -147,7 +148,8 @@ public sealed class GatewayHost : IAsyncDisposable
 
         var services = builder.Services;
         var time = TimeProvider.System;
-        var state = GatewayState.LoadOrCreate(new DurableStateStore(options.StateDirectory), options.ActiveSite, time);
+        var cluster = ClusterNode.ConnectIfConfigured(options, time);
+        var state = GatewayState.LoadOrCreate(cluster?.State ?? (IDurableStateStore)new DurableStateStore(options.StateDirectory), options.ActiveSite, time);
         services.AddSingleton(time);
         services.AddSingleton(Options.Create(options));
         services.AddSingleton(state);
@@ -203,6 +205,7 @@ public sealed class GatewayHost : IAsyncDisposable
             provider.GetRequiredService<GatewayMetrics>(),
             provider.GetRequiredService<ILogger<ConfigurationReloader>>()));
         services.AddHostedService(provider => provider.GetRequiredService<ConfigurationReloader>());
+        services.AddGatewayCluster(cluster);
 
         var app = builder.Build();
         app.UseMiddleware<RequestFramingMiddleware>();
@@ -295,8 +298,10 @@ public sealed class GatewayHost : IAsyncDisposable
         services.AddSingleton<GatewayStatusReader>();
         services.AddSharedObservability(shared);
         services.AddGatewayBackupShared(shared);
+        services.AddGatewayClusterShared(shared);
 
         var app = builder.Build();
+        app.UseGatewayCluster();
         AdminEndpoints.Map(app);
         MetricsEndpoint.Map(app);
         return app;

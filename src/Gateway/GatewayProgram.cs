@@ -29,6 +29,11 @@ public static class GatewayProgram
             await Console.Error.WriteLineAsync($"gateway: {configFile}: {e.Message}");
             return ExitBadConfiguration;
         }
+        catch (Exception e) when (e is Cluster.EtcdUnavailableException or Cluster.ClusterIdentityException or Cluster.GatewayIdInUseException or Cluster.EtcdRefusedException)
+        {
+            await Console.Error.WriteLineAsync($"gateway: cluster: {e.Message}");
+            return ExitBadConfiguration;
+        }
 
         await using (host)
         {

@@ -15,6 +15,9 @@ public sealed class AdminApiClient : IDisposable
     // A gateway that does not accept the connection within this is down or unreachable, however long the operation may take.
     private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(5);
 
+    // A cluster follower answers a state-changing call 307 with the leader's URL; more hops than this is a loop.
+    private const int MaxRedirects = 3;
+
     private readonly HttpClient _http;
     private readonly TimeSpan _requestTimeout;
 
@@ -23,7 +26,8 @@ public sealed class AdminApiClient : IDisposable
         BaseUrl = connection.BaseUrl;
         _requestTimeout = requestTimeout;
         // Timeouts are per request (a status poll is short, a promotion long), so the client's own is off.
-        _http = new HttpClient(new SocketsHttpHandler { ConnectTimeout = ConnectTimeout }) { BaseAddress = BaseUrl, Timeout = Timeout.InfiniteTimeSpan };
+        // Redirects are followed here, not by the handler: it drops the Authorization header on a redirect.
+        _http = new HttpClient(new SocketsHttpHandler { ConnectTimeout = ConnectTimeout, AllowAutoRedirect = false }) { BaseAddress = BaseUrl, Timeout = Timeout.InfiniteTimeSpan };
         _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", connection.Token);
     }
 
@@ -38,19 +42,30 @@ public sealed class AdminApiClient : IDisposable
 
     private async Task<ApiResponse> SendAsync(HttpMethod method, string path, object? body, TimeSpan timeout, CancellationToken cancellation)
     {
-        using var request = new HttpRequestMessage(method, path.TrimStart('/'));
-        if (body is not null)
-        {
-            request.Content = new StringContent(JsonSerializer.Serialize(body, AdminJson.Options), Encoding.UTF8, "application/json");
-        }
-
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         deadline.CancelAfter(timeout);
         try
         {
-            using var response = await _http.SendAsync(request, deadline.Token);
-            var text = await response.Content.ReadAsStringAsync(deadline.Token);
-            return new ApiResponse(method.Method, "/" + path.TrimStart('/'), response.StatusCode, response.ReasonPhrase, response.Content.Headers.ContentType?.MediaType, text);
+            var target = new Uri(BaseUrl, path.TrimStart('/'));
+            for (var hop = 0; ; hop++)
+            {
+                // The same method, body and token again at the leader's address (307/308 keep the method and body).
+                using var request = new HttpRequestMessage(method, target);
+                if (body is not null)
+                {
+                    request.Content = new StringContent(JsonSerializer.Serialize(body, AdminJson.Options), Encoding.UTF8, "application/json");
+                }
+
+                using var response = await _http.SendAsync(request, deadline.Token);
+                if (response.StatusCode is HttpStatusCode.TemporaryRedirect or HttpStatusCode.PermanentRedirect && response.Headers.Location is { } location && hop < MaxRedirects)
+                {
+                    target = new Uri(target, location);
+                    continue;
+                }
+
+                var text = await response.Content.ReadAsStringAsync(deadline.Token);
+                return new ApiResponse(method.Method, "/" + path.TrimStart('/'), response.StatusCode, response.ReasonPhrase, response.Content.Headers.ContentType?.MediaType, text);
+            }
         }
         catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
         {

@@ -5,8 +5,11 @@ namespace Gateway.Cluster;
 /// <summary>What one gateway saw of one site: healthy or not, since when.</summary>
 public sealed record SiteObservation(bool Healthy, DateTimeOffset Since);
 
-/// <summary>One gateway's view of every site, as of <see cref="AsOf"/>; published under its session's lease.</summary>
-public sealed record GatewayView(string GatewayId, DateTimeOffset AsOf, IReadOnlyDictionary<string, SiteObservation> Sites);
+/// <summary>
+/// One gateway's view of every site, as of <see cref="AsOf"/>; published under its session's lease, with the epoch it
+/// routes by (null when unknown).
+/// </summary>
+public sealed record GatewayView(string GatewayId, DateTimeOffset AsOf, IReadOnlyDictionary<string, SiteObservation> Sites, long? Epoch = null);
 
 public enum SiteVerdictKind
 {

@@ -2,8 +2,11 @@ using System.Collections.Immutable;
 
 namespace Gateway.Database;
 
-/// <summary>Where database traffic may go right now: the one primary (none while a switch runs) and the fenced nodes.</summary>
-public sealed record DatabaseRoutes(string? Primary, ImmutableHashSet<string> Fenced, long Epoch)
+/// <summary>
+/// Where database traffic may go right now: the one primary (none while a switch runs) and the fenced nodes.
+/// <see cref="WritesStopped"/>, when set, says why no write may go anywhere now (cluster mode: the lease is not trusted).
+/// </summary>
+public sealed record DatabaseRoutes(string? Primary, ImmutableHashSet<string> Fenced, long Epoch, string? WritesStopped = null)
 {
     public bool IsFenced(string siteId) => Fenced.Contains(siteId);
 }
@@ -31,6 +34,11 @@ public sealed class DatabaseRoutingTable(string? primary, long epoch)
 
     public void DesignatePrimary(string siteId, long epoch) =>
         Update(routes => routes with { Primary = siteId, Fenced = routes.Fenced.Remove(siteId), Epoch = epoch });
+
+    /// <summary>New write connections are refused (57P03) until <see cref="ResumeWrites"/>, whatever the primary.</summary>
+    public void StopWrites(string reason) => Update(routes => routes with { WritesStopped = reason });
+
+    public void ResumeWrites() => Update(routes => routes with { WritesStopped = null });
 
     private void Update(Func<DatabaseRoutes, DatabaseRoutes> change)
     {

@@ -34,6 +34,7 @@ public sealed class DatabaseTargets(SiteTopology topology, DatabaseRoutingTable 
     public static EndpointDecision Decide(DatabaseEndpointRole role, DatabaseRoutes routes, DatabaseSnapshot snapshot, SiteTopology topology) =>
         (role, routes.Primary) switch
         {
+            (DatabaseEndpointRole.Write, _) when routes.WritesStopped is { } why => new(EndpointAction.Refuse, null, $"writes stopped: {why}"),
             (DatabaseEndpointRole.Write, null) => new(EndpointAction.Hold, null, "no primary designated: a switch is in progress"),
             (DatabaseEndpointRole.Write, { } primary) when snapshot.Node(primary) is { Reachable: false } =>
                 new(EndpointAction.Hold, null, $"primary {primary} unreachable: waiting for it to return or for a failover"),

@@ -18,12 +18,18 @@ public sealed class WriteGate(int maxHeld, TimeSpan maxHold, TimeProvider time)
     private readonly Lock _lock = new();
     private TaskCompletionSource? _closed;
 
+    // Closed for a second, independent reason: cluster mode's lease fence (a switch's Open must not reopen it).
+    private TaskCompletionSource? _fenced;
+
     // Completed by the write that brings the in-flight count to zero, for a DrainAsync waiting on it.
     private TaskCompletionSource? _drained;
     private int _held;
     private int _inFlight;
 
-    public bool IsClosed => Volatile.Read(ref _closed) is not null;
+    public bool IsClosed => Volatile.Read(ref _closed) is not null || IsFenced;
+
+    /// <summary>Closed by <see cref="Fence"/>: this gateway's cluster session can no longer be trusted.</summary>
+    public bool IsFenced => Volatile.Read(ref _fenced) is not null;
 
     public int Held => Volatile.Read(ref _held);
 
@@ -31,12 +37,18 @@ public sealed class WriteGate(int maxHeld, TimeSpan maxHold, TimeProvider time)
 
     public async ValueTask<WriteAdmission> AdmitAsync(CancellationToken cancellation)
     {
-        var closed = Volatile.Read(ref _closed);
+        var closed = Volatile.Read(ref _closed) ?? Volatile.Read(ref _fenced);
         if (closed is null)
         {
             Interlocked.Increment(ref _inFlight);
             return WriteAdmission.Proceed;
         }
+
+        return await HoldAsync(closed, cancellation);
+    }
+
+    private async ValueTask<WriteAdmission> HoldAsync(TaskCompletionSource closed, CancellationToken cancellation)
+    {
 
         if (Interlocked.Increment(ref _held) > maxHeld)
         {
@@ -46,7 +58,14 @@ public sealed class WriteGate(int maxHeld, TimeSpan maxHold, TimeProvider time)
 
         try
         {
-            await closed.Task.WaitAsync(maxHold, time, cancellation);
+            var giveUpAt = time.GetTimestamp() + (long)(maxHold.TotalSeconds * time.TimestampFrequency);
+            // Opened for one reason may still leave it closed for the other: wait again, within the same bound.
+            for (var waiting = closed; waiting is not null; waiting = Volatile.Read(ref _closed) ?? Volatile.Read(ref _fenced))
+            {
+                var left = TimeSpan.FromSeconds((double)(giveUpAt - time.GetTimestamp()) / time.TimestampFrequency);
+                await waiting.Task.WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero, time, cancellation);
+            }
+
             Interlocked.Increment(ref _inFlight);
             return WriteAdmission.Proceed;
         }
@@ -87,6 +106,28 @@ public sealed class WriteGate(int maxHeld, TimeSpan maxHold, TimeProvider time)
         }
 
         closed?.TrySetResult();
+    }
+
+    /// <summary>Holds writes for cluster mode's lease fence, independently of a switch's <see cref="Close"/> and <see cref="Open"/>.</summary>
+    public void Fence()
+    {
+        lock (_lock)
+        {
+            _fenced ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+    }
+
+    /// <summary>Ends the lease fence; writes still wait if a switch has the gate closed.</summary>
+    public void Unfence()
+    {
+        TaskCompletionSource? fenced;
+        lock (_lock)
+        {
+            fenced = _fenced;
+            _fenced = null;
+        }
+
+        fenced?.TrySetResult();
     }
 
     /// <summary>Waits until no admitted write is in flight; false if some still are at the deadline.</summary>

@@ -45,7 +45,17 @@ public static class AdminEndpoints
             .AddEndpointFilter(AdminAuthorization.RequireTokenAsync)
             .AddEndpointFilter(AdminCall.RequireBodyWithinLimitAsync)
             .AddEndpointFilter(AdminAudit.RequireWritableLogForChangesAsync);
-        authenticated.MapGet("/status", (GatewayStatusReader status) => Results.Json(status.Read(), AdminRequests.Json));
+        authenticated.MapGet("/status", async (GatewayStatusReader status, IServiceProvider services, CancellationToken cancellation) =>
+        {
+            var read = status.Read();
+            // Cluster mode: every gateway, who leads, and the epoch each routes by.
+            if (services.GetService<Gateway.Cluster.ClusterStatusReader>() is { } cluster)
+            {
+                read = read with { Cluster = await cluster.ReadAsync(cancellation) };
+            }
+
+            return Results.Json(read, AdminRequests.Json);
+        });
         authenticated.MapGet("/audit", AdminAudit.Read);
         DrainEndpoints.Map(authenticated);
         authenticated.MapPost("/database/promote", PromoteAsync);

@@ -62,7 +62,8 @@ public sealed record GatewayStatus(
     FailoverForecastStatus? IfFailoverNow = null,
     IReadOnlyList<SanStatus>? Sans = null,
     string? AwaitingRejoin = null,
-    IReadOnlyList<SiteHealthStatus>? Sites = null);
+    IReadOnlyList<SiteHealthStatus>? Sites = null,
+    Gateway.Cluster.ClusterStatus? Cluster = null);
 
 /// <summary>Reads the live routing and database state into the admin API's status document.</summary>
 public sealed class GatewayStatusReader(

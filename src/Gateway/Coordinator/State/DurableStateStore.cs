@@ -3,10 +3,26 @@ using System.Text.Json;
 namespace Gateway.Coordinator.State;
 
 /// <summary>
+/// Where <see cref="DurableState"/> is kept: a local file (one gateway) or etcd (cluster mode, Gateway.Cluster).
+/// <see cref="Save"/> returns only once the state is durable, and throws when it is not saved.
+/// </summary>
+public interface IDurableStateStore
+{
+    /// <summary>The saved state, or null when none was ever saved.</summary>
+    DurableState? Load();
+
+    /// <summary>
+    /// Saves <paramref name="next"/>, decided from <paramref name="previous"/> (null: the first state). A store shared by
+    /// several gateways refuses it when the saved state is no longer <paramref name="previous"/>.
+    /// </summary>
+    void Save(DurableState? previous, DurableState next);
+}
+
+/// <summary>
 /// Keeps <see cref="DurableState"/> in state.json under the state directory, replaced with <see cref="DurableFile.Replace"/>:
 /// after a crash the file is either the old state or the new one, never a torn mix, and a saved state survives power loss.
 /// </summary>
-public sealed class DurableStateStore
+public sealed class DurableStateStore : IDurableStateStore
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
     private readonly Lock _gate = new();
@@ -37,7 +53,7 @@ public sealed class DurableStateStore
         }
     }
 
-    public void Save(DurableState state)
+    public void Save(DurableState? previous, DurableState state)
     {
         lock (_gate)
         {

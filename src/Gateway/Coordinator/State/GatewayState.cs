@@ -1,20 +1,20 @@
 namespace Gateway.Coordinator.State;
 
-/// <summary>The durable state in memory, with every change saved to disk before it is visible to anyone.</summary>
-public sealed class GatewayState(DurableStateStore store, DurableState initial)
+/// <summary>The durable state in memory, with every change saved before it is visible to anyone.</summary>
+public sealed class GatewayState(IDurableStateStore store, DurableState initial)
 {
     private readonly Lock _gate = new();
     private volatile DurableState _current = initial;
 
     public DurableState Current => _current;
 
-    public static GatewayState LoadOrCreate(DurableStateStore store, string configuredActiveSite, TimeProvider time)
+    public static GatewayState LoadOrCreate(IDurableStateStore store, string configuredActiveSite, TimeProvider time)
     {
         var state = store.Load();
         if (state is null)
         {
             state = DurableState.Initial(configuredActiveSite, time.GetUtcNow());
-            store.Save(state);
+            store.Save(null, state);
         }
 
         return new GatewayState(store, state);
@@ -25,9 +25,18 @@ public sealed class GatewayState(DurableStateStore store, DurableState initial)
         lock (_gate)
         {
             var next = change(_current);
-            store.Save(next);
+            store.Save(_current, next);
             _current = next;
             return next;
+        }
+    }
+
+    /// <summary>Takes a state another gateway saved (cluster mode: read from the shared store), without saving it again.</summary>
+    public void Adopt(DurableState saved)
+    {
+        lock (_gate)
+        {
+            _current = saved;
         }
     }
 }

@@ -12,7 +12,7 @@ public sealed class DurableStateStoreTests : IDisposable
     public void A_saved_state_is_what_a_new_store_loads()
     {
         var state = new DurableState(7, "B", "B", Switching: true, DateTimeOffset.UnixEpoch, "planned switchover");
-        new DurableStateStore(_directory).Save(state);
+        new DurableStateStore(_directory).Save(null, state);
 
         Assert.Equal(state, new DurableStateStore(_directory).Load());
         Assert.False(File.Exists(Path.Combine(_directory, "state.json.tmp")));

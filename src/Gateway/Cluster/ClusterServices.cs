@@ -1,0 +1,75 @@
+using Gateway.Backup;
+using Gateway.Coordinator.Supervision;
+using Gateway.Database.Failover;
+using Gateway.Filestore;
+
+namespace Gateway.Cluster;
+
+/// <summary>Cluster mode's registrations; each does nothing when the gateway runs alone (no <see cref="ClusterNode"/>).</summary>
+public static class ClusterServices
+{
+    /// <summary>The hosted services that change the outside world: run only on the acting leader.</summary>
+    private static readonly HashSet<Type> LeaderOnly =
+    [
+        typeof(SiteCoordinator), typeof(DatabaseSupervisor), typeof(FilestoreReplication), typeof(ReplicationWatch),
+        typeof(BackupScheduler), typeof(BackupRecovery),
+    ];
+
+    /// <summary>
+    /// Registers the cluster runtime and wraps every hosted service that acts (<see cref="LeaderOnly"/>) so it runs only
+    /// while this gateway leads. Call after every other registration of the public host.
+    /// </summary>
+    public static IServiceCollection AddGatewayCluster(this IServiceCollection services, ClusterNode? node)
+    {
+        if (node is null)
+        {
+            return services;
+        }
+
+        var hosted = services.Where(d => d.ServiceType == typeof(IHostedService)).ToList();
+        foreach (var descriptor in hosted)
+        {
+            services.Remove(descriptor);
+            services.AddSingleton<IHostedService>(provider =>
+            {
+                var inner = Resolve(provider, descriptor);
+                return LeaderOnly.Contains(inner.GetType())
+                    ? new LeaderOnlyService(inner, provider.GetRequiredService<ClusterRole>(), provider.GetRequiredService<ILogger<LeaderOnlyService>>())
+                    : inner;
+            });
+        }
+
+        services.AddSingleton(node);
+        services.AddSingleton<ClusterRole>();
+        services.AddSingleton<ClusterStatusReader>();
+        services.AddSingleton<ClusterRuntime>();
+        services.AddHostedService(provider => provider.GetRequiredService<ClusterRuntime>());
+        return services;
+    }
+
+    /// <summary>The admin host's share of the public host's cluster objects.</summary>
+    public static IServiceCollection AddGatewayClusterShared(this IServiceCollection services, IServiceProvider shared)
+    {
+        if (shared.GetService<ClusterNode>() is { } node)
+        {
+            services.AddSingleton(node);
+            services.AddSingleton(shared.GetRequiredService<ClusterStatusReader>());
+        }
+
+        return services;
+    }
+
+    /// <summary>On the admin host: a follower redirects state-changing calls to the leader.</summary>
+    public static void UseGatewayCluster(this WebApplication app)
+    {
+        if (app.Services.GetService<ClusterNode>() is not null)
+        {
+            app.UseMiddleware<FollowerRedirectMiddleware>();
+        }
+    }
+
+    private static IHostedService Resolve(IServiceProvider provider, ServiceDescriptor descriptor) =>
+        (IHostedService)(descriptor.ImplementationInstance
+            ?? descriptor.ImplementationFactory?.Invoke(provider)
+            ?? ActivatorUtilities.CreateInstance(provider, descriptor.ImplementationType!));
+}
