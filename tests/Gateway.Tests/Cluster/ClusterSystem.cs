@@ -1,0 +1,122 @@
+using System.Net.Http.Headers;
+using Gateway.Testing;
+using Gateway.Tests.EndToEnd;
+using Gateway.Tests.Support;
+
+namespace Gateway.Tests.Cluster;
+
+/// <summary>
+/// Two gateway processes in cluster mode on a three-member etcd, in front of one real system: a PostgreSQL primary (A)
+/// streaming to a standby (B), SAN A and SAN B, and four broker processes. gw1 starts first and leads; the brokers
+/// reach the database through gw2's write endpoint, so a load sent through gw2 does not depend on gw1.
+/// </summary>
+public sealed class ClusterSystem : IAsyncDisposable
+{
+    public const string LeaseTtl = "00:00:03";
+
+    private ClusterSystem(EtcdCluster etcd, PostgresPair postgres, GatewaySettings first, GatewaySettings second)
+    {
+        Etcd = etcd;
+        Postgres = postgres;
+        Settings = [first, second];
+    }
+
+    public EtcdCluster Etcd { get; }
+    public PostgresPair Postgres { get; }
+
+    /// <summary>gw1's settings first: its SANs, filestore link and token are the system's.</summary>
+    public GatewaySettings[] Settings { get; }
+    public GatewayProcess[] Gateways { get; } = new GatewayProcess[2];
+    public List<BrokerProcess> Instances { get; } = [];
+
+    public static async Task<ClusterSystem> StartAsync()
+    {
+        var etcd = await EtcdCluster.StartAsync(3);
+        var postgres = new PostgresPair();
+        await postgres.InitializeAsync();
+        await postgres.Primary.ExecuteAsync("CREATE DATABASE broker");
+        var ports = new[] { "a1", "a2", "b1", "b2" }.ToDictionary(id => id, _ => FreePort.Next());
+        string[] siteA = [$"http://127.0.0.1:{ports["a1"]}", $"http://127.0.0.1:{ports["a2"]}"];
+        string[] siteB = [$"http://127.0.0.1:{ports["b1"]}", $"http://127.0.0.1:{ports["b2"]}"];
+        var first = new GatewaySettings(siteA, siteB, postgres.Primary.Port, postgres.Standby.Port);
+        first.Values["Gateway:Sites:0:Database:DataDirectory"] = postgres.Primary.DataDirectory;
+        first.Values["Gateway:Sites:1:Database:DataDirectory"] = postgres.Standby.DataDirectory;
+        first.Values["Gateway:Database:BinDirectory"] = PostgresTools.BinDirectory;
+        first.Values["Gateway:Coordinator:AutoFailover"] = "true";
+        for (var i = 0; i < etcd.ClientUrls.Count; i++)
+        {
+            first.Values[$"Gateway:Cluster:Etcd:Endpoints:{i}"] = etcd.ClientUrls[i];
+        }
+
+        first.Values["Gateway:Cluster:Name"] = "test";
+        first.Values["Gateway:Cluster:GatewayId"] = "gw1";
+        first.Values["Gateway:Cluster:LeaseTtl"] = LeaseTtl;
+
+        // The second gateway: the same sites, SANs, token and cluster; its own listeners, state directory and id.
+        var second = new GatewaySettings(siteA, siteB, postgres.Primary.Port, postgres.Standby.Port);
+        var own = second.Values.Where(v => v.Key.StartsWith("Gateway:Listeners:", StringComparison.OrdinalIgnoreCase) || v.Key.Equals("Gateway:StateDirectory", StringComparison.OrdinalIgnoreCase)).ToList();
+        second.Values.Clear();
+        foreach (var (key, value) in first.Values.Concat(own))
+        {
+            second.Values[key] = value;
+        }
+
+        second.Values["Gateway:Cluster:GatewayId"] = "gw2";
+        var system = new ClusterSystem(etcd, postgres, first, second);
+        try
+        {
+            system.Gateways[0] = system.Start(0);
+            await system.Gateways[0].WaitForAsync(s => s.Cluster is { Leader: "gw1" }, "leading", TimeSpan.FromSeconds(30));
+            system.Gateways[1] = system.Start(1);
+            await system.Gateways[1].WaitForAsync(s => s.Cluster is { Role: "Follow", WritesAllowed: true }, "following", TimeSpan.FromSeconds(30));
+
+            var throughSecond = TwoSiteSystem.ThroughGateway(second.PgWritePort);
+            foreach (var (id, port) in ports)
+            {
+                system.Instances.Add(new BrokerProcess(id, port, throughSecond, first.FilestoreLink));
+            }
+
+            await Task.WhenAll(system.Instances.Select(instance => instance.StartAsync()));
+            foreach (var gateway in system.Gateways)
+            {
+                await gateway.WaitForAsync(s => s.Instances.All(i => i.Health == "Healthy"), "every instance healthy", TimeSpan.FromSeconds(30));
+            }
+
+            return system;
+        }
+        catch
+        {
+            await system.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Starts gateway <paramref name="index"/> (again, after a kill) on its own configuration file.</summary>
+    public GatewayProcess Start(int index)
+    {
+        var gateway = GatewayProcess.StartNew(Settings[index], Settings[index].WriteJsonFile());
+        // One token for the cluster: a redirected call carries it to the leader.
+        gateway.Admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Settings[0].AdminToken);
+        return gateway;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var instance in Instances)
+        {
+            await instance.DisposeAsync();
+        }
+
+        foreach (var gateway in Gateways.OfType<GatewayProcess>())
+        {
+            await gateway.DisposeAsync();
+        }
+
+        await Postgres.DisposeAsync();
+        await Etcd.DisposeAsync();
+        foreach (var settings in Settings)
+        {
+            settings.Dispose();
+        }
+    }
+}

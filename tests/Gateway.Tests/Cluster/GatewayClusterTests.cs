@@ -1,0 +1,126 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using Gateway.Tests.Support;
+using Npgsql;
+using Xunit.Abstractions;
+
+namespace Gateway.Tests.Cluster;
+
+/// <summary>Two real gateway processes on a real three-member etcd and a real PostgreSQL pair act as one.</summary>
+[Integration]
+public sealed class GatewayClusterTests(ITestOutputHelper output)
+{
+    [EtcdFact]
+    public async Task Both_gateways_list_both_one_leads_and_a_followers_admin_call_is_redirected_to_the_leader()
+    {
+        await using var system = await ClusterSystem.StartAsync();
+        var (leader, follower) = (system.Gateways[0], system.Gateways[1]);
+
+        foreach (var gateway in system.Gateways)
+        {
+            var status = await gateway.StatusAsync();
+            Assert.Equal("gw1", status.Cluster!.Leader);
+            Assert.Equal(["gw1", "gw2"], status.Cluster.Gateways.Select(g => g.GatewayId));
+            Assert.Equal([true, false], status.Cluster.Gateways.Select(g => g.Leads));
+            Assert.NotNull(status.Cluster.LeaderLeaseRemainingSeconds);
+        }
+
+        // Each gateway publishes the epoch it routes by: both route by the shared one.
+        var followerStatus = await follower.WaitForAsync(s => s.Cluster!.Gateways.All(g => g.Epoch is not null), "every epoch published", TimeSpan.FromSeconds(10));
+        Assert.All(followerStatus.Cluster!.Gateways, g => Assert.Equal(followerStatus.Epoch, g.Epoch));
+        Assert.Equal((await leader.StatusAsync()).Epoch, followerStatus.Epoch);
+
+        using var noRedirects = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = follower.Admin.BaseAddress };
+        noRedirects.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", system.Settings[0].AdminToken);
+        const string body = """{"reason":"cluster test","for":"00:10:00"}""";
+        using var redirect = await noRedirects.PostAsync("/admin/pause", new StringContent(body, Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.TemporaryRedirect, redirect.StatusCode);
+        Assert.Equal(new Uri($"http://127.0.0.1:{system.Settings[0].AdminPort}/admin/pause"), redirect.Headers.Location);
+        Assert.Null((await follower.StatusAsync()).Paused);
+
+        // Sent again where the redirect says, with its token and body: the leader pauses.
+        using var atLeader = await noRedirects.PostAsync(redirect.Headers.Location, new StringContent(body, Encoding.UTF8, "application/json"));
+        Assert.True(atLeader.IsSuccessStatusCode, await atLeader.Content.ReadAsStringAsync());
+        Assert.Equal("cluster test", (await leader.StatusAsync()).Paused?.Reason);
+    }
+
+    [EtcdFact]
+    public async Task Kill_9_of_the_leader_under_load_through_the_other_gateway_loses_no_acknowledged_deposit_and_the_other_leads_within_the_lease()
+    {
+        await using var system = await ClusterSystem.StartAsync();
+        var (leader, survivor) = (system.Gateways[0], system.Gateways[1]);
+        await using var workload = new DepositWorkload(survivor.Public, "cluster-kill", depositsPerSecond: 100, readsPerSecond: 20);
+        workload.Start();
+        await Task.Delay(3000);
+
+        var killedAt = workload.Now;
+        var clock = Stopwatch.StartNew();
+        leader.Kill();
+        var led = await survivor.WaitForAsync(s => s.Cluster is { Leader: "gw2", Role: "Lead" }, "leading after the kill", TimeSpan.FromSeconds(15));
+        var takeover = clock.Elapsed;
+        await Task.Delay(3000);
+        await workload.StopAsync();
+
+        var pause = workload.LongestWindowWithoutWrite(killedAt, workload.Now);
+        var report = await ConsistencyChecker.CheckAsync(workload, system.Postgres, system.Settings[0]);
+        output.WriteLine($"new leader gw2 {takeover.TotalMilliseconds:0} ms after kill -9 of gw1 (lease TTL {ClusterSystem.LeaseTtl}); "
+            + $"client-seen write pause {pause.TotalMilliseconds:0} ms; {workload.Acknowledged.Count} deposits acknowledged, {workload.Failures.Count} failed; {report}");
+        Assert.True(takeover < TimeSpan.FromSeconds(4), $"gw2 led only {takeover.TotalSeconds:0.0} s after the kill (LeaseTtl + 1 s = 4 s)");
+        Assert.True(report.Lost.Count == 0, report.Details());
+        Assert.Equal(led.Epoch, (await survivor.StatusAsync()).Epoch);
+        Assert.Contains(workload.Acknowledged, a => a.At > killedAt + takeover);
+    }
+
+    [EtcdFact]
+    public async Task Losing_etcds_quorum_stops_writes_with_503_and_57P03_starts_no_failover_and_everything_resumes_with_the_quorum()
+    {
+        await using var system = await ClusterSystem.StartAsync();
+        var gateway = system.Gateways[1];
+        var epoch = (await gateway.StatusAsync()).Epoch;
+
+        system.Etcd.Members[1].Kill();
+        system.Etcd.Members[2].Kill();
+        var lost = Stopwatch.StartNew();
+        var fenced = await gateway.WaitForAsync(s => s.Cluster is { WritesAllowed: false }, "fenced", TimeSpan.FromSeconds(10));
+        var fencedAfter = lost.Elapsed;
+
+        using var write = await gateway.Public.PostAsync("/deposits", new StringContent("x"));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, write.StatusCode);
+        Assert.NotNull(write.Headers.RetryAfter);
+        var refusal = await Assert.ThrowsAsync<PostgresException>(async () =>
+        {
+            await using var connection = new NpgsqlConnection(Tests.EndToEnd.TwoSiteSystem.ThroughGateway(system.Settings[1].PgWritePort));
+            await connection.OpenAsync();
+        });
+        Assert.Equal("57P03", refusal.SqlState);
+
+        // Without a quorum nobody leads: no failover, no new epoch, on either gateway.
+        await Task.Delay(TimeSpan.FromSeconds(6));
+        foreach (var g in system.Gateways)
+        {
+            var status = await g.StatusAsync();
+            Assert.Equal(epoch, status.Epoch);
+            Assert.False(status.Switching);
+            Assert.False(status.Cluster!.WritesAllowed);
+        }
+
+        await system.Etcd.RestartAsync(1);
+        await system.Etcd.RestartAsync(2);
+        var back = Stopwatch.StartNew();
+        await gateway.WaitForAsync(s => s.Cluster is { WritesAllowed: true } && !s.Writes.Held, "writing again", TimeSpan.FromSeconds(30));
+        var resumedAfter = back.Elapsed;
+        using var again = await gateway.Public.GetAsync("/deposits");
+        await using (var connection = new NpgsqlConnection(Tests.EndToEnd.TwoSiteSystem.ThroughGateway(system.Settings[1].PgWritePort)))
+        {
+            await connection.OpenAsync();
+            await using var insert = new NpgsqlCommand("SELECT pg_is_in_recovery()", connection);
+            Assert.False((bool)(await insert.ExecuteScalarAsync())!);
+        }
+
+        output.WriteLine($"writes stopped {fencedAfter.TotalMilliseconds:0} ms after 2 of 3 etcd members were killed ({fenced.Cluster!.Sentence}); "
+            + $"resumed {resumedAfter.TotalMilliseconds:0} ms after they were restarted; epoch stayed {epoch}");
+        Assert.Equal(epoch, (await gateway.StatusAsync()).Epoch);
+    }
+}
