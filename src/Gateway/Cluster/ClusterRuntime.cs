@@ -252,7 +252,8 @@ public sealed partial class ClusterRuntime(
 
     internal GatewayView ObserveSites()
     {
-        var now = time.GetUtcNow();
+        // The cluster's clock, as the judge of the views reads it.
+        var now = node.Store.Clock.Now();
         var database = databaseObserver.Current;
         foreach (var site in topology.Sites)
         {

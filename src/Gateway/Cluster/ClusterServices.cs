@@ -42,6 +42,7 @@ public static class ClusterServices
         services.AddSingleton(node);
         services.AddSingleton<ClusterRole>();
         services.AddSingleton<ClusterStatusReader>();
+        services.AddSingleton<ISiteDeathAgreement, ClusterSiteDeathAgreement>();
         services.AddSingleton<ClusterRuntime>();
         services.AddHostedService(provider => provider.GetRequiredService<ClusterRuntime>());
         return services;

@@ -39,7 +39,8 @@ public sealed partial class SiteCoordinator(
     Alarms alarms,
     IOptions<GatewayOptions> options,
     TimeProvider time,
-    ILogger<SiteCoordinator> logger) : BackgroundService
+    ILogger<SiteCoordinator> logger,
+    ISiteDeathAgreement? deathAgreement = null) : BackgroundService
 {
     public const string FailoverRefusedAlarm = "site-failover-refused";
     public const string SanUnresponsiveAlarm = "filestore-san-unresponsive";
@@ -133,6 +134,11 @@ public sealed partial class SiteCoordinator(
         var changed = (verdict.Action, verdict.Target) != _lastVerdict;
         _lastVerdict = (verdict.Action, verdict.Target);
         var sentence = $"{verdict.Action}: {verdict.Reason}";
+        if (await DisagreementAsync(verdict, snapshot, cancellation) is { } disagreement)
+        {
+            return sentence + " => not done: " + disagreement;
+        }
+
         switch (verdict.Action)
         {
             case CoordinatorAction.FailOver:
@@ -165,6 +171,27 @@ public sealed partial class SiteCoordinator(
         }
 
         return sentence;
+    }
+
+    /// <summary>
+    /// A failover or a promotion accuses a site of being dead (the active site, or the primary's): with other gateways
+    /// it is done only when those holding a session agree. Null when the move may go ahead.
+    /// </summary>
+    private async Task<string?> DisagreementAsync(CoordinatorVerdict verdict, CoordinatorSnapshot snapshot, CancellationToken cancellation)
+    {
+        var accused = verdict.Action switch
+        {
+            CoordinatorAction.FailOver => snapshot.ActiveSite,
+            CoordinatorAction.PromoteDatabase => snapshot.DatabasePrimary ?? topology.PeerOf(verdict.Target!).Id,
+            _ => null,
+        };
+        if (accused is null || deathAgreement is null)
+        {
+            return null;
+        }
+
+        var (agreed, why) = await deathAgreement.AgreeDeadAsync(accused, cancellation);
+        return agreed ? null : why;
     }
 
     private async Task<string> FailOverAsync(CoordinatorVerdict verdict, CancellationToken cancellation)

@@ -1,0 +1,25 @@
+using Gateway.Coordinator.Supervision;
+
+namespace Gateway.Cluster;
+
+/// <summary>
+/// The coordinator's check of its own health before it accuses a site: the views every gateway with a session
+/// publishes (<see cref="MemberView"/>) must all be fresh and all see the site down. No answer from etcd agrees to nothing.
+/// </summary>
+public sealed class ClusterSiteDeathAgreement(ClusterNode node) : ISiteDeathAgreement
+{
+    public async Task<(bool Agreed, string Sentence)> AgreeDeadAsync(string site, CancellationToken cancellation)
+    {
+        try
+        {
+            var views = await MemberView.ReadAsync(node.Store, cancellation);
+            // Views are published every renewal interval: two missed publications make one too old to vouch.
+            var verdict = MemberView.Judge(site, node.Options.GatewayId, views, node.Store.Clock.Now(), node.Options.RenewInterval * 3);
+            return (verdict.Kind == SiteVerdictKind.Dead, verdict.Sentence);
+        }
+        catch (EtcdUnavailableException e)
+        {
+            return (false, $"site {site}: the other gateways' views cannot be read ({e.Message}), so no gateway's agreement is known");
+        }
+    }
+}
