@@ -72,4 +72,18 @@ public sealed class DatabaseTargetsTests : IDisposable
         Assert.Equal(EndpointAction.Refuse, decision.Action);
         Assert.Contains("unreachable: connection refused", decision.Reason);
     }
+
+    [Fact]
+    public void Writes_are_refused_at_once_while_stopped_and_reads_go_on()
+    {
+        var routes = new DatabaseRoutes("A", [], 3, WritesStopped: "the cluster session is not trusted");
+        var snapshot = Snapshot(Primary("A", 100), Standby("B", 100, 100));
+
+        var write = DatabaseTargets.Decide(DatabaseEndpointRole.Write, routes, snapshot, _topology);
+        var read = DatabaseTargets.Decide(DatabaseEndpointRole.Read, routes, snapshot, _topology);
+
+        Assert.Equal(EndpointAction.Refuse, write.Action);
+        Assert.Contains("the cluster session is not trusted", write.Reason);
+        Assert.Equal((EndpointAction.Forward, "B"), (read.Action, read.Target!.SiteId));
+    }
 }

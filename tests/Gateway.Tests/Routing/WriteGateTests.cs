@@ -218,4 +218,33 @@ public sealed class WriteGateTests
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => drain.WaitAsync(Patience));
         Assert.Equal(1, _gate.InFlight);
     }
+
+    [Fact]
+    public async Task A_fenced_gate_holds_writes_through_a_switchs_open_and_lets_them_through_only_when_unfenced()
+    {
+        _gate.Fence();
+        _gate.Close();
+        var held = Admit();
+        _gate.Open();
+        await Task.Yield();
+
+        Assert.False(held.IsCompleted);
+        Assert.True(_gate.IsClosed);
+
+        _gate.Unfence();
+
+        Assert.Equal(WriteAdmission.Proceed, await held);
+        Assert.False(_gate.IsClosed);
+    }
+
+    [Fact]
+    public async Task A_fenced_gate_refuses_a_held_write_at_the_hold_bound()
+    {
+        _gate.Fence();
+        var held = Admit();
+
+        _time.Advance(MaxHold);
+
+        Assert.Equal(WriteAdmission.Refused, await held);
+    }
 }

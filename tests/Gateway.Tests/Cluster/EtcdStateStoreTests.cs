@@ -1,0 +1,72 @@
+using System.Diagnostics;
+using Gateway.Cluster;
+using Gateway.Coordinator.State;
+using Gateway.Testing;
+using static Gateway.Tests.Cluster.EtcdTestSupport;
+
+namespace Gateway.Tests.Cluster;
+
+/// <summary>The shared state in a real etcd: only the leader changes it, only from the state it last knew, and the epoch only grows.</summary>
+public sealed class EtcdStateStoreTests : IAsyncLifetime
+{
+    private EtcdCluster _etcd = null!;
+    private readonly List<RunningElection> _gateways = [];
+    private readonly string _name = UniqueName("state");
+
+    public async Task InitializeAsync()
+    {
+        if (EtcdCluster.WhyUnavailable is null)
+        {
+            _etcd = await EtcdCluster.StartAsync(1);
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var gateway in _gateways)
+        {
+            await gateway.DisposeAsync();
+        }
+
+        if (_etcd is not null)
+        {
+            await _etcd.DisposeAsync();
+        }
+    }
+
+    private async Task<(RunningElection Leader, RunningElection Follower)> TwoGatewaysAsync()
+    {
+        var clock = Stopwatch.StartNew();
+        _gateways.Add(await RunningElection.StartAsync(Options(_etcd.ClientUrls, _name, "gw-a"), clock));
+        _gateways.Add(await RunningElection.StartAsync(Options(_etcd.ClientUrls, _name, "gw-b"), clock));
+        var deadline = Stopwatch.StartNew();
+        while (_gateways.Count(g => g.Election.Status.IsLeader) != 1 || _gateways.Any(g => g.Election.Status.Leader is null))
+        {
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(20), "no single leader within 20 s");
+            await Task.Delay(50);
+        }
+
+        return (_gateways.Single(g => g.Election.Status.IsLeader), _gateways.Single(g => !g.Election.Status.IsLeader));
+    }
+
+    [EtcdFact]
+    public async Task The_leader_changes_the_state_a_follower_and_a_stale_decision_are_refused_and_the_epoch_never_goes_down()
+    {
+        var (leader, follower) = await TwoGatewaysAsync();
+        var leaderStore = new EtcdStateStore(leader.Store, leader.Election);
+        var followerStore = new EtcdStateStore(follower.Store, follower.Election);
+        leaderStore.Save(null, DurableState.Initial("A", DateTimeOffset.UnixEpoch));
+        var leaderState = new GatewayState(leaderStore, leaderStore.Load()!);
+        var followerState = new GatewayState(followerStore, followerStore.Load()!);
+
+        leaderState.Change(s => s with { Epoch = s.Epoch + 1, DatabasePrimary = "B" });
+
+        // The follower decided from epoch 1, which etcd no longer holds; and it does not lead anyway.
+        var stale = Assert.Throws<StateNotSavedException>(() => followerState.Change(s => s with { Epoch = s.Epoch + 1, ActiveSite = "B" }));
+        Assert.Contains("leader", stale.Message);
+        var backwards = Assert.Throws<StateNotSavedException>(() => leaderState.Change(s => s with { Epoch = 1 }));
+        Assert.Contains("only grows", backwards.Message);
+        Assert.Equal((2L, "B", "A"), (followerStore.Load()!.Epoch, followerStore.Load()!.DatabasePrimary, followerStore.Load()!.ActiveSite));
+        Assert.Equal(leaderState.Current, new EtcdStateStore(follower.Store, follower.Election).Load());
+    }
+}
