@@ -55,6 +55,7 @@ public static class ClusterServices
         {
             services.AddSingleton(node);
             services.AddSingleton(shared.GetRequiredService<ClusterStatusReader>());
+            services.AddSingleton(shared.GetRequiredService<ClusterRole>());
         }
 
         return services;
@@ -68,6 +69,15 @@ public static class ClusterServices
             app.UseMiddleware<FollowerRedirectMiddleware>();
         }
     }
+
+    /// <summary>
+    /// The cancellation of an operation an operator starts through the admin API: the host's stopping, and in cluster
+    /// mode also the end of this gateway's leadership (no step runs on under a leadership it lost).
+    /// </summary>
+    public static CancellationToken OperationCancellation(HttpContext context, IHostApplicationLifetime lifetime) =>
+        context.RequestServices.GetService<ClusterRole>() is { } role
+            ? CancellationTokenSource.CreateLinkedTokenSource(lifetime.ApplicationStopping, role.ActingToken).Token
+            : lifetime.ApplicationStopping;
 
     private static IHostedService Resolve(IServiceProvider provider, ServiceDescriptor descriptor) =>
         (IHostedService)(descriptor.ImplementationInstance

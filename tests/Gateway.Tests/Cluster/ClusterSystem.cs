@@ -29,7 +29,8 @@ public sealed class ClusterSystem : IAsyncDisposable
     public GatewayProcess[] Gateways { get; } = new GatewayProcess[2];
     public List<BrokerProcess> Instances { get; } = [];
 
-    public static async Task<ClusterSystem> StartAsync()
+    /// <param name="configure">Settings both gateways get, changed before they start.</param>
+    public static async Task<ClusterSystem> StartAsync(Action<GatewaySettings>? configure = null)
     {
         var etcd = await EtcdCluster.StartAsync(3);
         var postgres = new PostgresPair();
@@ -51,6 +52,7 @@ public sealed class ClusterSystem : IAsyncDisposable
         first.Values["Gateway:Cluster:Name"] = "test";
         first.Values["Gateway:Cluster:GatewayId"] = "gw1";
         first.Values["Gateway:Cluster:LeaseTtl"] = LeaseTtl;
+        configure?.Invoke(first);
 
         // The second gateway: the same sites, SANs, token and cluster; its own listeners, state directory and id.
         var second = new GatewaySettings(siteA, siteB, postgres.Primary.Port, postgres.Standby.Port);

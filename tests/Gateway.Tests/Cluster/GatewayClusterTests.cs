@@ -123,4 +123,49 @@ public sealed class GatewayClusterTests(ITestOutputHelper output)
             + $"resumed {resumedAfter.TotalMilliseconds:0} ms after they were restarted; epoch stayed {epoch}");
         Assert.Equal(epoch, (await gateway.StatusAsync()).Epoch);
     }
+
+    [EtcdFact]
+    public async Task Kill_9_of_the_leader_in_the_middle_of_a_switchover_the_other_gateway_finishes_it()
+    {
+        var marker = "";
+        await using var system = await ClusterSystem.StartAsync(settings =>
+        {
+            // Holds the switch just before its links flip, long enough to kill the leader there.
+            marker = Path.Combine(settings.Root, "in-flip");
+            settings.Values["Gateway:Coordinator:Hooks:0:Step"] = "flip-filestore-links";
+            settings.Values["Gateway:Coordinator:Hooks:0:When"] = "Before";
+            settings.Values["Gateway:Coordinator:Hooks:0:Command"] = $"touch '{marker}'; sleep 5";
+            settings.Values["Gateway:Coordinator:Hooks:0:Timeout"] = "00:00:20";
+        });
+        var (leader, survivor) = (system.Gateways[0], system.Gateways[1]);
+        await leader.WaitForAsync(s => s.Filestore is { InitialSync.Completed: true }, "the filestore's initial sync done", TimeSpan.FromSeconds(30));
+        await using var workload = new DepositWorkload(survivor.Public, "cluster-switch", depositsPerSecond: 50, readsPerSecond: 10);
+        workload.Start();
+        await Task.Delay(2000);
+
+        var switchover = leader.Admin.PostAsync("/admin/switchover", new StringContent("""{"to":"B"}""", Encoding.UTF8, "application/json"));
+        var deadline = Stopwatch.StartNew();
+        while (!File.Exists(marker))
+        {
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(60), $"the switchover did not reach the flip within 60 s\n{leader.LogTail()}");
+            await Task.Delay(50);
+        }
+
+        var killedAt = workload.Now;
+        leader.Kill();
+        await Assert.ThrowsAnyAsync<Exception>(() => switchover);
+        var finished = await survivor.WaitForAsync(s => s is { ActiveSite: "B", Switching: false, Cluster.Leader: "gw2" }, "finishing the switch", TimeSpan.FromSeconds(60));
+        var finishedAfter = workload.Now - killedAt;
+        await Task.Delay(2000);
+        await workload.StopAsync();
+
+        var report = await ConsistencyChecker.CheckAsync(workload, system.Postgres, system.Settings[0], exceptFenced: true);
+        var (port, inRecovery) = await SiteInvariants.WriteEndpointLeadsToAsync(system.Settings[1].PgWritePort);
+        output.WriteLine($"gw2 finished the switch to B (epoch {finished.Epoch}) {finishedAfter.TotalMilliseconds:0} ms after kill -9 of gw1 before its link flip; "
+            + $"longest window without an acknowledged deposit {workload.LongestWindowWithoutWrite(killedAt, workload.Now).TotalMilliseconds:0} ms; {report}");
+        Assert.Equal("B", await SiteInvariants.SingleWritableNodeAsync(system.Postgres, exceptFenced: true));
+        Assert.Equal((system.Postgres.Standby.Port, false), (port, inRecovery));
+        Assert.Equal(Path.GetFullPath(system.Settings[0].SanB), new FileInfo(system.Settings[0].FilestoreLink).ResolveLinkTarget(returnFinalTarget: true)!.FullName);
+        Assert.True(report.Lost.Count == 0, report.Details());
+    }
 }

@@ -144,7 +144,7 @@ public static class AdminEndpoints
 
         try
         {
-            var report = await database.PromoteAsync(body.To, body.Force, $"operator{(body.Force ? " (forced)" : "")}", lifetime.ApplicationStopping);
+            var report = await database.PromoteAsync(body.To, body.Force, $"operator{(body.Force ? " (forced)" : "")}", Gateway.Cluster.ClusterServices.OperationCancellation(request.HttpContext, lifetime));
             return Results.Json(report, AdminRequests.Json, statusCode: report.Succeeded ? StatusCodes.Status200OK : StatusCodes.Status409Conflict);
         }
         catch (OperationInProgressException e)
@@ -156,7 +156,7 @@ public static class AdminEndpoints
     private static async Task<IResult> SwitchoverAsync(HttpRequest request, SiteSwitch sites, SiteTopology topology, IHostApplicationLifetime lifetime)
     {
         var (body, error) = await AdminRequests.ReadAsync<SwitchoverRequest>(request);
-        return body is null ? error! : await SwitchAsync(sites, topology, body.To, SwitchKind.Switchover, force: false, "operator: planned switchover", lifetime);
+        return body is null ? error! : await SwitchAsync(sites, topology, body.To, SwitchKind.Switchover, force: false, "operator: planned switchover", Gateway.Cluster.ClusterServices.OperationCancellation(request.HttpContext, lifetime));
     }
 
     private static async Task<IResult> FailoverAsync(HttpRequest request, SiteSwitch sites, SiteTopology topology, IHostApplicationLifetime lifetime)
@@ -164,7 +164,7 @@ public static class AdminEndpoints
         var (body, error) = await AdminRequests.ReadAsync<FailoverRequest>(request);
         return body is null
             ? error!
-            : await SwitchAsync(sites, topology, body.To, SwitchKind.Failover, body.Force, $"operator: failover{(body.Force ? " (forced)" : "")}", lifetime);
+            : await SwitchAsync(sites, topology, body.To, SwitchKind.Failover, body.Force, $"operator: failover{(body.Force ? " (forced)" : "")}", Gateway.Cluster.ClusterServices.OperationCancellation(request.HttpContext, lifetime));
     }
 
     private static async Task<IResult> FailbackAsync(HttpRequest request, FailbackPreparation failback, IHostApplicationLifetime lifetime)
@@ -177,7 +177,7 @@ public static class AdminEndpoints
 
         try
         {
-            var report = await failback.PrepareAsync(lifetime.ApplicationStopping);
+            var report = await failback.PrepareAsync(Gateway.Cluster.ClusterServices.OperationCancellation(request.HttpContext, lifetime));
             return Results.Json(report, AdminRequests.Json, statusCode: report.Succeeded ? StatusCodes.Status200OK : StatusCodes.Status409Conflict);
         }
         catch (OperationInProgressException e)
@@ -186,7 +186,7 @@ public static class AdminEndpoints
         }
     }
 
-    private static async Task<IResult> SwitchAsync(SiteSwitch sites, SiteTopology topology, string to, SwitchKind kind, bool force, string why, IHostApplicationLifetime lifetime)
+    private static async Task<IResult> SwitchAsync(SiteSwitch sites, SiteTopology topology, string to, SwitchKind kind, bool force, string why, CancellationToken cancellation)
     {
         if (!topology.Sites.Any(site => site.Id == to))
         {
@@ -195,7 +195,7 @@ public static class AdminEndpoints
 
         try
         {
-            var report = await sites.SwitchAsync(to, kind, force, why, lifetime.ApplicationStopping);
+            var report = await sites.SwitchAsync(to, kind, force, why, cancellation);
             return Results.Json(report, AdminRequests.Json, statusCode: report.Succeeded ? StatusCodes.Status200OK : StatusCodes.Status409Conflict);
         }
         catch (OperationInProgressException e)
@@ -219,7 +219,7 @@ public static class AdminEndpoints
 
         try
         {
-            var report = await database.RejoinAsync(body.Site, body.Method, lifetime.ApplicationStopping);
+            var report = await database.RejoinAsync(body.Site, body.Method, Gateway.Cluster.ClusterServices.OperationCancellation(request.HttpContext, lifetime));
             return Results.Json(report, AdminRequests.Json, statusCode: report.Succeeded ? StatusCodes.Status200OK : StatusCodes.Status409Conflict);
         }
         catch (OperationInProgressException e)
