@@ -51,7 +51,8 @@ public sealed class EtcdStateStore(EtcdStore store, LeaderElection election) : I
             (known, revision) = (_known, _revision);
         }
 
-        if (!ReferenceEquals(previous, known))
+        // By value: the state this gateway holds in memory may be another copy of the same saved state.
+        if (!Equals(previous, known))
         {
             throw new StateNotSavedException($"the shared state changed (to revision {revision}, epoch {known?.Epoch}) after this change was decided from epoch {previous?.Epoch}: not saved, decide again");
         }
@@ -68,12 +69,8 @@ public sealed class EtcdStateStore(EtcdStore store, LeaderElection election) : I
         var outcome = store.TransactAsync(guards, [Mutation.Put(Key, JsonSerializer.Serialize(next, Json))], CancellationToken.None).GetAwaiter().GetResult();
         if (!outcome.Succeeded)
         {
+            // Not adopted here: the watch takes the newer state into the store and the gateway's memory together.
             var current = outcome.CurrentOf(Key);
-            if (current is not null)
-            {
-                Adopt(current);
-            }
-
             throw new StateNotSavedException(current is null || current.ModRevision == revision
                 ? $"this gateway no longer leads the cluster (the leader key changed): the change to epoch {next.Epoch} was not saved"
                 : $"the shared state changed in etcd (revision {current.ModRevision}) after this change was decided from revision {revision}: not saved");
