@@ -25,10 +25,15 @@ public sealed partial class ClusterRuntime(
     DatabaseObserver databaseObserver,
     SanProbes sanProbes,
     SiteTopology topology,
+    Alarms alarms,
+    ClusterMetrics metrics,
     TimeProvider time,
     ILogger<ClusterRuntime> logger) : BackgroundService
 {
     private readonly SemaphoreSlim _leadershipChanged = new(0, 1);
+
+    // Constructed with the runtime, so its gauges are registered from the start.
+    public ClusterMetrics Metrics { get; } = metrics;
     private readonly Dictionary<string, Gateway.Cluster.SiteObservation> _sites = [];
     private bool _fenced;
     private int _trustedGeneration = -1;
@@ -127,6 +132,7 @@ public sealed partial class ClusterRuntime(
                 _fenced = false;
                 writeGate.Unfence();
                 routing.ResumeWrites();
+                alarms.Clear(AlarmCatalogue.ClusterWritesFenced);
                 sentence = $"writes resume at epoch {state.Current.Epoch} (revision {node.State.Revision}): {status.Sentence}";
             }
         }
@@ -154,6 +160,7 @@ public sealed partial class ClusterRuntime(
         writeGate.Fence();
         routing.StopWrites($"this gateway's cluster session is not trusted ({why})");
         var cut = routing.Current.Primary is { } primary ? sessions.CloseAll(primary, $"gateway: writes stopped, the cluster session is not trusted ({why})") : 0;
+        alarms.Raise(AlarmCatalogue.ClusterWritesFenced, $"writes stopped: {why}");
         return $"writes stopped ({cut} write session(s) cut): {why}";
     }
 

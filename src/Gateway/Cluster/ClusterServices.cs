@@ -43,6 +43,7 @@ public static class ClusterServices
         services.AddSingleton<ClusterRole>();
         services.AddSingleton<ClusterStatusReader>();
         services.AddSingleton<ISiteDeathAgreement, ClusterSiteDeathAgreement>();
+        services.AddSingleton<ClusterMetrics>();
         services.AddSingleton<ClusterRuntime>();
         services.AddHostedService(provider => provider.GetRequiredService<ClusterRuntime>());
         return services;

@@ -35,6 +35,7 @@ public static class AlarmCatalogue
     public const string BackupFailed = "backup-failed";
     public const string BackupVerifyFailed = "backup-verify-failed";
     public const string BackupRetentionFailed = "backup-retention-failed";
+    public const string ClusterWritesFenced = "cluster-writes-fenced";
 
     public static IReadOnlyList<AlarmDefinition> All { get; } =
     [
@@ -54,6 +55,7 @@ public static class AlarmCatalogue
         new(BackupFailed, AlarmSeverity.Warning, "The last backup of the database and the filestore did not succeed; earlier backups are intact."),
         new(BackupVerifyFailed, AlarmSeverity.Critical, "The last restore drill failed: a backup did not restore, or its copy failed Gateway:Backup:VerifyCommand."),
         new(BackupRetentionFailed, AlarmSeverity.Warning, "Pruning old backups after a backup failed; the repository keeps more than the retention rules allow."),
+        new(ClusterWritesFenced, AlarmSeverity.Critical, "This gateway's etcd session is not trusted (etcd lost its quorum, or this gateway is cut off from it): it stops every write until the session is renewed and the current epoch read again."),
     ];
 
     private static readonly Dictionary<string, AlarmDefinition> ByKey = All.ToDictionary(alarm => alarm.Key, StringComparer.Ordinal);

@@ -88,46 +88,34 @@ public sealed class WriteGate(int maxHeld, TimeSpan maxHold, TimeProvider time)
         }
     }
 
-    public void Close()
+    public void Close() => Shut(ref _closed);
+
+    public void Open() => Release(ref _closed);
+
+    /// <summary>Holds writes for cluster mode's lease fence, independently of a switch's <see cref="Close"/> and <see cref="Open"/>.</summary>
+    public void Fence() => Shut(ref _fenced);
+
+    /// <summary>Ends the lease fence; writes still wait if a switch has the gate closed.</summary>
+    public void Unfence() => Release(ref _fenced);
+
+    private void Shut(ref TaskCompletionSource? reason)
     {
         lock (_lock)
         {
-            _closed ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            reason ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         }
     }
 
-    public void Open()
+    private void Release(ref TaskCompletionSource? reason)
     {
         TaskCompletionSource? closed;
         lock (_lock)
         {
-            closed = _closed;
-            _closed = null;
+            closed = reason;
+            reason = null;
         }
 
         closed?.TrySetResult();
-    }
-
-    /// <summary>Holds writes for cluster mode's lease fence, independently of a switch's <see cref="Close"/> and <see cref="Open"/>.</summary>
-    public void Fence()
-    {
-        lock (_lock)
-        {
-            _fenced ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        }
-    }
-
-    /// <summary>Ends the lease fence; writes still wait if a switch has the gate closed.</summary>
-    public void Unfence()
-    {
-        TaskCompletionSource? fenced;
-        lock (_lock)
-        {
-            fenced = _fenced;
-            _fenced = null;
-        }
-
-        fenced?.TrySetResult();
     }
 
     /// <summary>Waits until no admitted write is in flight; false if some still are at the deadline.</summary>

@@ -85,6 +85,9 @@ public sealed class GatewayClusterTests(ITestOutputHelper output)
         var lost = Stopwatch.StartNew();
         var fenced = await gateway.WaitForAsync(s => s.Cluster is { WritesAllowed: false }, "fenced", TimeSpan.FromSeconds(10));
         var fencedAfter = lost.Elapsed;
+        Assert.Contains(fenced.Alarms, a => a.Key == "cluster-writes-fenced");
+        var scrape = await Observability.MetricsScrape.FetchAsync(gateway.Admin.BaseAddress!);
+        Assert.Equal((0d, 1d), (scrape.Value("gateway_cluster_session_valid"), scrape.Value("gateway_cluster_writes_fenced")));
 
         using var write = await gateway.Public.PostAsync("/deposits", new StringContent("x"));
         Assert.Equal(HttpStatusCode.ServiceUnavailable, write.StatusCode);
@@ -111,6 +114,7 @@ public sealed class GatewayClusterTests(ITestOutputHelper output)
         var back = Stopwatch.StartNew();
         await gateway.WaitForAsync(s => s.Cluster is { WritesAllowed: true } && !s.Writes.Held, "writing again", TimeSpan.FromSeconds(30));
         var resumedAfter = back.Elapsed;
+        Assert.DoesNotContain((await gateway.StatusAsync()).Alarms, a => a.Key == "cluster-writes-fenced");
         using var again = await gateway.Public.GetAsync("/deposits");
         await using (var connection = new NpgsqlConnection(Tests.EndToEnd.TwoSiteSystem.ThroughGateway(system.Settings[1].PgWritePort)))
         {
