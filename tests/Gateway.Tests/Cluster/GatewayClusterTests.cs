@@ -13,7 +13,7 @@ namespace Gateway.Tests.Cluster;
 public sealed class GatewayClusterTests(ITestOutputHelper output)
 {
     [EtcdFact]
-    public async Task Both_gateways_list_both_one_leads_and_a_followers_admin_call_is_redirected_to_the_leader()
+    public async Task Both_gateways_list_both_one_leads_a_followers_admin_calls_are_redirected_to_the_leader_and_the_follower_routes_by_the_new_epoch()
     {
         await using var system = await ClusterSystem.StartAsync();
         var (leader, follower) = (system.Gateways[0], system.Gateways[1]);
@@ -44,6 +44,19 @@ public sealed class GatewayClusterTests(ITestOutputHelper output)
         using var atLeader = await noRedirects.PostAsync(redirect.Headers.Location, new StringContent(body, Encoding.UTF8, "application/json"));
         Assert.True(atLeader.IsSuccessStatusCode, await atLeader.Content.ReadAsStringAsync());
         Assert.Equal("cluster test", (await leader.StatusAsync()).Paused?.Reason);
+
+        // A switchover sent to the follower is run by the leader; the follower then routes by the new epoch.
+        await leader.WaitForAsync(s => s.Filestore is { InitialSync.Completed: true }, "the filestore's initial sync done", TimeSpan.FromSeconds(30));
+        const string switchover = """{"to":"B"}""";
+        using var toLeader = await noRedirects.PostAsync("/admin/switchover", new StringContent(switchover, Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.TemporaryRedirect, toLeader.StatusCode);
+        using var switched = await noRedirects.PostAsync(toLeader.Headers.Location, new StringContent(switchover, Encoding.UTF8, "application/json"));
+        Assert.True(switched.IsSuccessStatusCode, await switched.Content.ReadAsStringAsync());
+        var answered = Stopwatch.StartNew();
+        var leaderEpoch = (await leader.StatusAsync()).Epoch;
+        var routed = await follower.WaitForAsync(s => s.Epoch == leaderEpoch && s is { ActiveSite: "B", Switching: false }, "routing by the leader's epoch", TimeSpan.FromSeconds(10));
+        output.WriteLine($"the follower routed by epoch {routed.Epoch} {answered.ElapsedMilliseconds} ms after the leader answered the switchover (status polled every 100 ms)");
+        Assert.Equal((system.Postgres.Standby.Port, false), await SiteInvariants.WriteEndpointLeadsToAsync(system.Settings[1].PgWritePort));
     }
 
     [EtcdFact]
