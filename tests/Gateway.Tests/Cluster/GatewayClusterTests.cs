@@ -185,4 +185,29 @@ public sealed class GatewayClusterTests(ITestOutputHelper output)
         Assert.Equal(Path.GetFullPath(system.Settings[0].SanB), new FileInfo(system.Settings[0].FilestoreLink).ResolveLinkTarget(returnFinalTarget: true)!.FullName);
         Assert.True(report.Lost.Count == 0, report.Details());
     }
+
+    [EtcdFact]
+    public async Task Losing_one_etcd_member_of_three_under_load_changes_neither_traffic_nor_leadership()
+    {
+        await using var system = await ClusterSystem.StartAsync();
+        var gateway = system.Gateways[1];
+        var before = await gateway.StatusAsync();
+        await using var workload = new DepositWorkload(gateway.Public, "cluster-member", depositsPerSecond: 50, readsPerSecond: 10);
+        workload.Start();
+        await Task.Delay(2000);
+
+        var killedAt = workload.Now;
+        system.Etcd.Members[0].Kill();
+        await Task.Delay(TimeSpan.FromSeconds(8));
+        await workload.StopAsync();
+
+        var after = await gateway.StatusAsync();
+        var report = await ConsistencyChecker.CheckAsync(workload, system.Postgres, system.Settings[0]);
+        output.WriteLine($"one etcd member of three killed: {workload.FailuresSince(killedAt).Count} failed requests since, "
+            + $"longest window without an acknowledged deposit {workload.LongestWindowWithoutWrite(killedAt, workload.Now).TotalMilliseconds:0} ms; leader {after.Cluster!.Leader}; {report}");
+        Assert.Empty(workload.Failures);
+        Assert.True(report.IsClean, report.Details());
+        Assert.Equal(("gw1", before.Epoch, true), (after.Cluster.Leader, after.Epoch, after.Cluster.WritesAllowed));
+        Assert.DoesNotContain(after.Alarms, a => a.Key == "cluster-writes-fenced");
+    }
 }
