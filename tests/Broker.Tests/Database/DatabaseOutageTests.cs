@@ -1,5 +1,6 @@
 using System.Net;
 using Broker.Tests.Infrastructure;
+using Gateway.Testing;
 
 namespace Broker.Tests.Database;
 

@@ -30,7 +30,8 @@ public sealed class ClusterSystem : IAsyncDisposable
     public List<BrokerProcess> Instances { get; } = [];
 
     /// <param name="configure">Settings both gateways get, changed before they start.</param>
-    public static async Task<ClusterSystem> StartAsync(Action<GatewaySettings>? configure = null)
+    /// <param name="configureFirst">Settings only gw1 gets (how it alone sees the sites).</param>
+    public static async Task<ClusterSystem> StartAsync(Action<GatewaySettings>? configure = null, Action<GatewaySettings>? configureFirst = null)
     {
         var etcd = await EtcdCluster.StartAsync(3);
         var postgres = new PostgresPair();
@@ -64,6 +65,7 @@ public sealed class ClusterSystem : IAsyncDisposable
         }
 
         second.Values["Gateway:Cluster:GatewayId"] = "gw2";
+        configureFirst?.Invoke(first);
         var system = new ClusterSystem(etcd, postgres, first, second);
         try
         {

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
+using Gateway.Testing;
 using Gateway.Tests.Support;
 using Npgsql;
 using Xunit.Abstractions;
@@ -209,5 +210,39 @@ public sealed class GatewayClusterTests(ITestOutputHelper output)
         Assert.True(report.IsClean, report.Details());
         Assert.Equal(("gw1", before.Epoch, true), (after.Cluster.Leader, after.Epoch, after.Cluster.WritesAllowed));
         Assert.DoesNotContain(after.Alarms, a => a.Key == "cluster-writes-fenced");
+    }
+
+    [EtcdFact]
+    public async Task A_leader_that_alone_loses_the_active_sites_database_does_not_fail_it_over_while_the_other_gateway_sees_it()
+    {
+        // gw1 reaches site A's database through a relay the test cuts: its own link to A breaks, A itself is fine.
+        TcpRelay? relay = null;
+        await using var system = await ClusterSystem.StartAsync(configureFirst: first =>
+        {
+            relay = new TcpRelay(int.Parse(first.Values["Gateway:Sites:0:Database:Port"]!));
+            first.Values["Gateway:Sites:0:Database:Port"] = relay.Port.ToString();
+        });
+        await using var cut = relay!;
+        var leader = system.Gateways[0];
+        await leader.WaitForAsync(s => s.Filestore is { InitialSync.Completed: true } && s.IfFailoverNow is { GatePasses: true },
+            "ready to fail over", TimeSpan.FromSeconds(30));
+        var epoch = (await leader.StatusAsync()).Epoch;
+
+        await relay!.CutAsync();
+        var deadline = Stopwatch.StartNew();
+        while (!leader.Output.Contains("not done: site A is not dead: gw2 sees it healthy", StringComparison.Ordinal))
+        {
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(30), $"the leader did not hold back a move off site A within 30 s\n{leader.LogTail()}");
+            await Task.Delay(200);
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        foreach (var gateway in system.Gateways)
+        {
+            var status = await gateway.StatusAsync();
+            Assert.Equal((epoch, "A", false), (status.Epoch, status.ActiveSite, status.Switching));
+        }
+
+        output.WriteLine(leader.Output.Split('\n').First(line => line.Contains("not done: site A is not dead", StringComparison.Ordinal)));
     }
 }

@@ -136,7 +136,13 @@ public sealed partial class SiteCoordinator(
         var sentence = $"{verdict.Action}: {verdict.Reason}";
         if (await DisagreementAsync(verdict, snapshot, cancellation) is { } disagreement)
         {
-            return sentence + " => not done: " + disagreement;
+            sentence += " => not done: " + disagreement;
+            if (changed)
+            {
+                Log.Cycle(logger, sentence);
+            }
+
+            return sentence;
         }
 
         switch (verdict.Action)

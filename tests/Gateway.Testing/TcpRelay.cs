@@ -1,13 +1,12 @@
 using System.Net;
 using System.Net.Sockets;
-using Gateway.Testing;
 
-namespace Broker.Tests.Infrastructure;
+namespace Gateway.Testing;
 
 /// <summary>
-/// A loopback TCP relay between a broker and PostgreSQL that a test can cut and restore: a stand-in for the
-/// gateway's PostgreSQL endpoint going dark during a failover. Cut means open sessions are dropped and new
-/// connections are refused, exactly what a broker sees when its database path is gone.
+/// A loopback TCP relay in front of PostgreSQL that a test can cut and restore: a broker's database path going dark
+/// during a failover, or one gateway's own link to a site's node breaking. Cut means open sessions are dropped and new
+/// connections are refused, exactly what a client sees when its database path is gone.
 /// </summary>
 public sealed class TcpRelay : IAsyncDisposable
 {
