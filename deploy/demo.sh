@@ -4,6 +4,7 @@
 #   the gateway (public HTTP, admin API, PostgreSQL write/read endpoints), four broker instances.
 #
 #   deploy/demo.sh up               build, start what is not running, wait until all is healthy
+#   DEMO_GATEWAYS=2 deploy/demo.sh up   the same with two gateways sharing their state in a 3-member etcd cluster
 #   deploy/demo.sh status           what runs where, and the gateway's own view
 #   deploy/demo.sh down [--purge]   stop everything it started (--purge: then delete the state dir)
 #   deploy/demo.sh purge            same as down --purge
@@ -32,6 +33,8 @@ usage: deploy/demo.sh COMMAND
 
   up               build and start the two-site demo (PostgreSQL A+B, gateway, 4 broker instances);
                    safe to run again: starts only what is not running
+                   DEMO_GATEWAYS=2: also a 3-member etcd cluster and a second gateway, both gateways in
+                   cluster mode (one leads and acts, both route); the first 'up' of a state dir decides
   status           show each component (pid, running/stopped, address), where PostgreSQL's files are,
                    and the gateway's own view (active site, instances, database nodes and endpoints)
   down [--purge]   stop everything the demo started; --purge also deletes the state dir and PostgreSQL's files
@@ -45,6 +48,9 @@ environment:
   DEMO_HTTP_PORT    gateway public HTTP (8080)       DEMO_ADMIN_PORT     gateway admin API (8081)
   DEMO_PG_WRITE_PORT gateway PG write endpoint (6432) DEMO_PG_READ_PORT  gateway PG read endpoint (6433)
   DEMO_A1_PORT DEMO_A2_PORT DEMO_B1_PORT DEMO_B2_PORT broker instances (5101 5102 5201 5202)
+  DEMO_GATEWAYS     1 (default) or 2; kept in the state dir by its first 'up' ('purge' to change it)
+  DEMO_HTTP2_PORT DEMO_ADMIN2_PORT DEMO_PG_WRITE2_PORT DEMO_PG_READ2_PORT  the second gateway (8090 8091 6442 6443)
+  DEMO_ETCD_PORTS   the etcd members' client ports (default "12379 12479 12579"; each member's peer port is +1)
   DEMO_WAIT_SECONDS how long 'up' waits for all instances to be healthy (default 60)
   DEMO_SKIP_BUILD=1 reuse the binaries already in the state dir
 EOF
@@ -80,10 +86,58 @@ load_settings() {
     )
     WAIT_SECONDS=${DEMO_WAIT_SECONDS:-60}
 
+    # Cluster mode (DEMO_GATEWAYS=2): a second gateway and three etcd members. Gateway n's settings are GW_*[n].
+    GATEWAYS_FILE=$STATE/gateways
+    REQUESTED_GATEWAYS=${DEMO_GATEWAYS:-}
+    [[ -z $REQUESTED_GATEWAYS || $REQUESTED_GATEWAYS == 1 || $REQUESTED_GATEWAYS == 2 ]] ||
+        die "DEMO_GATEWAYS must be 1 or 2, not '$REQUESTED_GATEWAYS'"
+    RECORDED_GATEWAYS=$(recorded_gateways)
+    GATEWAYS=${RECORDED_GATEWAYS:-${REQUESTED_GATEWAYS:-1}}
+    CLUSTER_NAME=demo
+    ETCD_DIR=$STATE/etcd
+    read -r -a ETCD_CLIENT_PORTS <<<"${DEMO_ETCD_PORTS:-12379 12479 12579}"
+    ((${#ETCD_CLIENT_PORTS[@]} == 3)) || die "DEMO_ETCD_PORTS must name three client ports, not '${DEMO_ETCD_PORTS:-}'"
+    GW_NAME=([1]=gateway [2]=gateway2)
+    GW_ID=([1]=gw1 [2]=gw2)
+    GW_CONFIG=([1]=$GATEWAY_CONFIG [2]=$STATE/gateway2.json)
+    GW_STATE_DIR=([1]=$STATE/state [2]=$STATE/state2)
+    GW_HTTP_PORT=([1]=$HTTP_PORT [2]=${DEMO_HTTP2_PORT:-8090})
+    GW_ADMIN_PORT=([1]=$ADMIN_PORT [2]=${DEMO_ADMIN2_PORT:-8091})
+    GW_PG_WRITE_PORT=([1]=$PG_WRITE_PORT [2]=${DEMO_PG_WRITE2_PORT:-6442})
+    GW_PG_READ_PORT=([1]=$PG_READ_PORT [2]=${DEMO_PG_READ2_PORT:-6443})
+
     local port
-    for port in "$PG_A_PORT" "$PG_B_PORT" "$HTTP_PORT" "$ADMIN_PORT" "$PG_WRITE_PORT" "$PG_READ_PORT" "${INSTANCE_PORT[@]}"; do
-        [[ $port =~ ^[0-9]+$ ]] && ((port > 0 && port < 65536)) || die "not a port number: '$port'"
+    for port in "$PG_A_PORT" "$PG_B_PORT" "${GW_HTTP_PORT[@]}" "${GW_ADMIN_PORT[@]}" "${GW_PG_WRITE_PORT[@]}" \
+        "${GW_PG_READ_PORT[@]}" "${INSTANCE_PORT[@]}" "${ETCD_CLIENT_PORTS[@]}"; do
+        [[ $port =~ ^[0-9]+$ ]] && ((port > 0 && port < 65535)) || die "not a port number: '$port'"
     done
+}
+
+# How many gateways this state dir was set up with by its first 'up' (a state dir from before the setting: 1), or
+# nothing for a new one. The routing state lives in state.json with one gateway and in etcd with two; neither is
+# carried over to the other, so the number is not changed on a later 'up'.
+recorded_gateways() {
+    if [[ -s $GATEWAYS_FILE ]]; then
+        tr -dc '0-9' <"$GATEWAYS_FILE"
+    elif [[ -f $GATEWAY_CONFIG ]]; then
+        printf '1\n'
+    fi
+}
+
+clustered() { ((GATEWAYS == 2)); }
+gateway_numbers() { seq 1 "$GATEWAYS"; }
+
+check_gateway_count() {
+    if [[ -n $RECORDED_GATEWAYS && -n $REQUESTED_GATEWAYS && $RECORDED_GATEWAYS != "$REQUESTED_GATEWAYS" ]]; then
+        die "DEMO_GATEWAYS=$REQUESTED_GATEWAYS, but $STATE was set up with $RECORDED_GATEWAYS gateway(s): their routing state (epoch, active site, primary) lives in $( ((RECORDED_GATEWAYS == 2)) && echo "etcd" || echo "the gateway's state.json") and is not carried over.
+       'deploy/demo.sh purge' first (it deletes the demo's data), then 'up' with the number you want"
+    fi
+    if [[ -z $RECORDED_GATEWAYS ]]; then
+        printf '%s\n' "$GATEWAYS" >"$GATEWAYS_FILE"
+        ((GATEWAYS == 1)) || say "  $GATEWAYS gateways in cluster mode (etcd cluster '$CLUSTER_NAME'); this state dir keeps that number"
+    else
+        ((GATEWAYS == 1)) || say "  $GATEWAYS gateways in cluster mode (etcd cluster '$CLUSTER_NAME'), as this state dir was set up"
+    fi
 }
 
 step() {
@@ -93,9 +147,15 @@ step() {
 }
 
 # What identifies each dotnet component in the process table.
-gateway_signature() { printf '%s\n' "$BIN_DIR/gateway/Gateway.dll"; }
+# gateway_signature [N]: gateway N (default 1), told apart by its config file.
+gateway_signature() { printf '%s\n' "$BIN_DIR/gateway/Gateway.dll" "${GW_CONFIG[${1:-1}]}"; }
 instance_signature() { printf '%s\n' "$BIN_DIR/broker/Broker.dll" "--Broker:InstanceId=$1"; }
-gateway_running() { component_running gateway "$(gateway_signature)"; }
+gateway_running() {
+    local sig
+    mapfile -t sig < <(gateway_signature "${1:-1}")
+    component_running "${GW_NAME[${1:-1}]}" "${sig[@]}"
+}
+any_gateway_running() { local n; for n in 1 2; do gateway_running "$n" && return 0; done; return 1; }
 instance_running() { local sig; mapfile -t sig < <(instance_signature "$1"); component_running "$1" "${sig[@]}"; }
 instance_site() { [[ $1 == a* ]] && printf 'A\n' || printf 'B\n'; }
 
@@ -109,7 +169,9 @@ require_root() {
 
 install_prerequisites() {
     step 1 "checking prerequisites (deploy/prereqs.sh) ..."
-    "$DEPLOY_DIR/prereqs.sh" | sed 's/^/  /'
+    local extra=()
+    clustered && extra=(etcd-server etcd-client)
+    "$DEPLOY_DIR/prereqs.sh" "${extra[@]}" | sed 's/^/  /'
     PG_BIN=$(find_pg_bin) || die "no PostgreSQL server binaries found"
     id postgres >/dev/null 2>&1 || die "there is no 'postgres' user (it comes with Debian's postgresql package)"
 }
@@ -140,7 +202,7 @@ write_pgpass() {
     local password content
     password=$(<"$SECRETS_DIR/pg-password")
     content=$(
-        for port in "$PG_WRITE_PORT" "$PG_READ_PORT" "$PG_A_PORT" "$PG_B_PORT"; do
+        for port in $(for n in $(gateway_numbers); do echo "${GW_PG_WRITE_PORT[$n]}" "${GW_PG_READ_PORT[$n]}"; done) "$PG_A_PORT" "$PG_B_PORT"; do
             printf '127.0.0.1:%s:*:postgres:%s\n' "$port" "$password"
         done
         printf '127.0.0.1:*:replication:postgres:%s\n' "$password"
@@ -173,7 +235,7 @@ publish_project() {
 
 build_gateway() {
     local in_use=no
-    gateway_running && in_use=yes
+    any_gateway_running && in_use=yes
     publish_project 2 src/Gateway Gateway "$BIN_DIR/gateway" "$in_use"
 }
 
@@ -222,8 +284,14 @@ gateway_state_file() {
 # gateway's first start, when A is the primary.
 primary_designations() {
     local json file
-    if gateway_running && [[ -r $TOKEN_FILE ]] && json=$(admin_status_json); then
+    if any_gateway_running && [[ -r $TOKEN_FILE ]] && json=$(admin_status_json); then
         jq -r '.database.primary // empty | "\(.)|the running gateway (/admin/status)"' <<<"$json" 2>/dev/null || true
+    fi
+    if clustered; then
+        if json=$(etcd_state_json); then
+            jq -r --arg key "$(etcd_state_key)" '.databasePrimary // empty | "\(.)|the cluster'"'"'s state in etcd (\($key))"' <<<"$json" 2>/dev/null || true
+        fi
+        return 0
     fi
     file=$(gateway_state_file)
     if [[ -r $file ]]; then
@@ -289,15 +357,21 @@ prepare_filestore() {
     fi
 }
 
+# gateway_config_json [N]: gateway N's config (default 1). In cluster mode both name the etcd members, the cluster
+# and their own id; everything else (sites, SANs, secrets) is the same but the listeners and the state directory.
 gateway_config_json() {
+    local n=${1:-1} endpoints='[]'
+    clustered && endpoints=$(etcd_client_urls | jq -Rsc 'split("\n") | map(select(. != ""))')
     jq -n \
+        --argjson clustered "$(clustered && echo true || echo false)" --arg cluster "$CLUSTER_NAME" --arg id "${GW_ID[$n]}" \
+        --argjson endpoints "$endpoints" \
         --arg sanA "$SAN_A" --arg sanB "$SAN_B" --arg link "$FILESTORE_LINK" --arg token "$TOKEN_FILE" \
         --argjson pgA "$PG_A_PORT" --argjson pgB "$PG_B_PORT" \
         --arg a1 "http://127.0.0.1:${INSTANCE_PORT[a1]}" --arg a2 "http://127.0.0.1:${INSTANCE_PORT[a2]}" \
         --arg b1 "http://127.0.0.1:${INSTANCE_PORT[b1]}" --arg b2 "http://127.0.0.1:${INSTANCE_PORT[b2]}" \
-        --arg public "http://127.0.0.1:$HTTP_PORT" --arg admin "http://127.0.0.1:$ADMIN_PORT" \
-        --arg pgWrite "127.0.0.1:$PG_WRITE_PORT" --arg pgRead "127.0.0.1:$PG_READ_PORT" \
-        --arg state "$STATE/state" --arg pgPassword "$SECRETS_DIR/pg-password" --arg pgBin "$PG_BIN" \
+        --arg public "http://127.0.0.1:${GW_HTTP_PORT[$n]}" --arg admin "http://127.0.0.1:${GW_ADMIN_PORT[$n]}" \
+        --arg pgWrite "127.0.0.1:${GW_PG_WRITE_PORT[$n]}" --arg pgRead "127.0.0.1:${GW_PG_READ_PORT[$n]}" \
+        --arg state "${GW_STATE_DIR[$n]}" --arg pgPassword "$SECRETS_DIR/pg-password" --arg pgBin "$PG_BIN" \
         --arg dataA "$(pg_data_dir a)" --arg dataB "$(pg_data_dir b)" \
         --arg backups "$PG_DIR/backups" --arg backupScratch "$PG_DIR/backup-scratch" --arg resticKey "$SECRETS_DIR/restic-key" \
         --arg verifyDeposits "$DEPLOY_DIR/backup/verify-deposits.sh" --arg pgSockets "$PG_SOCKET_DIR" \
@@ -324,46 +398,63 @@ gateway_config_json() {
                   VerifyCommand: $verifyDeposits, PgBackRest: { SocketDirectory: $pgSockets } },
         StateDirectory: $state
       }
-    }'
+    }
+    | if $clustered then .Gateway.Cluster = { Etcd: { Endpoints: $endpoints }, Name: $cluster, GatewayId: $id } else . end'
 }
 
 # The ports the script itself starts and reaches things on must be those of a config kept from an earlier 'up':
 # checked before anything starts, rather than PostgreSQL started on one port and the gateway waited for on another.
 check_kept_config_ports() {
-    [[ -f $GATEWAY_CONFIG ]] || return 0
-    local ports='[.Gateway.Listeners, [.Gateway.Sites[].Database.Port]]' kept
-    kept=$(jq -cS "$ports" "$GATEWAY_CONFIG" 2>/dev/null || echo unreadable)
-    if [[ $kept != "$(gateway_config_json | jq -cS "$ports")" ]]; then
-        die "$GATEWAY_CONFIG, kept from an earlier 'up', has other listeners or PostgreSQL ports than the DEMO_*_PORT settings give:
+    local n
+    for n in $(gateway_numbers); do
+        check_kept_gateway_config_ports "$n"
+    done
+}
+
+check_kept_gateway_config_ports() {
+    local n=$1 config=${GW_CONFIG[$1]}
+    [[ -f $config ]] || return 0
+    local ports='[.Gateway.Listeners, [.Gateway.Sites[].Database.Port], .Gateway.Cluster.Etcd.Endpoints]' kept
+    kept=$(jq -cS "$ports" "$config" 2>/dev/null || echo unreadable)
+    if [[ $kept != "$(gateway_config_json "$n" | jq -cS "$ports")" ]]; then
+        die "$config, kept from an earlier 'up', has other listeners or PostgreSQL ports than the DEMO_*_PORT settings give:
        $kept
        Run 'up' with the settings it was made with, or delete it (or 'deploy/demo.sh purge') to change ports"
     fi
 }
 
-# Written once; an existing config is the operator's (or a later failover's) and is kept.
+# Written once; an existing config is the operator's (or a later failover's) and is kept. write_gateway_config [N]
 write_gateway_config() {
-    local fresh
-    fresh=$(gateway_config_json)
-    if [[ -f $GATEWAY_CONFIG ]]; then
-        if [[ "$(jq -S . "$GATEWAY_CONFIG" 2>/dev/null || true)" != "$(jq -S . <<<"$fresh")" ]]; then
-            warn "keeping the existing $GATEWAY_CONFIG, which differs from what the current settings give; delete it to regenerate"
+    local n=${1:-1} fresh config=${GW_CONFIG[${1:-1}]}
+    fresh=$(gateway_config_json "$n")
+    if [[ -f $config ]]; then
+        if [[ "$(jq -S . "$config" 2>/dev/null || true)" != "$(jq -S . <<<"$fresh")" ]]; then
+            warn "keeping the existing $config, which differs from what the current settings give; delete it to regenerate"
         fi
     else
-        printf '%s\n' "$fresh" >"$GATEWAY_CONFIG.tmp"
-        mv "$GATEWAY_CONFIG.tmp" "$GATEWAY_CONFIG"
+        printf '%s\n' "$fresh" >"$config.tmp"
+        mv "$config.tmp" "$config"
     fi
 }
 
+# admin_healthz_ok [N]: gateway N's admin listener answers.
 admin_healthz_ok() {
-    curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$ADMIN_PORT/healthz" 2>/dev/null
+    curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:${GW_ADMIN_PORT[${1:-1}]}/healthz" 2>/dev/null
 }
 
-# The gateway's /status, with the admin token sent from a file descriptor (not the command line).
+# admin_status_json [N]: gateway N's /status, with the admin token sent from a file descriptor (not the command line).
+# Without N: the first running gateway that answers.
 admin_status_json() {
-    local token
+    local token n
+    if [[ -z ${1:-} ]]; then
+        for n in $(gateway_numbers); do
+            gateway_running "$n" && admin_status_json "$n" && return 0
+        done
+        return 1
+    fi
     token=$(<"$TOKEN_FILE")
     curl -fsS --max-time 3 -H @<(printf 'Authorization: Bearer %s\n' "$token") \
-        "http://127.0.0.1:$ADMIN_PORT/admin/status" 2>/dev/null
+        "http://127.0.0.1:${GW_ADMIN_PORT[$1]}/admin/status" 2>/dev/null
 }
 
 show_log_tail() {
@@ -374,72 +465,177 @@ show_log_tail() {
     printf -- '---\n' >&2
 }
 
-# The gateway's log since its last start says it is shutting down (SIGTERM, 'down'): it exits shortly.
+# gateway_stopping [N]: gateway N's log since its last start says it is shutting down (SIGTERM, 'down'): it exits shortly.
 gateway_stopping() {
-    local log
-    log=$(log_file gateway)
-    [[ -f $log ]] && tac "$log" | sed '/===== .*: starting gateway =====/q' | grep -q 'Application is shutting down'
+    local log name=${GW_NAME[${1:-1}]}
+    log=$(log_file "$name")
+    [[ -f $log ]] && tac "$log" | sed "/===== .*: starting $name =====/q" | grep -q 'Application is shutting down'
 }
 
 # A gateway still running from before is either starting or stopping. One that stops (a 'down' or SIGTERM moments
 # ago) is waited for, and a new one started once it has exited, instead of failing because it went away.
 wait_for_stopping_gateway() {
-    gateway_running && ! admin_healthz_ok && gateway_stopping || return 0
+    local n=$1 name=${GW_NAME[$1]}
+    gateway_running "$n" && ! admin_healthz_ok "$n" && gateway_stopping "$n" || return 0
     local pid deadline=$((SECONDS + 45))
-    pid=$(recorded_pid gateway)
-    say "  the gateway (pid $pid) is shutting down; waiting for it to exit before starting a new one ..."
-    while gateway_running; do
+    pid=$(recorded_pid "$name")
+    say "  $name (pid $pid) is shutting down; waiting for it to exit before starting a new one ..."
+    while gateway_running "$n"; do
         if ((SECONDS >= deadline)); then
-            show_log_tail gateway
-            die "the gateway (pid $pid) was shutting down and has not exited within 45 s; read $(log_file gateway)"
+            show_log_tail "$name"
+            die "$name (pid $pid) was shutting down and has not exited within 45 s; read $(log_file "$name")"
         fi
         sleep 0.2
     done
     say "  it exited"
 }
 
-start_gateway() {
-    step 9 "starting the gateway (public :$HTTP_PORT, admin :$ADMIN_PORT, PG write :$PG_WRITE_PORT, PG read :$PG_READ_PORT) ..."
-    write_gateway_config
-    write_gatewayctl_wrapper
-    wait_for_stopping_gateway
-    local started=no
-    if gateway_running; then
-        say "  gateway already running (pid $(recorded_pid gateway))"
+start_gateways() {
+    if clustered; then
+        step 9 "starting etcd (3 members) and the gateways gw1 and gw2 in cluster mode '$CLUSTER_NAME' ..."
+        start_etcd
     else
-        launch_gateway
+        step 9 "starting the gateway (public :$HTTP_PORT, admin :$ADMIN_PORT, PG write :$PG_WRITE_PORT, PG read :$PG_READ_PORT) ..."
+    fi
+    write_gatewayctl_wrapper
+    local n
+    for n in $(gateway_numbers); do
+        start_gateway "$n"
+    done
+}
+
+# start_gateway N
+start_gateway() {
+    local n=$1 name=${GW_NAME[$1]}
+    clustered && say "  ${GW_ID[$n]}: public :${GW_HTTP_PORT[$n]}, admin :${GW_ADMIN_PORT[$n]}, PG write :${GW_PG_WRITE_PORT[$n]}, PG read :${GW_PG_READ_PORT[$n]}"
+    write_gateway_config "$n"
+    wait_for_stopping_gateway "$n"
+    local started=no
+    if gateway_running "$n"; then
+        say "  $name already running (pid $(recorded_pid "$name"))"
+    else
+        launch_gateway "$n"
         started=yes
     fi
     local deadline=$((SECONDS + 30))
-    until admin_healthz_ok; do
-        if ! gateway_running; then
-            if [[ $started == no ]] && gateway_stopping; then
+    until admin_healthz_ok "$n"; do
+        if ! gateway_running "$n"; then
+            if [[ $started == no ]] && gateway_stopping "$n"; then
                 # Asked to stop between the checks above and now: start a new one.
-                say "  the gateway (pid $(recorded_pid gateway)) exited: it was shutting down; starting a new one"
-                launch_gateway
+                say "  $name (pid $(recorded_pid "$name")) exited: it was shutting down; starting a new one"
+                launch_gateway "$n"
                 started=yes
                 continue
             fi
-            show_log_tail gateway
-            die "the gateway exited during start-up (see the log above: $(log_file gateway))"
+            show_log_tail "$name"
+            die "$name exited during start-up (see the log above: $(log_file "$name"))"
         fi
         if ((SECONDS >= deadline)); then
-            show_log_tail gateway
-            die "the gateway's admin endpoint http://127.0.0.1:$ADMIN_PORT/healthz did not answer within 30 s; read $(log_file gateway)"
+            show_log_tail "$name"
+            die "$name's admin endpoint http://127.0.0.1:${GW_ADMIN_PORT[$n]}/healthz did not answer within 30 s; read $(log_file "$name")"
         fi
         sleep 0.5
     done
-    [[ $started == no ]] || say "  gateway up (pid $(recorded_pid gateway))"
+    [[ $started == no ]] || say "  $name up (pid $(recorded_pid "$name"))"
 }
 
 # Started from /, like the PostgreSQL tools it runs as the postgres user (rejoin, start, stop): they would
-# complain about a working directory that user cannot enter (a clone under /root).
+# complain about a working directory that user cannot enter (a clone under /root). launch_gateway N
 launch_gateway() {
-    local port
-    for port in "$HTTP_PORT" "$ADMIN_PORT" "$PG_WRITE_PORT" "$PG_READ_PORT"; do
-        port_free "$port" || die "port $port (gateway) is already in use by another program"
+    local n=$1 port
+    for port in "${GW_HTTP_PORT[$n]}" "${GW_ADMIN_PORT[$n]}" "${GW_PG_WRITE_PORT[$n]}" "${GW_PG_READ_PORT[$n]}"; do
+        port_free "$port" || die "port $port (${GW_NAME[$n]}) is already in use by another program"
     done
-    (cd / && launch gateway dotnet "$(gateway_signature)" --config "$GATEWAY_CONFIG")
+    (cd / && launch "${GW_NAME[$n]}" dotnet "$BIN_DIR/gateway/Gateway.dll" --config "${GW_CONFIG[$n]}")
+}
+
+# ---------------------------------------------------------------------------------------------
+# etcd (cluster mode): three members on loopback, each its own process and data directory under $ETCD_DIR
+# ---------------------------------------------------------------------------------------------
+
+etcd_members() { printf '%s\n' m1 m2 m3; }
+etcd_index() { printf '%s\n' "${1#m}"; }
+etcd_client_port() { printf '%s\n' "${ETCD_CLIENT_PORTS[$(($(etcd_index "$1") - 1))]}"; }
+etcd_peer_port() { printf '%s\n' "$(($(etcd_client_port "$1") + 1))"; }
+etcd_client_urls() { local m; for m in $(etcd_members); do printf 'http://127.0.0.1:%s\n' "$(etcd_client_port "$m")"; done; }
+etcd_component() { printf 'etcd-%s\n' "$1"; }
+etcd_signature() { printf '%s\n' --name "$1" --data-dir "$ETCD_DIR/$1"; }
+etcd_running() {
+    local sig
+    mapfile -t sig < <(etcd_signature "$1")
+    component_running "$(etcd_component "$1")" "${sig[@]}"
+}
+etcd_endpoints_csv() { etcd_client_urls | paste -sd, -; }
+etcd_state_key() { printf '/gateway/%s/state/current\n' "$CLUSTER_NAME"; }
+
+# The cluster's routing state (epoch, active site, primary) as etcd holds it, when a quorum answers.
+etcd_state_json() {
+    command -v etcdctl >/dev/null 2>&1 || return 1
+    local m any=no
+    for m in $(etcd_members); do etcd_running "$m" && any=yes; done
+    [[ $any == yes ]] || return 1
+    ETCDCTL_API=3 etcdctl --endpoints "$(etcd_endpoints_csv)" --command-timeout 2s --dial-timeout 1s \
+        get --print-value-only "$(etcd_state_key)" 2>/dev/null | grep .
+}
+
+# Debian's etcd 3.4 takes every flag also from an ETCD_* variable: none of the caller's may change the members.
+launch_etcd_member() {
+    local member=$1 initial="" m unset=() var
+    for m in $(etcd_members); do initial+="${initial:+,}$m=http://127.0.0.1:$(etcd_peer_port "$m")"; done
+    for var in $(compgen -e | grep '^ETCD' || true); do unset+=(-u "$var"); done
+    port_free "$(etcd_client_port "$member")" || die "port $(etcd_client_port "$member") (etcd $member) is already in use by another program"
+    port_free "$(etcd_peer_port "$member")" || die "port $(etcd_peer_port "$member") (etcd $member, peer) is already in use by another program"
+    install -d -m 0700 "$ETCD_DIR/$member"
+    # A member restarted with its data directory rejoins; the --initial-cluster* flags are then ignored.
+    launch "$(etcd_component "$member")" env "${unset[@]}" etcd --name "$member" --data-dir "$ETCD_DIR/$member" \
+        --listen-client-urls "http://127.0.0.1:$(etcd_client_port "$member")" \
+        --advertise-client-urls "http://127.0.0.1:$(etcd_client_port "$member")" \
+        --listen-peer-urls "http://127.0.0.1:$(etcd_peer_port "$member")" \
+        --initial-advertise-peer-urls "http://127.0.0.1:$(etcd_peer_port "$member")" \
+        --initial-cluster "$initial" --initial-cluster-state new \
+        --initial-cluster-token "gateway-demo-$(printf '%s' "$STATE" | md5sum | cut -c1-12)" \
+        --heartbeat-interval 100 --election-timeout 1000 --logger zap --log-outputs stderr
+}
+
+etcd_member_healthy() {
+    curl -fsS --max-time 2 "http://127.0.0.1:$(etcd_client_port "$1")/health" 2>/dev/null | jq -e '.health == "true"' >/dev/null 2>&1
+}
+
+start_etcd() {
+    command -v etcd >/dev/null 2>&1 || die "no etcd binary: deploy/prereqs.sh etcd-server etcd-client installs it"
+    local member
+    for member in $(etcd_members); do
+        if etcd_running "$member"; then
+            say "  etcd $member already running (pid $(recorded_pid "$(etcd_component "$member")"), client :$(etcd_client_port "$member"))"
+        else
+            launch_etcd_member "$member"
+            say "  etcd $member started (pid $(recorded_pid "$(etcd_component "$member")"), client :$(etcd_client_port "$member"), peer :$(etcd_peer_port "$member"), data $ETCD_DIR/$member)"
+        fi
+    done
+    # A member is healthy once the cluster has a leader and it can commit: that takes a quorum.
+    local deadline=$((SECONDS + 30))
+    for member in $(etcd_members); do
+        until etcd_member_healthy "$member"; do
+            if ! etcd_running "$member"; then
+                show_log_tail "$(etcd_component "$member")"
+                die "etcd $member exited during start-up; read $(log_file "$(etcd_component "$member")")"
+            fi
+            if ((SECONDS >= deadline)); then
+                show_log_tail "$(etcd_component "$member")"
+                die "etcd $member did not report healthy within 30 s; read $(log_file "$(etcd_component "$member")")"
+            fi
+            sleep 0.3
+        done
+    done
+    say "  etcd healthy: $(etcd_endpoints_csv)"
+}
+
+stop_etcd() {
+    local member sig
+    for member in m3 m2 m1; do
+        mapfile -t sig < <(etcd_signature "$member")
+        stop_component "$(etcd_component "$member")" "${sig[@]}"
+    done
 }
 
 start_instance() {
@@ -449,13 +645,20 @@ start_instance() {
         return
     fi
     port_free "$port" || die "port $port (instance $id) is already in use by another program"
-    # The services reach PostgreSQL only through the gateway's write endpoint. The connection string
-    # (with the password) goes through the environment, so 'ps' does not show it.
-    connection_string="Host=127.0.0.1;Port=$PG_WRITE_PORT;Username=postgres;Password=$(<"$SECRETS_DIR/pg-password");Database=broker"
+    # The services reach PostgreSQL only through a gateway's write endpoint; with two gateways through either
+    # (Npgsql tries the hosts in order and skips one that refuses), so losing one gateway does not cut them off.
+    # The connection string (with the password) goes through the environment, so 'ps' does not show it.
+    connection_string="Host=$(write_endpoints);Username=postgres;Password=$(<"$SECRETS_DIR/pg-password");Database=broker"
     Broker__ConnectionString=$connection_string \
         launch "$id" dotnet "$BIN_DIR/broker/Broker.dll" --urls "http://127.0.0.1:$port" \
         "--Broker:InstanceId=$id" "--Broker:FilestorePath=$FILESTORE_LINK"
     say "  $id started on 127.0.0.1:$port (pid $(recorded_pid "$id"))"
+}
+
+write_endpoints() {
+    local n hosts=()
+    for n in $(gateway_numbers); do hosts+=("127.0.0.1:${GW_PG_WRITE_PORT[$n]}"); done
+    (IFS=,; printf '%s\n' "${hosts[*]}")
 }
 
 start_instances() {
@@ -475,24 +678,43 @@ instances_not_healthy() {
     done
 }
 
+# What gateway N still waits for: instances it does not report Healthy, and in cluster mode a leader and its own
+# writes allowed (a gateway is fenced until its session and the current epoch are confirmed).
+gateway_pending() {
+    local n=$1 json
+    json=$(admin_status_json "$n" || true)
+    if [[ -z $json ]]; then
+        printf '(no answer from http://127.0.0.1:%s/admin/status)\n' "${GW_ADMIN_PORT[$n]}"
+        return
+    fi
+    instances_not_healthy "$json"
+    if clustered; then
+        jq -r --arg gw "${GW_ID[$n]}" '.cluster // {} |
+            (if .leader == null then "(\($gw): no leader in the cluster yet)" else empty end),
+            (if .writesAllowed != true then "(\($gw) does not take writes yet: \(.sentence // "?"))" else empty end)' <<<"$json" 2>/dev/null ||
+            printf '(%s: /admin/status has no readable cluster section)\n' "${GW_ID[$n]}"
+    fi
+}
+
 wait_until_healthy() {
-    step 11 "waiting (up to ${WAIT_SECONDS} s) until the gateway reports all 4 instances Healthy ..."
-    local deadline=$((SECONDS + WAIT_SECONDS)) json pending id
+    if clustered; then
+        step 11 "waiting (up to ${WAIT_SECONDS} s) until both gateways report all 4 instances Healthy and a leader ..."
+    else
+        step 11 "waiting (up to ${WAIT_SECONDS} s) until the gateway reports all 4 instances Healthy ..."
+    fi
+    local deadline=$((SECONDS + WAIT_SECONDS)) pending id n
     while true; do
-        gateway_running || { show_log_tail gateway; die "the gateway exited; read $(log_file gateway)"; }
+        for n in $(gateway_numbers); do
+            gateway_running "$n" || { show_log_tail "${GW_NAME[$n]}"; die "${GW_NAME[$n]} exited; read $(log_file "${GW_NAME[$n]}")"; }
+        done
         for id in "${INSTANCES[@]}"; do
             if ! instance_running "$id"; then
                 show_log_tail "$id"
                 die "instance $id exited; read $(log_file "$id")"
             fi
         done
-        json=$(admin_status_json || true)
-        if [[ -n $json ]]; then
-            pending=$(instances_not_healthy "$json")
-            [[ -z $pending ]] && break
-        else
-            pending="(no answer from http://127.0.0.1:$ADMIN_PORT/admin/status)"
-        fi
+        pending=$(for n in $(gateway_numbers); do gateway_pending "$n"; done)
+        [[ -z $pending ]] && break
         if ((SECONDS >= deadline)); then
             local first
             first=$(head -n 1 <<<"$pending" | cut -d' ' -f1)
@@ -506,6 +728,9 @@ wait_until_healthy() {
         sleep 1
     done
     say "  all 4 instances Healthy"
+    if clustered; then
+        say "  leader: $(admin_status_json | jq -r '.cluster.leader // "none"')"
+    fi
 }
 
 print_summary() {
@@ -517,6 +742,12 @@ The two-site demo is up (state in $STATE).
   admin API            http://127.0.0.1:$ADMIN_PORT   (token in $TOKEN_FILE)
   PG write endpoint    127.0.0.1:$PG_WRITE_PORT   (forwards to the active site's PostgreSQL)
   PG read endpoint     127.0.0.1:$PG_READ_PORT   (forwards to the other site's PostgreSQL)
+$(clustered && cat <<EOC
+  second gateway       public http://127.0.0.1:${GW_HTTP_PORT[2]}, admin http://127.0.0.1:${GW_ADMIN_PORT[2]}, PG write 127.0.0.1:${GW_PG_WRITE_PORT[2]}, read 127.0.0.1:${GW_PG_READ_PORT[2]}
+  etcd                 $(etcd_endpoints_csv)   (data $ETCD_DIR/m1..m3; cluster '$CLUSTER_NAME')
+                       one gateway leads and acts (switches, failovers); both route. 'deploy/demo.sh status' says which.
+EOC
+)
   PostgreSQL files     $PG_DIR   (data a/ b/, sockets sock/; linked as $STATE/pg)
   logs                 $LOG_DIR/
 
@@ -540,6 +771,7 @@ cmd_up() {
     require_root
     install_prerequisites
     prepare_state_dir
+    check_gateway_count
     check_kept_config_ports
     generate_secrets
     write_pgpass
@@ -550,7 +782,7 @@ cmd_up() {
     start_postgresql_b
     create_database
     prepare_filestore
-    start_gateway
+    start_gateways
     start_instances
     wait_until_healthy
     print_summary
@@ -575,7 +807,13 @@ cmd_down() {
         mapfile -t sig < <(instance_signature "$id")
         stop_component "$id" "${sig[@]}"
     done
-    stop_component gateway "$(gateway_signature)"
+    local n
+    for n in 2 1; do
+        mapfile -t sig < <(gateway_signature "$n")
+        stop_component "${GW_NAME[$n]}" "${sig[@]}"
+    done
+    # After the gateways: a gateway stopping revokes its session in etcd.
+    stop_etcd
     if [[ -n $PG_BIN ]]; then
         pg_stop b
         pg_stop a
@@ -633,6 +871,26 @@ print_database_status() {
     '
 }
 
+# Cluster mode: which gateway leads, as each running gateway's /admin/status says (its "cluster" section).
+print_cluster_status() {
+    local n json
+    for n in $(gateway_numbers); do
+        gateway_running "$n" || continue
+        if ! json=$(admin_status_json "$n"); then
+            say "cluster, as ${GW_ID[$n]} sees it: no answer from http://127.0.0.1:${GW_ADMIN_PORT[$n]}/admin/status"
+            continue
+        fi
+        jq -r --arg gw "${GW_ID[$n]}" '
+          .cluster as $c
+          | if $c == null then "cluster, as \($gw) sees it: no cluster section in /admin/status"
+            else
+              "cluster \($c.name), as \($gw) sees it: leader \($c.leader // "NONE")\(if $c.leaderLeaseRemainingSeconds != null then " (lease \($c.leaderLeaseRemainingSeconds * 10 | round / 10) s left)" else "" end); \($gw) \({"Lead": "leads", "Follow": "follows", "Campaign": "campaigns", "StepDown": "steps down", "FenceWrites": "is FENCED"}[$c.role] // $c.role), writes \(if $c.writesAllowed then "allowed" else "STOPPED" end)",
+              "  \($c.sentence)",
+              ($c.gateways[]? | "  gateway \(.gatewayId)\(if .leads then " LEADS" else "" end): admin \(.adminUrl // "?"), routes by epoch \(.epoch // "?")")
+            end' <<<"$json"
+    done
+}
+
 cmd_status() {
     PG_BIN=$(find_pg_bin 2>/dev/null || true)
     say "state dir: $STATE"
@@ -644,7 +902,7 @@ cmd_status() {
         say "PostgreSQL files: $PG_DIR (data a/ b/, sockets sock/, server logs logs/; linked as $STATE/pg)"
     fi
     local json="" designated="" source="" line
-    if gateway_running && [[ -r $TOKEN_FILE ]]; then
+    if any_gateway_running && [[ -r $TOKEN_FILE ]]; then
         json=$(admin_status_json || true)
     fi
     line=$(primary_designations | head -n 1)
@@ -668,9 +926,25 @@ cmd_status() {
         fi
         status_row "pg-$node" "$pid" "$state" "127.0.0.1:$(pg_port "$node")" "$note"
     done
-    pid=- state=stopped
-    if gateway_running; then pid=$(recorded_pid gateway) state=running; fi
-    status_row gateway "$pid" "$state" "127.0.0.1:$HTTP_PORT" "admin :$ADMIN_PORT, PG write :$PG_WRITE_PORT, read :$PG_READ_PORT"
+    local n
+    for n in $(gateway_numbers); do
+        pid=- state=stopped
+        if gateway_running "$n"; then pid=$(recorded_pid "${GW_NAME[$n]}") state=running; fi
+        note="admin :${GW_ADMIN_PORT[$n]}, PG write :${GW_PG_WRITE_PORT[$n]}, read :${GW_PG_READ_PORT[$n]}"
+        clustered && note="${GW_ID[$n]}, $note"
+        status_row "${GW_NAME[$n]}" "$pid" "$state" "127.0.0.1:${GW_HTTP_PORT[$n]}" "$note"
+    done
+    if clustered; then
+        local member
+        for member in $(etcd_members); do
+            pid=- state=stopped note="data $ETCD_DIR/$member"
+            if etcd_running "$member"; then
+                pid=$(recorded_pid "$(etcd_component "$member")") state=running
+                etcd_member_healthy "$member" && note="healthy, $note" || note="NOT healthy, $note"
+            fi
+            status_row "etcd-$member" "$pid" "$state" "127.0.0.1:$(etcd_client_port "$member")" "$note"
+        done
+    fi
     local id
     for id in "${INSTANCES[@]}"; do
         pid=- state=stopped
@@ -684,12 +958,15 @@ cmd_status() {
         say "  gatewayctl: $(gatewayctl_wrapper)   (export PATH=\"$BIN_DIR:\$PATH\")"
     fi
 
-    if ! gateway_running; then
+    if ! any_gateway_running; then
         [[ -z $designated ]] || say "gateway (stopped): its persisted state names $designated the database primary ($source)"
         return 0
     fi
+    if clustered; then
+        print_cluster_status
+    fi
     if [[ -z $json ]]; then
-        say "gateway /status: no answer from http://127.0.0.1:$ADMIN_PORT/admin/status"
+        say "gateway /status: no answer from a gateway's /admin/status"
     elif ! jq -e . >/dev/null 2>&1 <<<"$json"; then
         say "gateway /status (not JSON): $json"
     else
