@@ -301,7 +301,6 @@ public sealed class GatewayHost : IAsyncDisposable
         services.AddGatewayClusterShared(shared);
 
         var app = builder.Build();
-        app.UseGatewayCluster();
         AdminEndpoints.Map(app);
         MetricsEndpoint.Map(app);
         return app;

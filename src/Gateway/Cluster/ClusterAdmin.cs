@@ -65,46 +65,40 @@ public sealed class ClusterStatusReader(ClusterNode node)
 
 /// <summary>
 /// On a follower, a state-changing admin call (anything but GET and HEAD) is answered 307 with the same path at the
-/// leader's admin URL: the leader alone acts. gatewayctl follows it, sending its token and body again.
-/// Without a leader the answer is 503 with Retry-After.
+/// leader's admin URL: the leader alone acts. An endpoint filter after the token check, so a stranger learns no
+/// leader's address and the redirect is counted and audited like any answer. gatewayctl follows it, sending its token
+/// and body again. Without a leader the answer is 503 with Retry-After. Without cluster mode it does nothing.
 /// </summary>
-public sealed class FollowerRedirectMiddleware(RequestDelegate next, ClusterNode node, ClusterStatusReader cluster)
+public static class LeaderRedirect
 {
-    public async Task InvokeAsync(HttpContext context)
+    public static async ValueTask<object?> RedirectToLeaderAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
-        if (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method) || node.Election.Status.IsLeader
-            || !context.Request.Path.StartsWithSegments("/admin", StringComparison.Ordinal))
+        var http = context.HttpContext;
+        if (HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method)
+            || http.RequestServices.GetService<ClusterNode>() is not { } node || node.Election.Status.IsLeader)
         {
-            await next(context);
-            return;
+            return await next(context);
         }
 
         (string? Leader, string? AdminUrl) leader;
         try
         {
-            leader = await cluster.LeaderAdminUrlAsync(context.RequestAborted);
+            leader = await http.RequestServices.GetRequiredService<ClusterStatusReader>().LeaderAdminUrlAsync(http.RequestAborted);
         }
-        catch (EtcdUnavailableException e)
+        catch (EtcdUnavailableException)
         {
             leader = (null, null);
-            context.Items["cluster-error"] = e.Message;
         }
 
         if (leader.AdminUrl is not { } url || leader.Leader == node.Options.GatewayId)
         {
-            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-            context.Response.Headers.RetryAfter = "1";
-            await context.Response.WriteAsJsonAsync(new
+            http.Response.Headers.RetryAfter = "1";
+            return Results.Json(new
             {
-                error = "no leader",
-                reason = $"this gateway ({node.Options.GatewayId}) does not lead and no leader's admin URL is known; state-changing calls are carried out by the leader only",
-            });
-            return;
+                error = $"no leader: this gateway ({node.Options.GatewayId}) does not lead and no leader's admin URL is known; state-changing calls are carried out by the leader only",
+            }, statusCode: StatusCodes.Status503ServiceUnavailable);
         }
 
-        var location = url.TrimEnd('/') + context.Request.PathBase + context.Request.Path + context.Request.QueryString;
-        context.Response.StatusCode = StatusCodes.Status307TemporaryRedirect;
-        context.Response.Headers.Location = location;
-        await context.Response.WriteAsJsonAsync(new { error = "not the leader", leader = leader.Leader, location });
+        return TypedResults.Redirect(url.TrimEnd('/') + http.Request.PathBase + http.Request.Path + http.Request.QueryString, permanent: false, preserveMethod: true);
     }
 }

@@ -62,15 +62,6 @@ public static class ClusterServices
         return services;
     }
 
-    /// <summary>On the admin host: a follower redirects state-changing calls to the leader.</summary>
-    public static void UseGatewayCluster(this WebApplication app)
-    {
-        if (app.Services.GetService<ClusterNode>() is not null)
-        {
-            app.UseMiddleware<FollowerRedirectMiddleware>();
-        }
-    }
-
     /// <summary>
     /// The cancellation of an operation an operator starts through the admin API: the host's stopping, and in cluster
     /// mode also the end of this gateway's leadership (no step runs on under a leadership it lost).

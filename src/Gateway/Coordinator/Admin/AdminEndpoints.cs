@@ -44,6 +44,7 @@ public static class AdminEndpoints
             .AddEndpointFilter(AdminAudit.RecordAsync)
             .AddEndpointFilter(AdminAuthorization.RequireTokenAsync)
             .AddEndpointFilter(AdminCall.RequireBodyWithinLimitAsync)
+            .AddEndpointFilter(Gateway.Cluster.LeaderRedirect.RedirectToLeaderAsync)
             .AddEndpointFilter(AdminAudit.RequireWritableLogForChangesAsync);
         authenticated.MapGet("/status", async (GatewayStatusReader status, IServiceProvider services, CancellationToken cancellation) =>
         {
