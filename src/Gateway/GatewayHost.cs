@@ -168,6 +168,7 @@ public sealed class GatewayHost : IAsyncDisposable
         services.AddSingleton<FailbackPreparation>();
         services.AddSingleton(provider => new OperationGate(provider.GetRequiredService<TimeProvider>()));
         services.AddSingleton(provider => new OperationHistory(options.StateDirectory, provider.GetRequiredService<ILogger<OperationHistory>>()));
+        services.AddSingleton<ExclusiveOperation>();
         services.AddSingleton(new AutomaticFailoverPause(options.StateDirectory));
         services.AddSingleton<DatabaseOperations>();
         services.AddSingleton<SanProbes>();

@@ -1,4 +1,5 @@
 using Gateway.Coordinator.Hooks;
+using Gateway.Coordinator.Operations;
 using Gateway.Database.Failover;
 
 namespace Gateway.Coordinator.Switching;
@@ -38,4 +39,4 @@ public sealed record SiteSwitchReport(
     IReadOnlyList<string> UnreplicatedFiles,
     DateTimeOffset StartedAt,
     TimeSpan Total,
-    IReadOnlyList<HookRun> Hooks);
+    IReadOnlyList<HookRun> Hooks) : IOperationReport;

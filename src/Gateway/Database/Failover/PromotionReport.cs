@@ -1,3 +1,5 @@
+using Gateway.Coordinator.Operations;
+
 namespace Gateway.Database.Failover;
 
 /// <summary>One journaled step: its sentence, when it began, how long it took, how it ended, and its stable id when it has one (a site switch's steps do).</summary>
@@ -22,4 +24,4 @@ public sealed record PromotionReport(
     DateTimeOffset? OldPrimaryLastSeenAt,
     IReadOnlyList<StepRecord> Steps,
     DateTimeOffset StartedAt,
-    TimeSpan Total);
+    TimeSpan Total) : IOperationReport;
