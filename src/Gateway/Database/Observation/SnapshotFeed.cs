@@ -23,9 +23,12 @@ public sealed class SnapshotFeed<T>(TimeProvider time) where T : class
         using var either = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, cancellation);
         try
         {
+            var next = NextAsync(either.Token);
             while (true)
             {
-                var snapshot = await NextAsync(either.Token);
+                var snapshot = await next;
+                // Waiting for the one after before looking at this one: none published meanwhile is missed.
+                next = NextAsync(either.Token);
                 if (until(snapshot))
                 {
                     return snapshot;
