@@ -8,7 +8,7 @@ namespace Gateway.Routing;
 
 /// <summary>
 /// Narrows the healthy instances to those that may take this request: drained ones never take a new request, and of
-/// the rest <see cref="SiteSelection"/> decides (so a drained active site is, for writes, like one with no healthy
+/// the rest <see cref="SiteSelectionDecision"/> decides (so a drained active site is, for writes, like one with no healthy
 /// instance). Answers 503 with Retry-After at once when none may: a client is never left hanging for an instance
 /// that is not there.
 /// </summary>
@@ -28,7 +28,7 @@ public sealed partial class SiteSelectionMiddleware(
         var proxy = context.GetReverseProxyFeature();
         var drained = drains.Current;
         var routable = drained.Routable(proxy.AvailableDestinations, SiteOf, destination => destination.DestinationId);
-        var choice = SiteSelection.Choose(RequestKinds.Of(context.Request.Method), routable, SiteOf, activeSite.ActiveSite, _policy);
+        var choice = SiteSelectionDecision.Decide(RequestKinds.Of(context.Request.Method), routable, SiteOf, activeSite.ActiveSite, _policy);
         if (choice.IsRefusal)
         {
             var reason = drained.IsEmpty ? choice.Reason : $"{choice.Reason} (drained instances not counted; drained: {drained})";

@@ -40,8 +40,8 @@ public sealed partial class ConfigurationReloader : IHostedService, IDisposable
             "Configuration reloads by result: applied (instance lists changed) or refused (an invalid file, or a change only a restart applies; the running configuration stays).",
             "result");
         // Both series from the start, so an alert on refusals sees 0 rather than nothing.
-        _reloads.WithLabels(Result(ReloadOutcome.Applied));
-        _reloads.WithLabels(Result(ReloadOutcome.Refused));
+        _reloads.WithLabels(Result(ReloadAction.Applied));
+        _reloads.WithLabels(Result(ReloadAction.Refused));
     }
 
     public Task StartAsync(CancellationToken cancellationToken)
@@ -93,7 +93,7 @@ public sealed partial class ConfigurationReloader : IHostedService, IDisposable
             }
 
             var verdict = ReloadDecision.Decide(_running, changed, errors, options?.Sites);
-            if (verdict.Outcome == ReloadOutcome.Applied)
+            if (verdict.Action == ReloadAction.Applied)
             {
                 _topology.ReplaceSites(options!.Sites);
                 _proxyConfig.Update([ProxyConfigFactory.Route()], [ProxyConfigFactory.Cluster(options)]);
@@ -114,27 +114,27 @@ public sealed partial class ConfigurationReloader : IHostedService, IDisposable
         }
         catch (Exception e)
         {
-            Record(new ReloadVerdict(ReloadOutcome.Refused, $"reload failed, the running configuration stays: {e.Message}"));
+            Record(new ReloadVerdict(ReloadAction.Refused, $"reload failed, the running configuration stays: {e.Message}"));
         }
     }
 
     private void Record(ReloadVerdict verdict)
     {
-        switch (verdict.Outcome)
+        switch (verdict.Action)
         {
-            case ReloadOutcome.Applied:
-                Log.Applied(_logger, verdict.Sentence);
+            case ReloadAction.Applied:
+                Log.Applied(_logger, verdict.Reason);
                 break;
-            case ReloadOutcome.Refused:
-                Log.Refused(_logger, verdict.Sentence);
+            case ReloadAction.Refused:
+                Log.Refused(_logger, verdict.Reason);
                 break;
             default:
-                Log.Unchanged(_logger, verdict.Sentence);
+                Log.Unchanged(_logger, verdict.Reason);
                 return;
         }
 
-        _reloads.WithLabels(Result(verdict.Outcome)).Inc();
+        _reloads.WithLabels(Result(verdict.Action)).Inc();
     }
 
-    private static string Result(ReloadOutcome outcome) => outcome == ReloadOutcome.Applied ? "applied" : "refused";
+    private static string Result(ReloadAction outcome) => outcome == ReloadAction.Applied ? "applied" : "refused";
 }

@@ -2,7 +2,7 @@ using System.Text.RegularExpressions;
 
 namespace Gateway.Configuration.Reload;
 
-public enum ReloadOutcome
+public enum ReloadAction
 {
     /// <summary>The file was touched but no setting changed.</summary>
     Unchanged,
@@ -15,7 +15,7 @@ public enum ReloadOutcome
 }
 
 /// <summary>What a reload did, in the words that are both the log line and what the tests assert.</summary>
-public sealed record ReloadVerdict(ReloadOutcome Outcome, string Sentence);
+public sealed record ReloadVerdict(ReloadAction Action, string Reason);
 
 /// <summary>
 /// Decides what a changed configuration file may change while the gateway runs: the service instances of each site
@@ -44,23 +44,23 @@ public static partial class ReloadDecision
             .ToList();
         if (differing.Count == 0)
         {
-            return new(ReloadOutcome.Unchanged, "configuration file changed, but no setting in it did");
+            return new(ReloadAction.Unchanged, "configuration file changed, but no setting in it did");
         }
 
         if (errors.Count > 0 || changedSites is null)
         {
-            return new(ReloadOutcome.Refused, $"reload refused, the running configuration stays: the changed file is invalid: {string.Join("; ", errors)}");
+            return new(ReloadAction.Refused, $"reload refused, the running configuration stays: the changed file is invalid: {string.Join("; ", errors)}");
         }
 
         var restartOnly = differing.Where(key => !InstanceListKey().IsMatch(key)).ToList();
         if (restartOnly.Count > 0)
         {
-            return new(ReloadOutcome.Refused,
+            return new(ReloadAction.Refused,
                 $"reload refused, the running configuration stays: {Names(restartOnly)} changed, which only a restart applies "
                 + "(while running, only the instance lists Gateway:Sites:N:Instances are reloaded)");
         }
 
-        return new(ReloadOutcome.Applied, $"instance lists reloaded: {string.Join("; ", changedSites.Select(Describe))}");
+        return new(ReloadAction.Applied, $"instance lists reloaded: {string.Join("; ", changedSites.Select(Describe))}");
     }
 
     /// <summary>The Gateway section as key = value pairs, the form <see cref="Decide"/> compares.</summary>

@@ -97,7 +97,7 @@ public static partial class DrainEndpoints
 
     private static string Requests(int count) => count == 1 ? "1 request" : $"{count} requests";
 
-    private static IResult Report(string kind, string summary, DrainTarget target, DrainOutcome outcome, int inFlight) =>
+    private static IResult Report(string kind, string summary, DrainTarget target, DrainVerdict outcome, int inFlight) =>
         Results.Json(
             new DrainReport(kind, Succeeded: true, summary, [], target.ToString(), outcome.Changed, inFlight, new DrainStatus(outcome.Next.Sites, outcome.Next.Instances)),
             AdminRequests.Json);

@@ -177,7 +177,7 @@ public sealed class GatewayStatusReader(
         destination.ConcurrentRequestCount,
         drained.Excludes(SiteSelectionMiddleware.SiteOf(destination), destination.DestinationId));
 
-    private static EndpointStatus Describe(EndpointDecision decision) =>
+    private static EndpointStatus Describe(EndpointVerdict decision) =>
         new(decision.Action.ToString(), decision.Target?.SiteId, decision.Target?.Host, decision.Target?.Port, decision.Reason);
 
     /// <summary>An instance is out when either check says so; it is healthy once a probe has said so.</summary>

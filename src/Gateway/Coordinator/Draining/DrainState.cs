@@ -47,7 +47,7 @@ public sealed class DrainState
     }
 
     /// <summary>Applies a decision on the current set under a lock, saving a changed set before it takes effect.</summary>
-    public DrainOutcome Change(Func<DrainSet, DrainOutcome> decide)
+    public DrainVerdict Change(Func<DrainSet, DrainVerdict> decide)
     {
         lock (_gate)
         {

@@ -147,7 +147,7 @@ public sealed class SiteSwitch(
             snapshot.WhyNotFollowing(from, to),
             routes.Primary == to && snapshot.Node(to) is { IsPrimary: true },
             routes.IsFenced(to),
-            PromotionGate.Evaluate(snapshot, from, to, options.Value.Database.MaxLagOnFailover, run.Force));
+            PromotionDecision.Decide(snapshot, from, to, options.Value.Database.MaxLagOnFailover, run.Force));
         var status = filestore.Status;
         var files = new SwitchFilestoreFacts(
             filestore.LinkSite,
@@ -273,7 +273,7 @@ public sealed class SiteSwitch(
     private SiteSwitchReport Report(SwitchRun run, bool succeeded, string summary, PromotionReport? db = null, IReadOnlyList<string>? files = null) =>
         new(state.Current.Epoch, run.Kind, run.From, run.To, succeeded, summary, run.Journal.Steps, db, files ?? [], run.Operation.StartedAt, run.Operation.Elapsed, run.Hooks.Runs);
 
-    /// <summary>What the final sync found, and whether the links may flip onto the target (<see cref="FinalFileGate"/>).</summary>
+    /// <summary>What the final sync found, and whether the links may flip onto the target (<see cref="FinalFileDecision"/>).</summary>
     private sealed record FinalFiles(FinalFileVerdict Verdict, IReadOnlyList<string> NotReplicated, string Summary);
 
     /// <summary>
@@ -301,7 +301,7 @@ public sealed class SiteSwitch(
             result = new FinalSyncResult(new ReplicationDirection(run.From, "", run.To, san), false, [], TimeSpan.Zero, e.Message, ComparedBothSides: false);
         }
 
-        var verdict = FinalFileGate.Decide(run.Force, result.TargetIsCompleteReplica, result.ComparedBothSides, result.NotReplicated, result.Failure);
+        var verdict = FinalFileDecision.Decide(run.Force, result.TargetIsCompleteReplica, result.ComparedBothSides, result.NotReplicated, result.Failure);
         var summary = verdict.Basis switch
         {
             FlipBasis.VerifiedComplete => $"every file replicated (a comparison of both SANs just found none missing on SAN {run.To})",

@@ -60,7 +60,7 @@ public sealed class DatabaseFailover(
 
         if (!planned)
         {
-            var gate = PromotionGate.Evaluate(snapshot, from, to, _options.MaxLagOnFailover, force);
+            var gate = PromotionDecision.Decide(snapshot, from, to, _options.MaxLagOnFailover, force);
             if (!gate.Allowed)
             {
                 return Report(run, false, $"promotion of {to} refused: {gate.Reason}", new WalLoss(gate.UnreceivedBytes, Exact: false));

@@ -56,15 +56,15 @@ public sealed class ConfigurationReloaderTests : EchoSitesTest
         await WaitForRefusalsAsync(gateway, atLeast: 1);
 
         var verdict = reloader.Reload();
-        Assert.Equal(ReloadOutcome.Refused, verdict.Outcome);
-        Assert.Contains("Gateway:Routing:HealthCheck:Interval changed, which only a restart applies", verdict.Sentence);
+        Assert.Equal(ReloadAction.Refused, verdict.Action);
+        Assert.Contains("Gateway:Routing:HealthCheck:Interval changed, which only a restart applies", verdict.Reason);
         Assert.Equal(new[] { "a1", "b1" }, (await gateway.StatusAsync()).Instances.Select(i => i.Id).Order());
 
         // Caught half-saved: the file reads as empty, which is refused like any invalid file.
         var refusedSoFar = (await MetricsScrape.FetchAsync(gateway.Admin.BaseAddress!)).Value(Reloads("refused"));
         await File.WriteAllTextAsync(file, "{ \"Gateway\": { \"Sites\": [");
         await WaitForRefusalsAsync(gateway, atLeast: refusedSoFar + 1);
-        Assert.Contains("the changed file is invalid: Gateway: section is missing", reloader.Reload().Sentence);
+        Assert.Contains("the changed file is invalid: Gateway: section is missing", reloader.Reload().Reason);
         Assert.Equal(new[] { "a1", "b1" }, (await gateway.StatusAsync()).Instances.Select(i => i.Id).Order());
         using var response = await gateway.Public.GetAsync("/still-served");
         response.EnsureSuccessStatusCode();

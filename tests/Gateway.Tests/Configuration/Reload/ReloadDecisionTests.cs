@@ -21,7 +21,7 @@ public sealed class ReloadDecisionTests
     {
         var verdict = ReloadDecision.Decide(Running, new Dictionary<string, string>(Running), [], Sites(("A", ["a1"]), ("B", ["b1"])));
 
-        Assert.Equal(ReloadOutcome.Unchanged, verdict.Outcome);
+        Assert.Equal(ReloadAction.Unchanged, verdict.Action);
     }
 
     [Fact]
@@ -32,8 +32,8 @@ public sealed class ReloadDecisionTests
 
         var verdict = ReloadDecision.Decide(Running, changed, [], Sites(("A", ["a1", "a2"]), ("B", ["b1"])));
 
-        Assert.Equal(ReloadOutcome.Applied, verdict.Outcome);
-        Assert.Equal("instance lists reloaded: site A: a1 http://a1, a2 http://a2; site B: b1 http://b1", verdict.Sentence);
+        Assert.Equal(ReloadAction.Applied, verdict.Action);
+        Assert.Equal("instance lists reloaded: site A: a1 http://a1, a2 http://a2; site B: b1 http://b1", verdict.Reason);
     }
 
     [Fact]
@@ -43,11 +43,11 @@ public sealed class ReloadDecisionTests
 
         var verdict = ReloadDecision.Decide(Running, changed, [], Sites(("A", ["a1", "a2"]), ("B", ["b1"])));
 
-        Assert.Equal(ReloadOutcome.Refused, verdict.Outcome);
+        Assert.Equal(ReloadAction.Refused, verdict.Action);
         Assert.Equal(
             "reload refused, the running configuration stays: Gateway:ActiveSite changed, which only a restart applies "
             + "(while running, only the instance lists Gateway:Sites:N:Instances are reloaded)",
-            verdict.Sentence);
+            verdict.Reason);
     }
 
     [Fact]
@@ -57,8 +57,8 @@ public sealed class ReloadDecisionTests
 
         var verdict = ReloadDecision.Decide(Running, changed, [], Sites(("A", ["a1"]), ("B", ["b1"])));
 
-        Assert.Equal(ReloadOutcome.Refused, verdict.Outcome);
-        Assert.Contains("Gateway:Sites:0:InstancesExtra changed", verdict.Sentence);
+        Assert.Equal(ReloadAction.Refused, verdict.Action);
+        Assert.Contains("Gateway:Sites:0:InstancesExtra changed", verdict.Reason);
     }
 
     [Fact]
@@ -68,7 +68,7 @@ public sealed class ReloadDecisionTests
 
         var verdict = ReloadDecision.Decide(Running, changed, [], Sites(("A", ["a1"]), ("B", ["b1"])));
 
-        Assert.Contains("Gateway:Routing:Key0, Gateway:Routing:Key1, Gateway:Routing:Key2, Gateway:Routing:Key3, Gateway:Routing:Key4 and 3 more changed", verdict.Sentence);
+        Assert.Contains("Gateway:Routing:Key0, Gateway:Routing:Key1, Gateway:Routing:Key2, Gateway:Routing:Key3, Gateway:Routing:Key4 and 3 more changed", verdict.Reason);
     }
 
     [Fact]
@@ -79,10 +79,10 @@ public sealed class ReloadDecisionTests
 
         var verdict = ReloadDecision.Decide(Running, changed, errors, changedSites: null);
 
-        Assert.Equal(ReloadOutcome.Refused, verdict.Outcome);
+        Assert.Equal(ReloadAction.Refused, verdict.Action);
         Assert.Equal(
             "reload refused, the running configuration stays: the changed file is invalid: Gateway:Sites:0:Instances:1:Id: duplicate instance id 'a1'",
-            verdict.Sentence);
+            verdict.Reason);
     }
 
     private static Dictionary<string, string> With(Dictionary<string, string> settings, params (string Key, string Value)[] changes)

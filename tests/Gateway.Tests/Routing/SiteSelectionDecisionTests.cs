@@ -3,7 +3,7 @@ using Gateway.Routing;
 
 namespace Gateway.Tests.Routing;
 
-public sealed class SiteSelectionTests
+public sealed class SiteSelectionDecisionTests
 {
     private sealed record Instance(string Id, string Site);
 
@@ -11,8 +11,8 @@ public sealed class SiteSelectionTests
     private static readonly Instance A2 = new("a2", "A");
     private static readonly Instance B1 = new("b1", "B");
 
-    private static SiteChoice<Instance> Choose(RequestKind kind, WritePolicy policy, params Instance[] healthy) =>
-        SiteSelection.Choose(kind, healthy, i => i.Site, activeSite: "A", policy);
+    private static SiteSelectionVerdict<Instance> Choose(RequestKind kind, WritePolicy policy, params Instance[] healthy) =>
+        SiteSelectionDecision.Decide(kind, healthy, i => i.Site, activeSite: "A", policy);
 
     [Fact]
     public void Reads_may_go_to_every_healthy_instance_of_both_sites()

@@ -8,9 +8,9 @@ public sealed record PromotionVerdict(bool Allowed, string Reason, long? ReplayL
 /// The RPO gate: may the standby be promoted now? Automatic promotions are refused while it has not replayed more
 /// than maxLagOnFailover bytes of the primary's WAL; a forced one proceeds and says what it may lose.
 /// </summary>
-public static class PromotionGate
+public static class PromotionDecision
 {
-    public static PromotionVerdict Evaluate(DatabaseSnapshot snapshot, string from, string to, long maxLagBytes, bool force)
+    public static PromotionVerdict Decide(DatabaseSnapshot snapshot, string from, string to, long maxLagBytes, bool force)
     {
         var candidate = snapshot.Node(to);
         var lag = snapshot.ReplayLagBytes(from, to);

@@ -3,7 +3,7 @@ using Gateway.Configuration;
 namespace Gateway.Routing;
 
 /// <summary>The instances a request may go to, and why; an empty list means refuse with 503.</summary>
-public sealed record SiteChoice<T>(IReadOnlyList<T> Candidates, string Reason)
+public sealed record SiteSelectionVerdict<T>(IReadOnlyList<T> Candidates, string Reason)
 {
     public bool IsRefusal => Candidates.Count == 0;
 }
@@ -13,9 +13,9 @@ public sealed record SiteChoice<T>(IReadOnlyList<T> Candidates, string Reason)
 /// active site has no healthy instance the write policy says whether the other site may take them.
 /// Pure: the caller gives the healthy instances and how to tell their site.
 /// </summary>
-public static class SiteSelection
+public static class SiteSelectionDecision
 {
-    public static SiteChoice<T> Choose<T>(RequestKind kind, IReadOnlyList<T> healthy, Func<T, string> siteOf, string activeSite, WritePolicy policy)
+    public static SiteSelectionVerdict<T> Decide<T>(RequestKind kind, IReadOnlyList<T> healthy, Func<T, string> siteOf, string activeSite, WritePolicy policy)
     {
         if (healthy.Count == 0)
         {
