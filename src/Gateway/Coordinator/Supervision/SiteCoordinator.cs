@@ -12,6 +12,7 @@ using Gateway.Database.Observation;
 using Gateway.Filestore;
 using Gateway.Routing;
 using Microsoft.Extensions.Options;
+using Polly;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Model;
 
@@ -48,7 +49,7 @@ public sealed partial class SiteCoordinator(
 
     private readonly CoordinatorOptions _coordinator = options.Value.Coordinator;
     private readonly FailoverPolicy _policy = FailoverPolicy.From(options.Value);
-    private readonly Polly.ResiliencePipeline<bool> _resumeRetry = ResumeRetry.Create(time);
+    private readonly ResiliencePipeline<bool> _resumeRetry = ResumeRetry.Create(time);
     private readonly Dictionary<string, SiteHealth> _health = [];
     private (CoordinatorAction, string?)? _lastVerdict;
 
