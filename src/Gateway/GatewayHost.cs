@@ -1,7 +1,7 @@
 using System.Net;
 using Gateway.Backup;
 using Gateway.Configuration;
-using Gateway.Configuration.Reload;
+using Gateway.Routing.Reload;
 using Gateway.Coordinator;
 using Gateway.Coordinator.Admin;
 using Gateway.Database;
@@ -164,7 +164,7 @@ public sealed class GatewayHost : IAsyncDisposable
         builder.Services.AddGatewayAdmin(options, shared);
 
         var app = builder.Build();
-        AdminEndpoints.Map(app);
+        BackupEndpoints.Map(AdminEndpoints.Map(app));
         MetricsEndpoint.Map(app);
         return app;
     }

@@ -1,5 +1,5 @@
-using Gateway.Coordinator;
 using Gateway.Database;
+using Gateway.Model;
 using Gateway.Routing;
 using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy;

@@ -1,10 +1,9 @@
 using Gateway.Configuration;
-using Gateway.Coordinator;
-using Gateway.Coordinator.State;
 using Gateway.Database;
-using Gateway.Database.Failover;
 using Gateway.Database.Nodes;
 using Gateway.Filestore;
+using Gateway.Model;
+using Gateway.Operations;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Backup;

@@ -1,12 +1,12 @@
 using Gateway.Configuration;
 using Gateway.Coordinator.Audit;
 using Gateway.Coordinator.Hooks;
-using Gateway.Coordinator.Operations;
 using Gateway.Coordinator.Pausing;
 using Gateway.Coordinator.Supervision;
 using Gateway.Coordinator.Switching;
 using Gateway.Hosting;
 using Gateway.Observability;
+using Gateway.Operations;
 
 namespace Gateway.Coordinator;
 

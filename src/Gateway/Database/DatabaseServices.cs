@@ -1,10 +1,10 @@
 using Gateway.Configuration;
-using Gateway.Coordinator.State;
 using Gateway.Database.Failover;
 using Gateway.Database.Nodes;
 using Gateway.Database.Observation;
 using Gateway.Database.Sessions;
 using Gateway.Hosting;
+using Gateway.Model;
 
 namespace Gateway.Database;
 
@@ -18,13 +18,14 @@ public static class DatabaseServices
         services.AddSharedSingleton<DatabaseObserver>();
         services.AddHostedService(provider => provider.GetRequiredService<DatabaseObserver>());
         services.AddSharedSingleton(provider => new DatabaseTargets(
-            provider.GetRequiredService<Coordinator.SiteTopology>(),
+            provider.GetRequiredService<SiteTopology>(),
             provider.GetRequiredService<DatabaseRoutingTable>(),
             () => provider.GetRequiredService<DatabaseObserver>().Current));
         services.AddSingleton<PgSessions>();
         services.AddSingleton<PgSessionMetrics>();
         services.AddSingleton<PgSessionMover>();
         services.AddSingleton<PgEndpointForwarder>();
+        services.AddSharedSingleton<PgEndpointMetrics>();
         services.AddSingleton<NodeCommands>();
         services.AddSharedSingleton<DatabaseMetrics>();
         services.AddSharedSingleton<DatabaseFailover>();

@@ -1,7 +1,5 @@
 using Gateway.Configuration;
-using Gateway.Coordinator;
 using Gateway.Coordinator.Draining;
-using Gateway.Coordinator.State;
 using Gateway.Hosting;
 using Microsoft.Extensions.Options;
 

@@ -23,7 +23,6 @@ public static class ObservabilityServices
 
         services.AddSharedSingleton<ProxyStateGauges>();
         services.AddSharedSingleton<ProcessGauges>();
-        services.AddSharedSingleton<PgEndpointMetrics>();
         services.AddSharedSingleton<AlarmMetrics>();
         TraceExport.AddTo(services, options.Observability);
         services.AddSingleton<IForwarderHttpClientFactory, ForwarderClientFactory>();

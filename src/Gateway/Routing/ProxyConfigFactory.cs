@@ -1,5 +1,6 @@
 using System.Globalization;
 using Gateway.Configuration;
+using Gateway.Model;
 using Yarp.ReverseProxy.Configuration;
 
 namespace Gateway.Routing;
@@ -68,7 +69,7 @@ public static class ProxyConfigFactory
                     pair => new DestinationConfig
                     {
                         Address = pair.instance.Url,
-                        Metadata = new Dictionary<string, string> { [SiteSelectionMiddleware.SiteMetadataKey] = pair.site.Id },
+                        Metadata = new Dictionary<string, string> { [ProxyDestinations.SiteMetadataKey] = pair.site.Id },
                     }),
         };
     }

@@ -1,6 +1,6 @@
 using Gateway.Configuration;
-using Gateway.Coordinator.State;
 using Gateway.Hosting;
+using Gateway.Model;
 using Gateway.Observability;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Health;

@@ -1,5 +1,6 @@
 using Gateway.Coordinator.Hooks;
 using Gateway.Database.Failover;
+using Gateway.Operations;
 
 namespace Gateway.Coordinator.Switching;
 

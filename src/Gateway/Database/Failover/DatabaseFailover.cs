@@ -1,8 +1,8 @@
 using Gateway.Configuration;
-using Gateway.Coordinator;
-using Gateway.Coordinator.State;
 using Gateway.Database.Nodes;
 using Gateway.Database.Observation;
+using Gateway.Model;
+using Gateway.Operations;
 using Microsoft.Extensions.Options;
 using Polly;
 
@@ -23,7 +23,7 @@ public sealed partial class DatabaseFailover(
     NodeCommands commands,
     GatewayState state,
     SiteTopology topology,
-    Gateway.Coordinator.Operations.OperationHistory history,
+    OperationHistory history,
     IOptions<GatewayOptions> options,
     TimeProvider time,
     ILogger<DatabaseFailover> logger)
@@ -32,7 +32,7 @@ public sealed partial class DatabaseFailover(
     private readonly ResiliencePipeline _nodeAction = NodeActionPipeline.Create(time, TimeSpan.FromSeconds(5));
     private readonly ResiliencePipeline _singleAttempt = new ResiliencePipelineBuilder { TimeProvider = time }.AddTimeout(TimeSpan.FromSeconds(1)).Build();
     /// <summary>Every promotion's report, oldest first, kept across restarts.</summary>
-    public IReadOnlyList<PromotionReport> History => history.Read<PromotionReport>(Gateway.Coordinator.Operations.HistoryKinds.Promotion);
+    public IReadOnlyList<PromotionReport> History => history.Read<PromotionReport>(HistoryKinds.Promotion);
 
     /// <param name="epochPersisted">
     /// True when a site switch already persisted the new epoch naming <paramref name="to"/> (the database step of a
@@ -41,7 +41,7 @@ public sealed partial class DatabaseFailover(
     public async Task<PromotionReport> PromoteAsync(string to, bool force, string why, CancellationToken cancellation, bool epochPersisted = false)
     {
         var report = await RunPromotionAsync(to, force, why, epochPersisted, cancellation);
-        history.Record(Gateway.Coordinator.Operations.HistoryKinds.Promotion, report);
+        history.Record(HistoryKinds.Promotion, report);
         Log.Finished(logger, report.Summary);
         return report;
     }

@@ -1,8 +1,8 @@
 using Gateway.Configuration;
-using Gateway.Coordinator;
-using Gateway.Coordinator.State;
 using Gateway.Database.Nodes;
 using Gateway.Database.Observation;
+using Gateway.Model;
+using Gateway.Operations;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Database.Failover;
@@ -15,7 +15,7 @@ namespace Gateway.Database.Failover;
 public sealed partial class DatabaseSupervisor(
     DatabaseObserver observer,
     DatabaseFailover failover,
-    Gateway.Coordinator.Operations.OperationGate operations,
+    OperationGate operations,
     DatabaseRoutingTable routing,
     GatewayState state,
     PgSessions sessions,

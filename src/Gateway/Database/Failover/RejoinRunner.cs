@@ -1,7 +1,8 @@
 using Gateway.Configuration;
-using Gateway.Coordinator;
 using Gateway.Database.Nodes;
 using Gateway.Database.Observation;
+using Gateway.Model;
+using Gateway.Operations;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
