@@ -1,7 +1,6 @@
 using System.Net;
 using Gateway.Backup;
 using Gateway.Configuration;
-using Gateway.Routing.Reload;
 using Gateway.Coordinator;
 using Gateway.Coordinator.Admin;
 using Gateway.Database;
@@ -9,6 +8,7 @@ using Gateway.Filestore;
 using Gateway.Model;
 using Gateway.Observability;
 using Gateway.Routing;
+using Gateway.Routing.Reload;
 using Gateway.Tls;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;

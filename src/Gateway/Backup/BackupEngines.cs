@@ -1,4 +1,3 @@
-using Gateway.Coordinator;
 using Gateway.Database.Nodes;
 using Gateway.Model;
 

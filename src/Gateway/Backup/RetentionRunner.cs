@@ -1,4 +1,3 @@
-using Gateway.Database.Failover;
 using Gateway.Model;
 using Gateway.Operations;
 

@@ -1,5 +1,4 @@
 using Gateway.Configuration;
-using Gateway.Coordinator.Draining;
 using Gateway.Hosting;
 using Microsoft.Extensions.Options;
 

@@ -2,9 +2,12 @@ using Yarp.ReverseProxy.Model;
 
 namespace Gateway.Model;
 
-/// <summary>What the gateway reads off a proxy destination: which site it belongs to, and whether it is healthy.</summary>
+/// <summary>Where the proxy's destinations are, and what the gateway reads off one: its site, and whether it is healthy.</summary>
 public static class ProxyDestinations
 {
+    /// <summary>The one YARP cluster that holds every service instance of both sites.</summary>
+    public const string ClusterId = "service";
+
     /// <summary>The destination metadata key that names the instance's site.</summary>
     public const string SiteMetadataKey = "site";
 

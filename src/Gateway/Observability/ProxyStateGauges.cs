@@ -1,7 +1,4 @@
-using Gateway.Coordinator.Admin;
-using Gateway.Coordinator.Draining;
 using Gateway.Model;
-using Gateway.Routing;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Model;
 
@@ -42,7 +39,7 @@ public sealed class ProxyStateGauges
 
     private IEnumerable<Sample> PerInstance(Func<DestinationState, int> value)
     {
-        if (!_proxyState.TryGetCluster(ProxyConfigFactory.ClusterId, out var cluster))
+        if (!_proxyState.TryGetCluster(ProxyDestinations.ClusterId, out var cluster))
         {
             yield break;
         }

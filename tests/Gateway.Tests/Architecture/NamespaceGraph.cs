@@ -6,7 +6,9 @@ namespace Gateway.Tests.Architecture;
 /// <summary>
 /// Which top-level feature namespaces (Gateway.X) of an assembly use which, read by reflection: base types,
 /// interfaces, fields, properties, method and constructor signatures, generic arguments, and every type, method and
-/// field a method body names (its IL tokens), so a static call or a <c>new</c> counts as much as a parameter.
+/// field a method body names (its IL tokens), so a static call or a <c>new</c> counts as much as a parameter. Blind
+/// to one kind of use: a constant (<c>const</c>) is copied into its user's IL as a value, so a namespace that uses
+/// only another's constants looks independent of it; shared constants belong in Gateway.Model for that reason.
 /// </summary>
 public sealed class NamespaceGraph
 {

@@ -90,7 +90,7 @@ public static partial class DrainEndpoints
     }
 
     private static int InFlight(IProxyStateLookup proxyState, DrainTarget target) =>
-        proxyState.TryGetCluster(ProxyConfigFactory.ClusterId, out var cluster)
+        proxyState.TryGetCluster(ProxyDestinations.ClusterId, out var cluster)
             ? cluster.Destinations.Values
                 .Where(d => target.IsSite ? ProxyDestinations.SiteOf(d) == target.Id : d.DestinationId == target.Id)
                 .Sum(d => d.ConcurrentRequestCount)

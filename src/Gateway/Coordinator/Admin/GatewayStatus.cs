@@ -87,7 +87,7 @@ public sealed class GatewayStatusReader(
     public GatewayStatus Read()
     {
         var drained = drains.Current;
-        var instances = proxyState.TryGetCluster(ProxyConfigFactory.ClusterId, out var cluster)
+        var instances = proxyState.TryGetCluster(ProxyDestinations.ClusterId, out var cluster)
             ? cluster.Destinations.Values.OrderBy(d => d.DestinationId, StringComparer.Ordinal).Select(d => Describe(d, drained)).ToList()
             : [];
         return new GatewayStatus(

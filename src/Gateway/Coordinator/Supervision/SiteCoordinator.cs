@@ -283,7 +283,7 @@ public sealed partial class SiteCoordinator(
     }
 
     private Dictionary<string, int> HealthyInstancesBySite() =>
-        proxyState.TryGetCluster(ProxyConfigFactory.ClusterId, out var cluster)
+        proxyState.TryGetCluster(ProxyDestinations.ClusterId, out var cluster)
             ? cluster.Destinations.Values
                 .Where(d => ProxyDestinations.HealthOf(d.Health) == DestinationHealth.Healthy)
                 .GroupBy(ProxyDestinations.SiteOf)
