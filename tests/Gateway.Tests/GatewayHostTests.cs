@@ -17,6 +17,7 @@ using Gateway.Testing;
 using Gateway.Tests.Observability;
 using Gateway.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using Yarp.ReverseProxy;
@@ -133,6 +134,26 @@ public sealed class GatewayHostTests : IAsyncLifetime
         Assert.All(shared, type => Assert.Same(host.Public.Services.GetRequiredService(type), host.Admin.Services.GetRequiredService(type)));
         Assert.Same(time, host.Admin.Services.GetRequiredService<TimeProvider>());
         Assert.Equal(time.GetUtcNow(), host.Public.Services.GetRequiredService<GatewayState>().Current.ChangedAt);
+    }
+
+    /// <summary>
+    /// Hosted services start in registration order, which the chain of feature recipes keeps: the database is observed
+    /// and supervised before the filestore replicator and the site coordinator start acting on what they see, and
+    /// the configuration reloader comes last, once the proxy it reloads exists.
+    /// </summary>
+    [Fact]
+    public async Task The_features_hosted_services_start_in_the_order_the_recipes_are_chained()
+    {
+        await using var host = GatewayHost.Create(_settings.Load(), _settings.Build());
+
+        var gateways = host.Public.Services.GetServices<IHostedService>()
+            .Select(service => service.GetType())
+            .Where(type => type.Namespace?.StartsWith("Gateway", StringComparison.Ordinal) == true)
+            .Select(type => type.Name);
+
+        Assert.Equal(
+            ["DatabaseObserver", "DatabaseSupervisor", "GatewayShutdown", "FilestoreReplication", "SanProbes", "SiteCoordinator", "ReplicationWatch", "TraceExport", "ConfigurationReloader"],
+            gateways);
     }
 
     private static ILogger HostingDiagnosticsLogger(GatewayHost host) =>
