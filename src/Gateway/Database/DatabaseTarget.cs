@@ -1,5 +1,5 @@
-using Gateway.Coordinator;
 using Gateway.Database.Observation;
+using Gateway.Model;
 
 namespace Gateway.Database;
 

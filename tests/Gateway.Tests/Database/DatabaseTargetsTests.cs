@@ -1,5 +1,5 @@
-using Gateway.Coordinator;
 using Gateway.Database;
+using Gateway.Model;
 using Gateway.Tests.Support;
 using static Gateway.Tests.Support.Observations;
 

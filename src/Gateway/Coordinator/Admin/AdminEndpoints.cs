@@ -1,9 +1,10 @@
-using Gateway.Coordinator.Operations;
 using Gateway.Coordinator.Pausing;
 using Gateway.Coordinator.Switching;
 using Gateway.Database.Failover;
 using Gateway.Filestore;
+using Gateway.Model;
 using Gateway.Observability;
+using Gateway.Operations;
 
 namespace Gateway.Coordinator.Admin;
 
@@ -33,7 +34,8 @@ public sealed record ReleaseDeletesRequest;
 /// </summary>
 public static class AdminEndpoints
 {
-    public static void Map(WebApplication app)
+    /// <summary>Maps the admin API and returns its authenticated group, where other features map their own admin endpoints.</summary>
+    public static RouteGroupBuilder Map(WebApplication app)
     {
         app.MapGet("/healthz", () => Results.Text("ok\n"));
 
@@ -59,7 +61,7 @@ public static class AdminEndpoints
         authenticated.MapPost("/pause", PauseAsync);
         authenticated.MapPost("/resume", ResumeAsync);
         authenticated.MapPost("/filestore/release-deletes", ReleaseDeletesAsync);
-        Backup.BackupEndpoints.Map(authenticated);
+        return authenticated;
     }
 
     private static async Task<IResult> PauseAsync(HttpRequest request, AutomaticFailoverPause pause, TimeProvider time)

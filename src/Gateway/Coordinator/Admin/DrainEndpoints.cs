@@ -1,5 +1,6 @@
 using Gateway.Coordinator.Draining;
-using Gateway.Database.Failover;
+using Gateway.Model;
+using Gateway.Operations;
 using Gateway.Routing;
 using Yarp.ReverseProxy;
 
@@ -89,9 +90,9 @@ public static partial class DrainEndpoints
     }
 
     private static int InFlight(IProxyStateLookup proxyState, DrainTarget target) =>
-        proxyState.TryGetCluster(ProxyConfigFactory.ClusterId, out var cluster)
+        proxyState.TryGetCluster(ProxyDestinations.ClusterId, out var cluster)
             ? cluster.Destinations.Values
-                .Where(d => target.IsSite ? SiteSelectionMiddleware.SiteOf(d) == target.Id : d.DestinationId == target.Id)
+                .Where(d => target.IsSite ? ProxyDestinations.SiteOf(d) == target.Id : d.DestinationId == target.Id)
                 .Sum(d => d.ConcurrentRequestCount)
             : 0;
 

@@ -1,10 +1,6 @@
-namespace Gateway.Coordinator.Draining;
+using Gateway.Model;
 
-/// <summary>What a drain or undrain request leads to: the next set, whether anything changed, or a refusal (and nothing changes).</summary>
-public sealed record DrainVerdict(DrainSet Next, bool Changed, string? Refusal)
-{
-    public bool IsRefused => Refusal is not null;
-}
+namespace Gateway.Coordinator.Draining;
 
 /// <summary>
 /// Decides a drain or undrain. Pure: the current set, the target, and every configured instance with its site.

@@ -1,6 +1,7 @@
 using Gateway.Database;
 using Gateway.Database.Observation;
 using Gateway.Filestore;
+using Gateway.Model;
 
 namespace Gateway.Coordinator.Supervision;
 

@@ -2,14 +2,14 @@ using System.Text.Json;
 using Gateway.Configuration;
 using Gateway.Coordinator.Admin;
 using Gateway.Coordinator.Audit;
-using Gateway.Coordinator.Operations;
 using Gateway.Coordinator.Pausing;
-using Gateway.Coordinator.State;
 using Gateway.Coordinator.Switching;
 using Gateway.Database;
 using Gateway.Database.Failover;
 using Gateway.Database.Observation;
 using Gateway.Filestore;
+using Gateway.Model;
+using Gateway.Operations;
 using Gateway.Routing;
 using Microsoft.Extensions.Options;
 using Polly;
@@ -288,10 +288,10 @@ public sealed partial class SiteCoordinator(
     }
 
     private Dictionary<string, int> HealthyInstancesBySite() =>
-        proxyState.TryGetCluster(ProxyConfigFactory.ClusterId, out var cluster)
+        proxyState.TryGetCluster(ProxyDestinations.ClusterId, out var cluster)
             ? cluster.Destinations.Values
-                .Where(d => GatewayStatusReader.HealthOf(d.Health) == DestinationHealth.Healthy)
-                .GroupBy(SiteSelectionMiddleware.SiteOf)
+                .Where(d => ProxyDestinations.HealthOf(d.Health) == DestinationHealth.Healthy)
+                .GroupBy(ProxyDestinations.SiteOf)
                 .ToDictionary(group => group.Key, group => group.Count())
             : [];
 

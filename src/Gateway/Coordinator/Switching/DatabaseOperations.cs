@@ -1,11 +1,11 @@
 using Gateway.Configuration;
 using Gateway.Coordinator.Hooks;
-using Gateway.Coordinator.Operations;
-using Gateway.Coordinator.State;
 using Gateway.Database;
 using Gateway.Database.Failover;
 using Gateway.Database.Observation;
 using Gateway.Filestore;
+using Gateway.Model;
+using Gateway.Operations;
 
 namespace Gateway.Coordinator.Switching;
 

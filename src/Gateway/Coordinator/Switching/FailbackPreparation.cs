@@ -1,7 +1,8 @@
 using Gateway.Configuration;
-using Gateway.Coordinator.Operations;
 using Gateway.Database.Failover;
 using Gateway.Filestore;
+using Gateway.Model;
+using Gateway.Operations;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Coordinator.Switching;

@@ -1,12 +1,12 @@
 using Gateway.Configuration;
 using Gateway.Coordinator.Hooks;
-using Gateway.Coordinator.Operations;
-using Gateway.Coordinator.State;
 using Gateway.Coordinator.Supervision;
 using Gateway.Database;
 using Gateway.Database.Failover;
 using Gateway.Database.Observation;
 using Gateway.Filestore;
+using Gateway.Model;
+using Gateway.Operations;
 using Gateway.Routing;
 using Microsoft.Extensions.Options;
 

@@ -1,6 +1,6 @@
 using Gateway.Coordinator.Hooks;
-using Gateway.Coordinator.Operations;
 using Gateway.Database.Failover;
+using Gateway.Operations;
 
 namespace Gateway.Coordinator.Switching;
 

@@ -1,9 +1,8 @@
 using Gateway.Configuration;
-using Gateway.Coordinator;
-using Gateway.Coordinator.Operations;
-using Gateway.Coordinator.State;
 using Gateway.Database.Nodes;
 using Gateway.Database.Observation;
+using Gateway.Model;
+using Gateway.Operations;
 using Microsoft.Extensions.Options;
 using Polly;
 

@@ -1,9 +1,6 @@
-using Gateway.Coordinator.Operations;
+using Gateway.Operations;
 
 namespace Gateway.Database.Failover;
-
-/// <summary>One journaled step: its sentence, when it began, how long it took, how it ended, and its stable id when it has one (a site switch's steps do).</summary>
-public sealed record StepRecord(string Step, DateTimeOffset StartedAt, TimeSpan Duration, string Outcome, string? Id = null);
 
 /// <summary>
 /// What a promotion did, step by step, and what it may have lost. <see cref="UnreplicatedBytes"/> is the WAL the

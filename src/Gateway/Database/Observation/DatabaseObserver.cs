@@ -1,6 +1,6 @@
 using Gateway.Configuration;
-using Gateway.Coordinator;
 using Gateway.Database.Nodes;
+using Gateway.Model;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Database.Observation;

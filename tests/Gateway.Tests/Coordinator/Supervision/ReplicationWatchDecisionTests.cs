@@ -1,6 +1,6 @@
-using Gateway.Coordinator;
 using Gateway.Coordinator.Supervision;
 using Gateway.Filestore;
+using Gateway.Model;
 using static Gateway.Tests.Support.Observations;
 
 namespace Gateway.Tests.Coordinator.Supervision;
