@@ -1,15 +1,6 @@
+using Gateway.Coordinator.Admin;
+
 namespace Gateway.Cluster;
-
-/// <summary>One gateway of the cluster as GET /admin/status lists it.</summary>
-public sealed record ClusterMemberStatus(string GatewayId, string? AdminUrl, bool Leads, long? Epoch, DateTimeOffset? ViewAsOf);
-
-/// <summary>
-/// The cluster as this gateway sees it: who leads, how long the leader's lease has left in etcd, this gateway's own
-/// role and session, and every registered gateway with the epoch it routes by.
-/// </summary>
-public sealed record ClusterStatus(
-    string Name, string Self, string Role, string? Leader, double? LeaderLeaseRemainingSeconds, double SessionTrustedForSeconds,
-    bool WritesAllowed, string Sentence, IReadOnlyList<ClusterMemberStatus> Gateways);
 
 /// <summary>Reads <see cref="ClusterStatus"/> from etcd (an admin call, never the request path).</summary>
 public sealed class ClusterStatusReader(ClusterNode node)
@@ -64,26 +55,27 @@ public sealed class ClusterStatusReader(ClusterNode node)
 }
 
 /// <summary>
-/// On a follower, a state-changing admin call (anything but GET and HEAD) is answered 307 with the same path at the
-/// leader's admin URL: the leader alone acts. An endpoint filter after the token check, so a stranger learns no
-/// leader's address and the redirect is counted and audited like any answer. gatewayctl follows it, sending its token
-/// and body again. Without a leader the answer is 503 with Retry-After. Without cluster mode it does nothing.
+/// The admin API's view of cluster mode: a follower answers a state-changing call 307 with the same path at the
+/// leader's admin URL (gatewayctl follows it, sending its token and body again), or 503 with Retry-After without a
+/// leader; operations end with this gateway's leadership; the status lists the cluster.
 /// </summary>
-public static class LeaderRedirect
+public sealed class ClusterAdmin(ClusterNode node, ClusterStatusReader reader, ClusterRole role) : IAdminLeadership
 {
-    public static async ValueTask<object?> RedirectToLeaderAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    public CancellationToken ActingToken => role.ActingToken;
+
+    public Task<ClusterStatus> ReadStatusAsync(CancellationToken cancellation) => reader.ReadAsync(cancellation);
+
+    public async Task<IResult?> RedirectAsync(HttpContext context)
     {
-        var http = context.HttpContext;
-        if (HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method)
-            || http.RequestServices.GetService<ClusterNode>() is not { } node || node.Election.Status.IsLeader)
+        if (node.Election.Status.IsLeader)
         {
-            return await next(context);
+            return null;
         }
 
         (string? Leader, string? AdminUrl) leader;
         try
         {
-            leader = await http.RequestServices.GetRequiredService<ClusterStatusReader>().LeaderAdminUrlAsync(http.RequestAborted);
+            leader = await reader.LeaderAdminUrlAsync(context.RequestAborted);
         }
         catch (EtcdUnavailableException)
         {
@@ -92,13 +84,13 @@ public static class LeaderRedirect
 
         if (leader.AdminUrl is not { } url || leader.Leader == node.Options.GatewayId)
         {
-            http.Response.Headers.RetryAfter = "1";
+            context.Response.Headers.RetryAfter = "1";
             return Results.Json(new
             {
                 error = $"no leader: this gateway ({node.Options.GatewayId}) does not lead and no leader's admin URL is known; state-changing calls are carried out by the leader only",
             }, statusCode: StatusCodes.Status503ServiceUnavailable);
         }
 
-        return TypedResults.Redirect(url.TrimEnd('/') + http.Request.PathBase + http.Request.Path + http.Request.QueryString, permanent: false, preserveMethod: true);
+        return TypedResults.Redirect(url.TrimEnd('/') + context.Request.PathBase + context.Request.Path + context.Request.QueryString, permanent: false, preserveMethod: true);
     }
 }
