@@ -2,33 +2,17 @@ using System.Net;
 using Gateway.Backup;
 using Gateway.Cluster;
 using Gateway.Configuration;
-using Gateway.Configuration.Reload;
 using Gateway.Coordinator;
 using Gateway.Coordinator.Admin;
-using Gateway.Coordinator.Audit;
-using Gateway.Coordinator.Draining;
-using Gateway.Coordinator.Hooks;
-using Gateway.Coordinator.Operations;
-using Gateway.Coordinator.Pausing;
-using Gateway.Coordinator.State;
-using Gateway.Coordinator.Supervision;
-using Gateway.Coordinator.Switching;
 using Gateway.Database;
-using Gateway.Database.Failover;
-using Gateway.Database.Nodes;
-using Gateway.Database.Observation;
 using Gateway.Filestore;
+using Gateway.Model;
 using Gateway.Observability;
 using Gateway.Routing;
+using Gateway.Routing.Reload;
 using Gateway.Tls;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.Options;
-using Yarp.ReverseProxy;
-using Yarp.ReverseProxy.Configuration;
-using Yarp.ReverseProxy.Forwarder;
-using Yarp.ReverseProxy.Health;
-using Yarp.ReverseProxy.LoadBalancing;
 
 namespace Gateway;
 
@@ -49,9 +33,10 @@ public sealed class GatewayHost : IAsyncDisposable
 
     public WebApplication Admin { get; }
 
-    public static GatewayHost Create(GatewayOptions options, IConfiguration configuration)
+    /// <param name="time">The clock of every component, <see cref="TimeProvider.System"/> unless a test brings its own.</param>
+    public static GatewayHost Create(GatewayOptions options, IConfiguration configuration, TimeProvider? time = null)
     {
-        var publicApp = BuildPublic(options, configuration);
+        var publicApp = BuildPublic(options, configuration, time ?? TimeProvider.System);
         var adminApp = BuildAdmin(options, configuration, publicApp.Services);
         return new GatewayHost(publicApp, adminApp);
     }
@@ -121,7 +106,7 @@ public sealed class GatewayHost : IAsyncDisposable
         return builder;
     }
 
-    private static WebApplication BuildPublic(GatewayOptions options, IConfiguration configuration)
+    private static WebApplication BuildPublic(GatewayOptions options, IConfiguration configuration, TimeProvider time)
     {
         // A bare LF as line terminator (RFC 9112 allows a server to accept it) is one more way for two parsers to
         // disagree about where a header ends; only CRLF is accepted. Process-wide, and read when Kestrel parses.
@@ -146,124 +131,27 @@ public sealed class GatewayHost : IAsyncDisposable
             ListenDatabase(kestrel, options.Listeners.PgReadEndpoint, DatabaseEndpointRole.Read);
         });
 
-        var services = builder.Services;
-        var time = TimeProvider.System;
+        // One recipe per feature, in this order: hosted services start in registration order (the database observer
+        // and supervisor before the filestore replicator and the site coordinator, backup recovery before its
+        // scheduler, the configuration reloader last, once the proxy it reloads is registered).
+        // Cluster mode (Gateway:Cluster:Etcd): joined and the shared state read before anything is registered; null when alone.
         var cluster = ClusterNode.ConnectIfConfigured(options, time);
-        var state = GatewayState.LoadOrCreate(cluster?.State ?? (IDurableStateStore)new DurableStateStore(options.StateDirectory), options.ActiveSite, time);
-        services.AddSingleton(time);
-        services.AddSingleton(Options.Create(options));
-        services.AddSingleton(state);
-        services.AddSingleton(new SiteTopology(options.Sites));
-        services.AddSingleton(new ActiveSiteState(state.Current.ActiveSite));
-        services.AddSingleton(DrainState.Load(options.StateDirectory));
-        services.AddSingleton<Alarms>();
-        AddDatabase(services, state);
-        services.AddSingleton(WriteGateAtStart(options.Coordinator, state, time));
-        services.AddSingleton(options.Filestore.Replication);
-        services.AddSingleton<FilestoreReplication>();
-        services.AddHostedService(provider => provider.GetRequiredService<FilestoreReplication>());
-        services.AddSingleton<SwitchMetrics>();
-        services.AddSingleton<FilestoreMetrics>();
-        services.AddSingleton<IHookProcess>(new ShellHookProcess(time));
-        services.AddSingleton<SwitchHooks>();
-        services.AddSingleton<SiteSwitch>();
-        services.AddSingleton<FailbackPreparation>();
-        services.AddSingleton(provider => new OperationGate(provider.GetRequiredService<TimeProvider>()));
-        services.AddSingleton(provider => new OperationHistory(options.StateDirectory, provider.GetRequiredService<ILogger<OperationHistory>>()));
-        services.AddSingleton(new AutomaticFailoverPause(options.StateDirectory));
-        services.AddSingleton<DatabaseOperations>();
-        services.AddSingleton<SanProbes>();
-        services.AddHostedService(provider => provider.GetRequiredService<SanProbes>());
-        services.AddSingleton(provider => new AuditLog(
-            options.StateDirectory, provider.GetRequiredService<AdminApiMetrics>(), provider.GetRequiredService<ILogger<AuditLog>>()));
-        services.AddSingleton<SiteCoordinator>();
-        services.AddHostedService(provider => provider.GetRequiredService<SiteCoordinator>());
-        services.AddHostedService<ReplicationWatch>();
-        services.AddGatewayBackup(options);
-        services.AddHostFiltering(filter =>
-        {
-            filter.AllowedHosts = options.Routing.AllowedHosts is [] ? ["*"] : options.Routing.AllowedHosts;
-            // With a list of hosts, a request naming none (empty Host, or an HTTP/1.0 request without one) is refused too.
-            filter.AllowEmptyHosts = options.Routing.AllowedHosts is [];
-        });
-        services.AddSingleton<ILoadBalancingPolicy, LeastLoadedPolicy>();
-        services.AddSingleton<IPassiveHealthCheckPolicy, ConsecutiveFailuresPassivePolicy>();
-        services.AddGatewayObservability(options.Observability);
-        services.AddSingleton<ReloadingCertificate>();
-        services.AddSingleton<IForwarderHttpClientFactory, ForwarderClientFactory>();
-        services.AddReverseProxy()
-            .LoadFromMemory([ProxyConfigFactory.Route()], [ProxyConfigFactory.Cluster(options)])
-            .AddTransforms(transforms =>
-            {
-                transforms.RequestTransforms.Add(new ProxySpanPropagation());
-                transforms.ResponseTransforms.Add(new HoldBackRetryableAnswerTransform());
-            });
-        services.AddSingleton(provider => new ConfigurationReloader(
-            configuration,
-            provider.GetRequiredService<InMemoryConfigProvider>(),
-            provider.GetRequiredService<SiteTopology>(),
-            provider.GetRequiredService<GatewayMetrics>(),
-            provider.GetRequiredService<ILogger<ConfigurationReloader>>()));
-        services.AddHostedService(provider => provider.GetRequiredService<ConfigurationReloader>());
-        services.AddGatewayCluster(cluster);
+        builder.Services
+            .AddGatewayModel(options, time, cluster?.State)
+            .AddGatewayDatabase(options)
+            .AddHostedService<GatewayShutdown>()
+            .AddGatewayFilestore(options)
+            .AddGatewayCoordinator(options)
+            .AddGatewayBackup(options)
+            .AddGatewayObservability(options)
+            .AddGatewayTls(options)
+            .AddGatewayRouting(options)
+            .AddGatewayConfigurationReload(configuration)
+            .AddGatewayCluster(cluster);
 
         var app = builder.Build();
-        app.UseMiddleware<RequestFramingMiddleware>();
-        app.UseHostFiltering();
-        app.MapReverseProxy(proxy =>
-        {
-            if (options.Observability.RequestTelemetry)
-            {
-                proxy.UseMiddleware<ProxyTelemetryMiddleware>();
-            }
-
-            proxy.UseMiddleware<WriteGateMiddleware>();
-            proxy.UseMiddleware<SiteSelectionMiddleware>();
-            proxy.UseMiddleware<IdempotentRetryMiddleware>();
-            if (options.Observability.RequestTelemetry)
-            {
-                proxy.UseMiddleware<ProxyAttemptTracingMiddleware>();
-            }
-
-            proxy.UseLoadBalancing();
-            proxy.UsePassiveHealthChecks();
-        });
+        app.UseGatewayRouting(options);
         return app;
-    }
-
-    /// <summary>A gateway killed in the middle of a site switch starts with HTTP writes held too, until the resumed switch routes them.</summary>
-    private static WriteGate WriteGateAtStart(CoordinatorOptions coordinator, GatewayState state, TimeProvider time)
-    {
-        var gate = new WriteGate(coordinator.MaxHeldWrites, coordinator.MaxHoldTime, time);
-        if (state.Current.Switching)
-        {
-            gate.Close();
-        }
-
-        return gate;
-    }
-
-    private static void AddDatabase(IServiceCollection services, GatewayState state)
-    {
-        // A gateway killed in the middle of a switch starts with writes held; the supervisor finishes the switch.
-        services.AddSingleton(new DatabaseRoutingTable(state.Current.Switching ? null : state.Current.DatabasePrimary, state.Current.Epoch));
-        services.AddSingleton<NodeConnections>();
-        services.AddSingleton<DatabaseObserver>();
-        services.AddHostedService(provider => provider.GetRequiredService<DatabaseObserver>());
-        services.AddSingleton(provider => new DatabaseTargets(
-            provider.GetRequiredService<SiteTopology>(),
-            provider.GetRequiredService<DatabaseRoutingTable>(),
-            () => provider.GetRequiredService<DatabaseObserver>().Current));
-        services.AddSingleton<PgSessions>();
-        services.AddSingleton<Database.Sessions.PgSessionMetrics>();
-        services.AddSingleton<Database.Sessions.PgSessionMover>();
-        services.AddSingleton<PgEndpointForwarder>();
-        services.AddHostedService<GatewayShutdown>();
-        services.AddSingleton<NodeCommands>();
-        services.AddSingleton<DatabaseMetrics>();
-        services.AddSingleton<DatabaseFailover>();
-        services.AddSingleton<RejoinRunner>();
-        services.AddHostedService<DatabaseSupervisor>();
     }
 
     private static WebApplication BuildAdmin(GatewayOptions options, IConfiguration configuration, IServiceProvider shared)
@@ -277,32 +165,10 @@ public sealed class GatewayHost : IAsyncDisposable
             Listen(kestrel, options.Listeners.AdminUrl, _ => { });
         });
 
-        var services = builder.Services;
-        services.AddSingleton(AdminToken.Load(options.Admin));
-        services.AddSingleton(options.Admin);
-        services.AddSingleton(provider => new FailedAuthLimiter(
-            options.Admin.MaxFailedAuthAttempts, options.Admin.FailedAuthWindow, provider.GetRequiredService<TimeProvider>()));
-        // The admin host acts on the public host's live objects, never on copies.
-        foreach (var type in new[]
-                 {
-                     typeof(TimeProvider), typeof(IProxyStateLookup), typeof(ActiveSiteState), typeof(GatewayState), typeof(Alarms), typeof(SiteTopology), typeof(DatabaseTargets),
-                     typeof(DatabaseRoutingTable), typeof(DatabaseObserver), typeof(DatabaseFailover), typeof(RejoinRunner),
-                     typeof(SiteSwitch), typeof(FailbackPreparation), typeof(WriteGate), typeof(FilestoreReplication), typeof(DrainState),
-                     typeof(AuditLog), typeof(OperationGate), typeof(OperationHistory), typeof(AutomaticFailoverPause), typeof(DatabaseOperations),
-                     typeof(SanProbes), typeof(SiteCoordinator),
-                 })
-        {
-            services.AddSingleton(type, shared.GetRequiredService(type));
-        }
-
-        services.AddSingleton<GatewayStatusReader>();
-        services.AddSharedObservability(shared);
-        services.AddGatewayBackupShared(shared);
-        services.AddGatewayClusterShared(shared);
+        builder.Services.AddGatewayAdmin(options, shared);
 
         var app = builder.Build();
-        app.UseGatewayCluster();
-        AdminEndpoints.Map(app);
+        BackupEndpoints.Map(AdminEndpoints.Map(app));
         MetricsEndpoint.Map(app);
         return app;
     }

@@ -1,6 +1,5 @@
-using Gateway.Coordinator;
 using Gateway.Database;
-using Gateway.Routing;
+using Gateway.Model;
 using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy;
 
@@ -30,7 +29,7 @@ public sealed partial class GatewayShutdown(
         + $"({string.Join(", ", sessionsBySite.Select(s => $"site {s.Site}: {s.Sessions}"))}) are closed; "
         + $"{httpRequestsInFlight} HTTP request(s) in flight get up to {timeout.TotalSeconds:0.#} s to finish";
 
-    private int HttpRequestsInFlight() => proxy.TryGetCluster(ProxyConfigFactory.ClusterId, out var cluster)
+    private int HttpRequestsInFlight() => proxy.TryGetCluster(ProxyDestinations.ClusterId, out var cluster)
         ? cluster.Destinations.Values.Sum(destination => destination.ConcurrentRequestCount)
         : 0;
 

@@ -26,8 +26,9 @@ public sealed class PostgresNode(string name, string dataDirectory, int port, Ne
             Timeout = 5,
         }.ConnectionString;
 
+    /// <summary>On this node's own port and address: a rewind or base backup from the other node copied that node's postgresql.conf.</summary>
     public Task StartAsync() =>
-        ProcessRunner.RunAsPostgresAsync(Placement, "pg_ctl", "-D", DataDirectory, "-l", LogFile, "-w", "-t", "30", "start");
+        ProcessRunner.RunAsPostgresAsync(Placement, "pg_ctl", "-D", DataDirectory, "-o", $"-p {Port} -h {Host}", "-l", LogFile, "-w", "-t", "30", "start");
 
     /// <summary>Stops the server if it runs; a server a test killed (stale postmaster.pid) counts as stopped.</summary>
     public async Task StopAsync(string mode = "fast")

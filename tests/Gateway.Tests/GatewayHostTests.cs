@@ -1,9 +1,26 @@
 using System.Text.RegularExpressions;
+using Gateway.Backup;
+using Gateway.Coordinator.Audit;
+using Gateway.Coordinator.Pausing;
+using Gateway.Coordinator.Supervision;
+using Gateway.Coordinator.Switching;
+using Gateway.Database;
+using Gateway.Database.Failover;
+using Gateway.Database.Observation;
+using Gateway.Filestore;
+using Gateway.Hosting;
+using Gateway.Model;
+using Gateway.Observability;
+using Gateway.Operations;
+using Gateway.Routing;
 using Gateway.Testing;
 using Gateway.Tests.Observability;
 using Gateway.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
+using Yarp.ReverseProxy;
 
 namespace Gateway.Tests;
 
@@ -91,6 +108,52 @@ public sealed class GatewayHostTests : IAsyncLifetime
         _settings.Values[$"Logging:LogLevel:{GatewayHost.HostingDiagnosticsCategory}"] = "Information";
         await using var configured = GatewayHost.Create(_settings.Load(), _settings.Build());
         Assert.True(HostingDiagnosticsLogger(configured).IsEnabled(LogLevel.Information), "Logging:LogLevel did not turn request logging on");
+    }
+
+    /// <summary>
+    /// The admin host acts on the public host's live objects, never on copies: each type a feature shares is the same
+    /// instance in both hosts, and both run on the clock the host was given.
+    /// </summary>
+    [Fact]
+    public async Task The_admin_host_acts_on_the_public_hosts_objects_and_clock()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 5, 9, 0, 0, TimeSpan.Zero));
+
+        await using var host = GatewayHost.Create(_settings.Load(), _settings.Build(), time);
+
+        var shared = host.Public.Services.GetRequiredService<SharedServices>().Types;
+        Type[] actedOnByAdmin =
+        [
+            typeof(TimeProvider), typeof(IProxyStateLookup), typeof(ActiveSiteState), typeof(GatewayState), typeof(Alarms), typeof(SiteTopology),
+            typeof(DatabaseTargets), typeof(DatabaseRoutingTable), typeof(DatabaseObserver), typeof(DatabaseFailover), typeof(RejoinRunner),
+            typeof(SiteSwitch), typeof(FailbackPreparation), typeof(WriteGate), typeof(FilestoreReplication), typeof(DrainState),
+            typeof(AuditLog), typeof(OperationGate), typeof(OperationHistory), typeof(AutomaticFailoverPause), typeof(DatabaseOperations),
+            typeof(SanProbes), typeof(SiteCoordinator), typeof(GatewayMetrics), typeof(AdminApiMetrics), typeof(BackupOptions),
+        ];
+        Assert.Empty(actedOnByAdmin.Except(shared));
+        Assert.All(shared, type => Assert.Same(host.Public.Services.GetRequiredService(type), host.Admin.Services.GetRequiredService(type)));
+        Assert.Same(time, host.Admin.Services.GetRequiredService<TimeProvider>());
+        Assert.Equal(time.GetUtcNow(), host.Public.Services.GetRequiredService<GatewayState>().Current.ChangedAt);
+    }
+
+    /// <summary>
+    /// Hosted services start in registration order, which the chain of feature recipes keeps: the database is observed
+    /// and supervised before the filestore replicator and the site coordinator start acting on what they see, and
+    /// the configuration reloader comes last, once the proxy it reloads exists.
+    /// </summary>
+    [Fact]
+    public async Task The_features_hosted_services_start_in_the_order_the_recipes_are_chained()
+    {
+        await using var host = GatewayHost.Create(_settings.Load(), _settings.Build());
+
+        var gateways = host.Public.Services.GetServices<IHostedService>()
+            .Select(service => service.GetType())
+            .Where(type => type.Namespace?.StartsWith("Gateway", StringComparison.Ordinal) == true)
+            .Select(type => type.Name);
+
+        Assert.Equal(
+            ["DatabaseObserver", "DatabaseSupervisor", "GatewayShutdown", "FilestoreReplication", "SanProbes", "SiteCoordinator", "ReplicationWatch", "TraceExport", "ConfigurationReloader"],
+            gateways);
     }
 
     private static ILogger HostingDiagnosticsLogger(GatewayHost host) =>

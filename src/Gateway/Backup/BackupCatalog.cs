@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Gateway.Coordinator.State;
+using Gateway.Model;
 
 namespace Gateway.Backup;
 

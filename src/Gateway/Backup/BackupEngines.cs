@@ -1,6 +1,5 @@
-using Gateway.Configuration;
-using Gateway.Coordinator;
 using Gateway.Database.Nodes;
+using Gateway.Model;
 
 namespace Gateway.Backup;
 

@@ -1,4 +1,4 @@
-using Gateway.Database.Failover;
+using Gateway.Operations;
 
 namespace Gateway.Backup;
 

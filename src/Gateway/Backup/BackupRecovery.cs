@@ -6,7 +6,7 @@ namespace Gateway.Backup;
 /// drill's scratch copy removed. Writes it may have held were held in the dead process only: this one starts with
 /// them flowing. What the engines stored for it is removed by the next backup (it is not a succeeded backup).
 /// </summary>
-public sealed partial class BackupRecovery(BackupCatalog catalog, BackupOptions options, BackupPaths paths, Coordinator.SiteTopology topology,
+public sealed partial class BackupRecovery(BackupCatalog catalog, BackupOptions options, BackupPaths paths, Model.SiteTopology topology,
     BackupMetrics metrics, TimeProvider time, ILogger<BackupRecovery> logger) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)

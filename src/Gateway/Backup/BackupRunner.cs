@@ -1,9 +1,9 @@
-using Gateway.Coordinator;
 using Gateway.Database;
-using Gateway.Database.Failover;
 using Gateway.Database.Nodes;
 using Gateway.Database.Observation;
+using Gateway.Model;
 using Gateway.Observability;
+using Gateway.Operations;
 
 namespace Gateway.Backup;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
-using Gateway.Coordinator;
 using Gateway.Database.Nodes;
 using Gateway.Filestore;
+using Gateway.Model;
 
 namespace Gateway.Backup;
 

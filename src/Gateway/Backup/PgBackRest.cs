@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Gateway.Configuration;
-using Gateway.Coordinator.State;
+using Gateway.Model;
 
 namespace Gateway.Backup;
 

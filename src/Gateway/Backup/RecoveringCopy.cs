@@ -69,11 +69,11 @@ public sealed class RecoveringCopy : IAsyncDisposable
     }
 
     /// <summary>Waits until recovery has stopped at <paramref name="restorePoint"/> and promoted or paused there; fails with the server's own words.</summary>
-    public async Task<string> WaitForTargetAsync(string restorePoint, bool promote, TimeSpan within, CancellationToken cancellation)
+    public async Task<string> WaitForTargetAsync(string restorePoint, bool promote, TimeSpan within, TimeProvider time, CancellationToken cancellation)
     {
-        var giveUpAt = DateTime.UtcNow + within;
+        var giveUpAt = time.GetUtcNow() + within;
         string? lastError = null;
-        while (DateTime.UtcNow < giveUpAt)
+        while (time.GetUtcNow() < giveUpAt)
         {
             try
             {
@@ -90,7 +90,7 @@ public sealed class RecoveringCopy : IAsyncDisposable
                 lastError = e.Message;
             }
 
-            await Task.Delay(TimeSpan.FromMilliseconds(200), cancellation);
+            await Task.Delay(TimeSpan.FromMilliseconds(200), time, cancellation);
         }
 
         throw new InvalidOperationException($"the copy did not reach restore point '{restorePoint}' within {within}{(lastError is null ? "" : $" ({lastError})")}; its log: {LogTail()}");

@@ -1,10 +1,9 @@
 using Gateway.Configuration;
-using Gateway.Coordinator;
-using Gateway.Coordinator.State;
 using Gateway.Database;
-using Gateway.Database.Failover;
 using Gateway.Database.Nodes;
 using Gateway.Filestore;
+using Gateway.Model;
+using Gateway.Operations;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Backup;
@@ -113,7 +112,7 @@ public sealed class RestoreRunner(
         await using var copy = await journal.RunAsync<RecoveringCopy>("start", "start a throw-away PostgreSQL on the restored data directory", async () =>
             { var started = await RecoveringCopy.StartAsync(pgdata, _gateway, options, engines.PgBackRest, tool, cancellation); return (started, $"on socket {started.SocketDirectory}"); });
         await journal.RunAsync("recover", $"recover to restore point '{backup.Cut!.RestorePoint}'", () =>
-            copy.WaitForTargetAsync(backup.Cut.RestorePoint, promote: true, RecoveryLimit, cancellation));
+            copy.WaitForTargetAsync(backup.Cut.RestorePoint, promote: true, RecoveryLimit, time, cancellation));
         var check = await journal.RunAsync("check", options.VerifyCommand.Length > 0 ? "run Backup:VerifyCommand" : "check the copy answers and the files are there", async () =>
             Both(await CheckAsync(backup, copy, pgdata, files, cancellation)));
         await journal.RunAsync("stop", "stop the throw-away PostgreSQL", async () =>
@@ -189,7 +188,7 @@ public sealed class RestoreRunner(
             await using var copy = await journal.RunAsync<RecoveringCopy>("start", "start PostgreSQL on the restored data directory", async () =>
                 { var started = await RecoveringCopy.StartAsync(pgdata, _gateway, options, engines.PgBackRest, tool, cancellation); return (started, $"on socket {started.SocketDirectory}"); });
             var recovered = await journal.RunAsync("recover", $"recover to restore point '{backup.Cut!.RestorePoint}'", async () =>
-                Both(await copy.WaitForTargetAsync(backup.Cut.RestorePoint, promote, RecoveryLimit, cancellation)));
+                Both(await copy.WaitForTargetAsync(backup.Cut.RestorePoint, promote, RecoveryLimit, time, cancellation)));
             await journal.RunAsync("stop", "stop it cleanly", async () =>
             {
                 await copy.StopAsync("fast", cancellation);

@@ -1,5 +1,5 @@
-using Gateway.Coordinator;
-using Gateway.Database.Failover;
+using Gateway.Model;
+using Gateway.Operations;
 
 namespace Gateway.Backup;
 

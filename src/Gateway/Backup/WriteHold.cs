@@ -1,5 +1,5 @@
-using Gateway.Coordinator.State;
 using Gateway.Database;
+using Gateway.Model;
 using Gateway.Routing;
 
 namespace Gateway.Backup;

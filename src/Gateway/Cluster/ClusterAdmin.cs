@@ -1,15 +1,6 @@
+using Gateway.Coordinator.Admin;
+
 namespace Gateway.Cluster;
-
-/// <summary>One gateway of the cluster as GET /admin/status lists it.</summary>
-public sealed record ClusterMemberStatus(string GatewayId, string? AdminUrl, bool Leads, long? Epoch, DateTimeOffset? ViewAsOf);
-
-/// <summary>
-/// The cluster as this gateway sees it: who leads, how long the leader's lease has left in etcd, this gateway's own
-/// role and session, and every registered gateway with the epoch it routes by.
-/// </summary>
-public sealed record ClusterStatus(
-    string Name, string Self, string Role, string? Leader, double? LeaderLeaseRemainingSeconds, double SessionTrustedForSeconds,
-    bool WritesAllowed, string Sentence, IReadOnlyList<ClusterMemberStatus> Gateways);
 
 /// <summary>Reads <see cref="ClusterStatus"/> from etcd (an admin call, never the request path).</summary>
 public sealed class ClusterStatusReader(ClusterNode node)
@@ -64,47 +55,42 @@ public sealed class ClusterStatusReader(ClusterNode node)
 }
 
 /// <summary>
-/// On a follower, a state-changing admin call (anything but GET and HEAD) is answered 307 with the same path at the
-/// leader's admin URL: the leader alone acts. gatewayctl follows it, sending its token and body again.
-/// Without a leader the answer is 503 with Retry-After.
+/// The admin API's view of cluster mode: a follower answers a state-changing call 307 with the same path at the
+/// leader's admin URL (gatewayctl follows it, sending its token and body again), or 503 with Retry-After without a
+/// leader; operations end with this gateway's leadership; the status lists the cluster.
 /// </summary>
-public sealed class FollowerRedirectMiddleware(RequestDelegate next, ClusterNode node, ClusterStatusReader cluster)
+public sealed class ClusterAdmin(ClusterNode node, ClusterStatusReader reader, ClusterRole role) : IAdminLeadership
 {
-    public async Task InvokeAsync(HttpContext context)
+    public CancellationToken ActingToken => role.ActingToken;
+
+    public Task<ClusterStatus> ReadStatusAsync(CancellationToken cancellation) => reader.ReadAsync(cancellation);
+
+    public async Task<IResult?> RedirectAsync(HttpContext context)
     {
-        if (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method) || node.Election.Status.IsLeader
-            || !context.Request.Path.StartsWithSegments("/admin", StringComparison.Ordinal))
+        if (node.Election.Status.IsLeader)
         {
-            await next(context);
-            return;
+            return null;
         }
 
         (string? Leader, string? AdminUrl) leader;
         try
         {
-            leader = await cluster.LeaderAdminUrlAsync(context.RequestAborted);
+            leader = await reader.LeaderAdminUrlAsync(context.RequestAborted);
         }
-        catch (EtcdUnavailableException e)
+        catch (EtcdUnavailableException)
         {
             leader = (null, null);
-            context.Items["cluster-error"] = e.Message;
         }
 
         if (leader.AdminUrl is not { } url || leader.Leader == node.Options.GatewayId)
         {
-            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
             context.Response.Headers.RetryAfter = "1";
-            await context.Response.WriteAsJsonAsync(new
+            return Results.Json(new
             {
-                error = "no leader",
-                reason = $"this gateway ({node.Options.GatewayId}) does not lead and no leader's admin URL is known; state-changing calls are carried out by the leader only",
-            });
-            return;
+                error = $"no leader: this gateway ({node.Options.GatewayId}) does not lead and no leader's admin URL is known; state-changing calls are carried out by the leader only",
+            }, statusCode: StatusCodes.Status503ServiceUnavailable);
         }
 
-        var location = url.TrimEnd('/') + context.Request.PathBase + context.Request.Path + context.Request.QueryString;
-        context.Response.StatusCode = StatusCodes.Status307TemporaryRedirect;
-        context.Response.Headers.Location = location;
-        await context.Response.WriteAsJsonAsync(new { error = "not the leader", leader = leader.Leader, location });
+        return TypedResults.Redirect(url.TrimEnd('/') + context.Request.PathBase + context.Request.Path + context.Request.QueryString, permanent: false, preserveMethod: true);
     }
 }

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Gateway.Configuration;
-using Gateway.Coordinator.State;
+using Gateway.Model;
 using Microsoft.Extensions.Logging;
 
 namespace Gateway.Cluster;

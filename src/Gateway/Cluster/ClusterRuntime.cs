@@ -1,9 +1,8 @@
-using Gateway.Coordinator;
-using Gateway.Coordinator.State;
 using Gateway.Coordinator.Supervision;
 using Gateway.Coordinator.Switching;
 using Gateway.Database;
 using Gateway.Database.Observation;
+using Gateway.Model;
 using Gateway.Routing;
 
 namespace Gateway.Cluster;

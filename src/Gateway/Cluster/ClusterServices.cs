@@ -1,4 +1,6 @@
 using Gateway.Backup;
+using Gateway.Coordinator.Admin;
+using Gateway.Hosting;
 using Gateway.Coordinator.Supervision;
 using Gateway.Database.Failover;
 using Gateway.Filestore;
@@ -42,43 +44,14 @@ public static class ClusterServices
         services.AddSingleton(node);
         services.AddSingleton<ClusterRole>();
         services.AddSingleton<ClusterStatusReader>();
+        services.AddSharedSingleton<IAdminLeadership>(provider => new ClusterAdmin(
+            node, provider.GetRequiredService<ClusterStatusReader>(), provider.GetRequiredService<ClusterRole>()));
         services.AddSingleton<ISiteDeathAgreement, ClusterSiteDeathAgreement>();
         services.AddSingleton<ClusterMetrics>();
         services.AddSingleton<ClusterRuntime>();
         services.AddHostedService(provider => provider.GetRequiredService<ClusterRuntime>());
         return services;
     }
-
-    /// <summary>The admin host's share of the public host's cluster objects.</summary>
-    public static IServiceCollection AddGatewayClusterShared(this IServiceCollection services, IServiceProvider shared)
-    {
-        if (shared.GetService<ClusterNode>() is { } node)
-        {
-            services.AddSingleton(node);
-            services.AddSingleton(shared.GetRequiredService<ClusterStatusReader>());
-            services.AddSingleton(shared.GetRequiredService<ClusterRole>());
-        }
-
-        return services;
-    }
-
-    /// <summary>On the admin host: a follower redirects state-changing calls to the leader.</summary>
-    public static void UseGatewayCluster(this WebApplication app)
-    {
-        if (app.Services.GetService<ClusterNode>() is not null)
-        {
-            app.UseMiddleware<FollowerRedirectMiddleware>();
-        }
-    }
-
-    /// <summary>
-    /// The cancellation of an operation an operator starts through the admin API: the host's stopping, and in cluster
-    /// mode also the end of this gateway's leadership (no step runs on under a leadership it lost).
-    /// </summary>
-    public static CancellationToken OperationCancellation(HttpContext context, IHostApplicationLifetime lifetime) =>
-        context.RequestServices.GetService<ClusterRole>() is { } role
-            ? CancellationTokenSource.CreateLinkedTokenSource(lifetime.ApplicationStopping, role.ActingToken).Token
-            : lifetime.ApplicationStopping;
 
     private static IHostedService Resolve(IServiceProvider provider, ServiceDescriptor descriptor) =>
         (IHostedService)(descriptor.ImplementationInstance

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Gateway.Coordinator.State;
+using Gateway.Model;
 
 namespace Gateway.Cluster;
 

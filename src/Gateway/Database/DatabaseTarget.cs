@@ -1,5 +1,5 @@
-using Gateway.Coordinator;
 using Gateway.Database.Observation;
+using Gateway.Model;
 
 namespace Gateway.Database;
 
@@ -20,7 +20,7 @@ public enum EndpointAction
     Refuse,
 }
 
-public sealed record EndpointDecision(EndpointAction Action, DatabaseTarget? Target, string Reason);
+public sealed record EndpointVerdict(EndpointAction Action, DatabaseTarget? Target, string Reason);
 
 /// <summary>
 /// Which node each endpoint forwards a new connection to: a decision table over the routes and the last
@@ -29,9 +29,9 @@ public sealed record EndpointDecision(EndpointAction Action, DatabaseTarget? Tar
 /// </summary>
 public sealed class DatabaseTargets(SiteTopology topology, DatabaseRoutingTable routing, Func<DatabaseSnapshot> snapshot)
 {
-    public EndpointDecision Decide(DatabaseEndpointRole role) => Decide(role, routing.Current, snapshot(), topology);
+    public EndpointVerdict Decide(DatabaseEndpointRole role) => Decide(role, routing.Current, snapshot(), topology);
 
-    public static EndpointDecision Decide(DatabaseEndpointRole role, DatabaseRoutes routes, DatabaseSnapshot snapshot, SiteTopology topology) =>
+    public static EndpointVerdict Decide(DatabaseEndpointRole role, DatabaseRoutes routes, DatabaseSnapshot snapshot, SiteTopology topology) =>
         (role, routes.Primary) switch
         {
             (DatabaseEndpointRole.Write, _) when routes.WritesStopped is { } why => new(EndpointAction.Refuse, null, $"writes stopped: {why}"),
@@ -44,7 +44,7 @@ public sealed class DatabaseTargets(SiteTopology topology, DatabaseRoutingTable 
             _ => throw new ArgumentOutOfRangeException(nameof(role), role, null),
         };
 
-    private static EndpointDecision DecideRead(string standby, DatabaseRoutes routes, DatabaseSnapshot snapshot, SiteTopology topology) =>
+    private static EndpointVerdict DecideRead(string standby, DatabaseRoutes routes, DatabaseSnapshot snapshot, SiteTopology topology) =>
         (routes.IsFenced(standby), snapshot.Node(standby)) switch
         {
             (true, _) => new(EndpointAction.Refuse, null, $"the node of site {standby} is fenced until it rejoins as a standby"),

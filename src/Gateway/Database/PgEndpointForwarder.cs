@@ -178,7 +178,7 @@ public sealed partial class PgEndpointForwarder(
     }
 
     /// <summary>Decides, waiting through "hold" decisions until the routes change or HoldConnectionsFor runs out.</summary>
-    private async Task<EndpointDecision> DecideAsync(DatabaseEndpointRole role, CancellationToken clientClosed)
+    private async Task<EndpointVerdict> DecideAsync(DatabaseEndpointRole role, CancellationToken clientClosed)
     {
         var giveUpAt = time.GetUtcNow() + _options.HoldConnectionsFor;
         while (true)

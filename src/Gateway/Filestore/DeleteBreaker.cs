@@ -1,3 +1,5 @@
+using Gateway.Model;
+
 namespace Gateway.Filestore;
 
 /// <summary>
@@ -103,7 +105,7 @@ public sealed class DeleteBreaker(int maxPerMinute, TimeProvider time, string? m
     {
         if (markerPath is not null)
         {
-            Gateway.Coordinator.State.DurableFile.Replace(markerPath, stream => stream.Write("open\n"u8));
+            DurableFile.Replace(markerPath, stream => stream.Write("open\n"u8));
         }
     }
 }

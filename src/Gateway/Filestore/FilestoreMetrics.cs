@@ -1,5 +1,5 @@
 using Gateway.Configuration;
-using Gateway.Coordinator;
+using Gateway.Model;
 using Gateway.Observability;
 using Microsoft.Extensions.Options;
 

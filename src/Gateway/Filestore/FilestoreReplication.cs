@@ -1,5 +1,5 @@
 using Gateway.Configuration;
-using Gateway.Coordinator;
+using Gateway.Model;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Filestore;

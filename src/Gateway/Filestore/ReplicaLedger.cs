@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Gateway.Coordinator.State;
+using Gateway.Model;
 
 namespace Gateway.Filestore;
 

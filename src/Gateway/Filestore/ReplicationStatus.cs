@@ -1,3 +1,4 @@
+
 namespace Gateway.Filestore;
 
 public enum ReplicationState

@@ -1,4 +1,4 @@
-using Gateway.Coordinator;
+using Gateway.Model;
 
 namespace Gateway.Observability;
 

@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using Gateway.Coordinator;
+using Gateway.Model;
 using Prometheus;
 
 namespace Gateway.Observability;

@@ -1,8 +1,4 @@
-using Gateway.Coordinator;
-using Gateway.Coordinator.Admin;
-using Gateway.Coordinator.Draining;
-using Gateway.Coordinator.State;
-using Gateway.Routing;
+using Gateway.Model;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Model;
 
@@ -26,7 +22,7 @@ public sealed class ProxyStateGauges
             "gateway_instance_healthy",
             "1 while the instance's health checks pass, 0 while it is unhealthy or not probed yet.",
             perInstance,
-            () => PerInstance(instance => GatewayStatusReader.HealthOf(instance.Health) == DestinationHealth.Healthy ? 1 : 0));
+            () => PerInstance(instance => ProxyDestinations.HealthOf(instance.Health) == DestinationHealth.Healthy ? 1 : 0));
         metrics.ObservedGauge(
             "gateway_instance_in_flight_requests",
             "Requests the instance is answering now.",
@@ -36,21 +32,21 @@ public sealed class ProxyStateGauges
             "gateway_instance_drained",
             "1 while the instance takes no new request because an operator drained it or its whole site, 0 otherwise.",
             perInstance,
-            () => PerInstance(instance => drains.Current.Excludes(SiteSelectionMiddleware.SiteOf(instance), instance.DestinationId) ? 1 : 0));
+            () => PerInstance(instance => drains.Current.Excludes(ProxyDestinations.SiteOf(instance), instance.DestinationId) ? 1 : 0));
         metrics.ObservedGauge("gateway_active_site", "1 for the site that takes writes and holds the primary database, 0 for the other.", ["site"], ActiveSite);
         metrics.ObservedGauge("gateway_epoch", "The fencing epoch, persisted: incremented by every change of the primary or the active site.", () => state.Current.Epoch);
     }
 
     private IEnumerable<Sample> PerInstance(Func<DestinationState, int> value)
     {
-        if (!_proxyState.TryGetCluster(ProxyConfigFactory.ClusterId, out var cluster))
+        if (!_proxyState.TryGetCluster(ProxyDestinations.ClusterId, out var cluster))
         {
             yield break;
         }
 
         foreach (var instance in cluster.Destinations.Values)
         {
-            yield return Sample.Of(value(instance), SiteSelectionMiddleware.SiteOf(instance), instance.DestinationId);
+            yield return Sample.Of(value(instance), ProxyDestinations.SiteOf(instance), instance.DestinationId);
         }
     }
 

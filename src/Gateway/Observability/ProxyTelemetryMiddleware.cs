@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Gateway.Configuration;
-using Gateway.Routing;
+using Gateway.Model;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Observability;
@@ -28,7 +28,7 @@ public sealed class ProxyTelemetryMiddleware(RequestDelegate next, ProxyMetrics 
             // An exception escaping the pipeline becomes a 500 after this middleware, whatever the status says now.
             var statusCode = failed ? StatusCodes.Status500InternalServerError : context.Response.StatusCode;
             var destination = context.GetReverseProxyFeature().ProxiedDestination;
-            var site = destination is null ? ProxyMetrics.None : SiteSelectionMiddleware.SiteOf(destination);
+            var site = destination is null ? ProxyMetrics.None : ProxyDestinations.SiteOf(destination);
             var instance = destination?.DestinationId ?? ProxyMetrics.None;
             metrics.Record(site, instance, context.Request.Method, statusCode, Stopwatch.GetElapsedTime(started));
             if (span is not null)

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Gateway.Configuration;
+using Gateway.Model;
 using Yarp.ReverseProxy.Configuration;
 
 namespace Gateway.Routing;
@@ -7,7 +8,6 @@ namespace Gateway.Routing;
 /// <summary>Turns the sites into YARP's model: one catch-all route to one cluster holding every instance of both sites.</summary>
 public static class ProxyConfigFactory
 {
-    public const string ClusterId = "service";
     public const string RouteId = "public";
 
     // YARP's built-in active policy reads its threshold from this cluster metadata key.
@@ -16,7 +16,7 @@ public static class ProxyConfigFactory
     public static RouteConfig Route() => new()
     {
         RouteId = RouteId,
-        ClusterId = ClusterId,
+        ClusterId = ProxyDestinations.ClusterId,
         Match = new RouteMatch { Path = "{**catch-all}" },
         Transforms =
         [
@@ -35,7 +35,7 @@ public static class ProxyConfigFactory
         var health = options.Routing.HealthCheck;
         return new ClusterConfig
         {
-            ClusterId = ClusterId,
+            ClusterId = ProxyDestinations.ClusterId,
             LoadBalancingPolicy = LeastLoadedPolicy.PolicyName,
             HealthCheck = new HealthCheckConfig
             {
@@ -68,7 +68,7 @@ public static class ProxyConfigFactory
                     pair => new DestinationConfig
                     {
                         Address = pair.instance.Url,
-                        Metadata = new Dictionary<string, string> { [SiteSelectionMiddleware.SiteMetadataKey] = pair.site.Id },
+                        Metadata = new Dictionary<string, string> { [ProxyDestinations.SiteMetadataKey] = pair.site.Id },
                     }),
         };
     }

@@ -1,14 +1,12 @@
 using Gateway.Configuration;
-using Gateway.Coordinator;
-using Gateway.Coordinator.Draining;
+using Gateway.Model;
 using Microsoft.Extensions.Options;
-using Yarp.ReverseProxy.Model;
 
 namespace Gateway.Routing;
 
 /// <summary>
 /// Narrows the healthy instances to those that may take this request: drained ones never take a new request, and of
-/// the rest <see cref="SiteSelection"/> decides (so a drained active site is, for writes, like one with no healthy
+/// the rest <see cref="SiteSelectionDecision"/> decides (so a drained active site is, for writes, like one with no healthy
 /// instance). Answers 503 with Retry-After at once when none may: a client is never left hanging for an instance
 /// that is not there.
 /// </summary>
@@ -19,16 +17,14 @@ public sealed partial class SiteSelectionMiddleware(
     IOptions<GatewayOptions> options,
     ILogger<SiteSelectionMiddleware> logger)
 {
-    public const string SiteMetadataKey = "site";
-
     private readonly WritePolicy _policy = options.Value.Routing.WritePolicy;
 
     public Task InvokeAsync(HttpContext context)
     {
         var proxy = context.GetReverseProxyFeature();
         var drained = drains.Current;
-        var routable = drained.Routable(proxy.AvailableDestinations, SiteOf, destination => destination.DestinationId);
-        var choice = SiteSelection.Choose(RequestKinds.Of(context.Request.Method), routable, SiteOf, activeSite.ActiveSite, _policy);
+        var routable = drained.Routable(proxy.AvailableDestinations, ProxyDestinations.SiteOf, destination => destination.DestinationId);
+        var choice = SiteSelectionDecision.Decide(RequestKinds.Of(context.Request.Method), routable, ProxyDestinations.SiteOf, activeSite.ActiveSite, _policy);
         if (choice.IsRefusal)
         {
             var reason = drained.IsEmpty ? choice.Reason : $"{choice.Reason} (drained instances not counted; drained: {drained})";
@@ -39,9 +35,6 @@ public sealed partial class SiteSelectionMiddleware(
         proxy.AvailableDestinations = choice.Candidates;
         return next(context);
     }
-
-    public static string SiteOf(DestinationState destination) =>
-        destination.Model.Config.Metadata?.GetValueOrDefault(SiteMetadataKey) ?? "";
 
     private static Task RefuseAsync(HttpContext context, string reason)
     {

@@ -1,6 +1,6 @@
 using System.Security.Cryptography.X509Certificates;
 using Gateway.Configuration;
-using Gateway.Coordinator;
+using Gateway.Model;
 using Gateway.Observability;
 using Microsoft.Extensions.Options;
 

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Gateway.Cluster;
-using Gateway.Coordinator.State;
+using Gateway.Model;
 using Gateway.Testing;
 using static Gateway.Tests.Cluster.EtcdTestSupport;
 

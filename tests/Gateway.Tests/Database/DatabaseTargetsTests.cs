@@ -1,5 +1,5 @@
-using Gateway.Coordinator;
 using Gateway.Database;
+using Gateway.Model;
 using Gateway.Tests.Support;
 using static Gateway.Tests.Support.Observations;
 
@@ -14,7 +14,7 @@ public sealed class DatabaseTargetsTests : IDisposable
 
     public void Dispose() => _settings.Dispose();
 
-    private EndpointDecision Decide(DatabaseEndpointRole role, string? primary, params string[] fenced) =>
+    private EndpointVerdict Decide(DatabaseEndpointRole role, string? primary, params string[] fenced) =>
         DatabaseTargets.Decide(role, new DatabaseRoutes(primary, [.. fenced], 3), Snapshot(Primary("A", 100), Standby("B", 100, 100)), _topology);
 
     [Theory]

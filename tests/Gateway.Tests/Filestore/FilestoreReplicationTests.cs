@@ -1,6 +1,6 @@
 using Gateway.Configuration;
-using Gateway.Coordinator;
 using Gateway.Filestore;
+using Gateway.Model;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 

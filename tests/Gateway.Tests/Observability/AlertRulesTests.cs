@@ -1,5 +1,5 @@
 using System.Text.RegularExpressions;
-using Gateway.Coordinator;
+using Gateway.Model;
 
 namespace Gateway.Tests.Observability;
 

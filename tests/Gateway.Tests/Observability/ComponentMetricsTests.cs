@@ -1,8 +1,8 @@
 using Gateway.Configuration;
-using Gateway.Coordinator;
 using Gateway.Coordinator.Hooks;
 using Gateway.Coordinator.Switching;
 using Gateway.Database;
+using Gateway.Model;
 using Gateway.Observability;
 using Gateway.Routing;
 using Microsoft.Extensions.Logging.Abstractions;

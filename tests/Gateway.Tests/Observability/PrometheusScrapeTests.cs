@@ -130,7 +130,7 @@ public sealed partial class PrometheusScrapeTests(ObservedGateway observed, ITes
         var alarms = await observed.Prometheus.ResultAsync("gateway_alarm");
 
         Assert.Equal(
-            Gateway.Coordinator.AlarmCatalogue.All.Select(alarm => alarm.Key).Order(),
+            Gateway.Model.AlarmCatalogue.All.Select(alarm => alarm.Key).Order(),
             alarms.Select(series => series.GetProperty("metric").GetProperty("alarm").GetString()!).Order());
         Assert.All(alarms, series => Assert.Equal("0", series.GetProperty("value")[1].GetString()));
     }

@@ -1,9 +1,10 @@
-using Gateway.Coordinator.Operations;
 using Gateway.Coordinator.Pausing;
 using Gateway.Coordinator.Switching;
 using Gateway.Database.Failover;
 using Gateway.Filestore;
+using Gateway.Model;
 using Gateway.Observability;
+using Gateway.Operations;
 
 namespace Gateway.Coordinator.Admin;
 
@@ -33,7 +34,8 @@ public sealed record ReleaseDeletesRequest;
 /// </summary>
 public static class AdminEndpoints
 {
-    public static void Map(WebApplication app)
+    /// <summary>Maps the admin API and returns its authenticated group, where other features map their own admin endpoints.</summary>
+    public static RouteGroupBuilder Map(WebApplication app)
     {
         app.MapGet("/healthz", () => Results.Text("ok\n"));
 
@@ -44,14 +46,15 @@ public static class AdminEndpoints
             .AddEndpointFilter(AdminAudit.RecordAsync)
             .AddEndpointFilter(AdminAuthorization.RequireTokenAsync)
             .AddEndpointFilter(AdminCall.RequireBodyWithinLimitAsync)
+            .AddEndpointFilter(AdminLeadership.RedirectToLeaderAsync)
             .AddEndpointFilter(AdminAudit.RequireWritableLogForChangesAsync);
         authenticated.MapGet("/status", async (GatewayStatusReader status, IServiceProvider services, CancellationToken cancellation) =>
         {
             var read = status.Read();
             // Cluster mode: every gateway, who leads, and the epoch each routes by.
-            if (services.GetService<Gateway.Cluster.ClusterStatusReader>() is { } cluster)
+            if (services.GetService<IAdminLeadership>() is { } cluster)
             {
-                read = read with { Cluster = await cluster.ReadAsync(cancellation) };
+                read = read with { Cluster = await cluster.ReadStatusAsync(cancellation) };
             }
 
             return Results.Json(read, AdminRequests.Json);
@@ -69,7 +72,7 @@ public static class AdminEndpoints
         authenticated.MapPost("/pause", PauseAsync);
         authenticated.MapPost("/resume", ResumeAsync);
         authenticated.MapPost("/filestore/release-deletes", ReleaseDeletesAsync);
-        Backup.BackupEndpoints.Map(authenticated);
+        return authenticated;
     }
 
     private static async Task<IResult> PauseAsync(HttpRequest request, AutomaticFailoverPause pause, TimeProvider time)
@@ -144,7 +147,7 @@ public static class AdminEndpoints
 
         try
         {
-            var report = await database.PromoteAsync(body.To, body.Force, $"operator{(body.Force ? " (forced)" : "")}", Gateway.Cluster.ClusterServices.OperationCancellation(request.HttpContext, lifetime));
+            var report = await database.PromoteAsync(body.To, body.Force, $"operator{(body.Force ? " (forced)" : "")}", AdminLeadership.OperationCancellation(request.HttpContext, lifetime));
             return Results.Json(report, AdminRequests.Json, statusCode: report.Succeeded ? StatusCodes.Status200OK : StatusCodes.Status409Conflict);
         }
         catch (OperationInProgressException e)
@@ -156,7 +159,7 @@ public static class AdminEndpoints
     private static async Task<IResult> SwitchoverAsync(HttpRequest request, SiteSwitch sites, SiteTopology topology, IHostApplicationLifetime lifetime)
     {
         var (body, error) = await AdminRequests.ReadAsync<SwitchoverRequest>(request);
-        return body is null ? error! : await SwitchAsync(sites, topology, body.To, SwitchKind.Switchover, force: false, "operator: planned switchover", Gateway.Cluster.ClusterServices.OperationCancellation(request.HttpContext, lifetime));
+        return body is null ? error! : await SwitchAsync(sites, topology, body.To, SwitchKind.Switchover, force: false, "operator: planned switchover", AdminLeadership.OperationCancellation(request.HttpContext, lifetime));
     }
 
     private static async Task<IResult> FailoverAsync(HttpRequest request, SiteSwitch sites, SiteTopology topology, IHostApplicationLifetime lifetime)
@@ -164,7 +167,7 @@ public static class AdminEndpoints
         var (body, error) = await AdminRequests.ReadAsync<FailoverRequest>(request);
         return body is null
             ? error!
-            : await SwitchAsync(sites, topology, body.To, SwitchKind.Failover, body.Force, $"operator: failover{(body.Force ? " (forced)" : "")}", Gateway.Cluster.ClusterServices.OperationCancellation(request.HttpContext, lifetime));
+            : await SwitchAsync(sites, topology, body.To, SwitchKind.Failover, body.Force, $"operator: failover{(body.Force ? " (forced)" : "")}", AdminLeadership.OperationCancellation(request.HttpContext, lifetime));
     }
 
     private static async Task<IResult> FailbackAsync(HttpRequest request, FailbackPreparation failback, IHostApplicationLifetime lifetime)
@@ -177,7 +180,7 @@ public static class AdminEndpoints
 
         try
         {
-            var report = await failback.PrepareAsync(Gateway.Cluster.ClusterServices.OperationCancellation(request.HttpContext, lifetime));
+            var report = await failback.PrepareAsync(AdminLeadership.OperationCancellation(request.HttpContext, lifetime));
             return Results.Json(report, AdminRequests.Json, statusCode: report.Succeeded ? StatusCodes.Status200OK : StatusCodes.Status409Conflict);
         }
         catch (OperationInProgressException e)
@@ -219,7 +222,7 @@ public static class AdminEndpoints
 
         try
         {
-            var report = await database.RejoinAsync(body.Site, body.Method, Gateway.Cluster.ClusterServices.OperationCancellation(request.HttpContext, lifetime));
+            var report = await database.RejoinAsync(body.Site, body.Method, AdminLeadership.OperationCancellation(request.HttpContext, lifetime));
             return Results.Json(report, AdminRequests.Json, statusCode: report.Succeeded ? StatusCodes.Status200OK : StatusCodes.Status409Conflict);
         }
         catch (OperationInProgressException e)

@@ -1,21 +1,15 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
+using Gateway.Model;
 
 namespace Gateway.Coordinator.Admin;
 
 /// <summary>
-/// Strict reading of admin request bodies: unknown fields, missing required fields and wrong types are refused
-/// with 400 and the parser's own words (which name the field), so a typo never silently means a default.
+/// Strict reading of admin request bodies (<see cref="JsonDocuments"/>): unknown fields, missing required fields and
+/// wrong types are refused with 400 and the parser's own words (which name the field).
 /// </summary>
 public static class AdminRequests
 {
-    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
-    {
-        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
-        RespectRequiredConstructorParameters = true,
-        RespectNullableAnnotations = true,
-        Converters = { new JsonStringEnumConverter(allowIntegerValues: false) },
-    };
+    public static readonly JsonSerializerOptions Json = JsonDocuments.Options;
 
     public static async Task<(T? Value, IResult? Error)> ReadAsync<T>(HttpRequest request)
         where T : class

@@ -1,5 +1,6 @@
 using Gateway.Coordinator.Draining;
-using Gateway.Database.Failover;
+using Gateway.Model;
+using Gateway.Operations;
 using Gateway.Routing;
 using Yarp.ReverseProxy;
 
@@ -89,15 +90,15 @@ public static partial class DrainEndpoints
     }
 
     private static int InFlight(IProxyStateLookup proxyState, DrainTarget target) =>
-        proxyState.TryGetCluster(ProxyConfigFactory.ClusterId, out var cluster)
+        proxyState.TryGetCluster(ProxyDestinations.ClusterId, out var cluster)
             ? cluster.Destinations.Values
-                .Where(d => target.IsSite ? SiteSelectionMiddleware.SiteOf(d) == target.Id : d.DestinationId == target.Id)
+                .Where(d => target.IsSite ? ProxyDestinations.SiteOf(d) == target.Id : d.DestinationId == target.Id)
                 .Sum(d => d.ConcurrentRequestCount)
             : 0;
 
     private static string Requests(int count) => count == 1 ? "1 request" : $"{count} requests";
 
-    private static IResult Report(string kind, string summary, DrainTarget target, DrainOutcome outcome, int inFlight) =>
+    private static IResult Report(string kind, string summary, DrainTarget target, DrainVerdict outcome, int inFlight) =>
         Results.Json(
             new DrainReport(kind, Succeeded: true, summary, [], target.ToString(), outcome.Changed, inFlight, new DrainStatus(outcome.Next.Sites, outcome.Next.Instances)),
             AdminRequests.Json);

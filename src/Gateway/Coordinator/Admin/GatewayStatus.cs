@@ -1,13 +1,11 @@
-using Gateway.Coordinator.Draining;
-using Gateway.Coordinator.Operations;
 using Gateway.Coordinator.Pausing;
 using Gateway.Coordinator.Supervision;
-using Gateway.Coordinator.State;
 using Gateway.Coordinator.Switching;
-using Gateway.Database.Failover;
 using Gateway.Filestore;
 using Gateway.Database;
 using Gateway.Database.Observation;
+using Gateway.Model;
+using Gateway.Operations;
 using Gateway.Routing;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Model;
@@ -63,7 +61,7 @@ public sealed record GatewayStatus(
     IReadOnlyList<SanStatus>? Sans = null,
     string? AwaitingRejoin = null,
     IReadOnlyList<SiteHealthStatus>? Sites = null,
-    Gateway.Cluster.ClusterStatus? Cluster = null);
+    ClusterStatus? Cluster = null);
 
 /// <summary>Reads the live routing and database state into the admin API's status document.</summary>
 public sealed class GatewayStatusReader(
@@ -90,7 +88,7 @@ public sealed class GatewayStatusReader(
     public GatewayStatus Read()
     {
         var drained = drains.Current;
-        var instances = proxyState.TryGetCluster(ProxyConfigFactory.ClusterId, out var cluster)
+        var instances = proxyState.TryGetCluster(ProxyDestinations.ClusterId, out var cluster)
             ? cluster.Destinations.Values.OrderBy(d => d.DestinationId, StringComparer.Ordinal).Select(d => Describe(d, drained)).ToList()
             : [];
         return new GatewayStatus(
@@ -172,20 +170,12 @@ public sealed class GatewayStatusReader(
 
     private static InstanceStatus Describe(DestinationState destination, DrainSet drained) => new(
         destination.DestinationId,
-        SiteSelectionMiddleware.SiteOf(destination),
+        ProxyDestinations.SiteOf(destination),
         destination.Model.Config.Address,
-        HealthOf(destination.Health).ToString(),
+        ProxyDestinations.HealthOf(destination.Health).ToString(),
         destination.ConcurrentRequestCount,
-        drained.Excludes(SiteSelectionMiddleware.SiteOf(destination), destination.DestinationId));
+        drained.Excludes(ProxyDestinations.SiteOf(destination), destination.DestinationId));
 
-    private static EndpointStatus Describe(EndpointDecision decision) =>
+    private static EndpointStatus Describe(EndpointVerdict decision) =>
         new(decision.Action.ToString(), decision.Target?.SiteId, decision.Target?.Host, decision.Target?.Port, decision.Reason);
-
-    /// <summary>An instance is out when either check says so; it is healthy once a probe has said so.</summary>
-    public static DestinationHealth HealthOf(DestinationHealthState health) => (health.Active, health.Passive) switch
-    {
-        (DestinationHealth.Unhealthy, _) or (_, DestinationHealth.Unhealthy) => DestinationHealth.Unhealthy,
-        (DestinationHealth.Healthy, _) => DestinationHealth.Healthy,
-        _ => DestinationHealth.Unknown,
-    };
 }

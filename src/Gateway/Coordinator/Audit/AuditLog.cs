@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Gateway.Coordinator.State;
+using Gateway.Model;
 using Gateway.Observability;
 
 namespace Gateway.Coordinator.Audit;

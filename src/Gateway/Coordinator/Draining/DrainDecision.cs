@@ -1,10 +1,6 @@
-namespace Gateway.Coordinator.Draining;
+using Gateway.Model;
 
-/// <summary>What a drain or undrain request leads to: the next set, whether anything changed, or a refusal (and nothing changes).</summary>
-public sealed record DrainOutcome(DrainSet Next, bool Changed, string? Refusal)
-{
-    public bool IsRefused => Refusal is not null;
-}
+namespace Gateway.Coordinator.Draining;
 
 /// <summary>
 /// Decides a drain or undrain. Pure: the current set, the target, and every configured instance with its site.
@@ -14,7 +10,7 @@ public sealed record DrainOutcome(DrainSet Next, bool Changed, string? Refusal)
 /// </summary>
 public static class DrainDecision
 {
-    public static DrainOutcome Drain(DrainSet current, DrainTarget target, IReadOnlyList<(string Site, string Instance)> instances)
+    public static DrainVerdict Drain(DrainSet current, DrainTarget target, IReadOnlyList<(string Site, string Instance)> instances)
     {
         if (current.Contains(target))
         {
@@ -27,6 +23,6 @@ public static class DrainDecision
             : new(current, Changed: false, $"draining {target} would leave no instance to route to (drained now: {current}); undrain something first");
     }
 
-    public static DrainOutcome Undrain(DrainSet current, DrainTarget target) =>
+    public static DrainVerdict Undrain(DrainSet current, DrainTarget target) =>
         current.Contains(target) ? new(current.Without(target), Changed: true, Refusal: null) : new(current, Changed: false, Refusal: null);
 }

@@ -1,6 +1,7 @@
 using Gateway.Configuration;
 using Gateway.Coordinator.Switching;
-using Gateway.Database.Failover;
+using Gateway.Model;
+using Gateway.Operations;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Coordinator.Hooks;

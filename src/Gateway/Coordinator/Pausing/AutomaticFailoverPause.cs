@@ -1,6 +1,6 @@
 using System.Text.Json;
-using Gateway.Coordinator.State;
 using Gateway.Coordinator.Supervision;
+using Gateway.Model;
 
 namespace Gateway.Coordinator.Pausing;
 

@@ -176,7 +176,7 @@ public static class CoordinatorDecision
             return Result(false, $"the database of site {to} is fenced (not rejoined as a standby)");
         }
 
-        var promotion = PromotionGate.Evaluate(database, from, to, policy.MaxLagOnFailover, force: false);
+        var promotion = PromotionDecision.Decide(database, from, to, policy.MaxLagOnFailover, force: false);
         if (!promotion.Allowed)
         {
             return Result(false, promotion.Reason);
@@ -214,7 +214,7 @@ public static class CoordinatorDecision
                 return new(CoordinatorAction.Refuse, active, $"the primary on site {primary} is unreachable for {Seconds(now - since)}; automatic failover is off: an operator must promote");
             }
 
-            var promotion = PromotionGate.Evaluate(snapshot.Database, primary, active, policy.MaxLagOnFailover, force: false);
+            var promotion = PromotionDecision.Decide(snapshot.Database, primary, active, policy.MaxLagOnFailover, force: false);
             return promotion.Allowed && !snapshot.Fenced.Contains(active)
                 ? Unless(snapshot.Pause, now, new(CoordinatorAction.PromoteDatabase, active, $"the primary on site {primary} is unreachable for {Seconds(now - since)}; {promotion.Reason}: promoting {active}"))
                 : new(CoordinatorAction.Refuse, active, $"the primary on site {primary} is unreachable; {(snapshot.Fenced.Contains(active) ? $"site {active} is fenced" : promotion.Reason)}: no automatic promotion");

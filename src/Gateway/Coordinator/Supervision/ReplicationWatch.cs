@@ -1,6 +1,7 @@
 using Gateway.Database;
 using Gateway.Database.Observation;
 using Gateway.Filestore;
+using Gateway.Model;
 
 namespace Gateway.Coordinator.Supervision;
 
@@ -16,7 +17,7 @@ public sealed record AlarmVerdict(string Key, string? Message)
     public bool Raise => Message is not null;
 }
 
-public sealed record ReplicationWatchVerdict(ReplicationWatchState Next, IReadOnlyList<AlarmVerdict> Alarms, string Sentence);
+public sealed record ReplicationWatchVerdict(ReplicationWatchState Next, IReadOnlyList<AlarmVerdict> Alarms, string Reason);
 
 /// <summary>
 /// Whether both replications that a failover relies on are working: the database's streaming standby and the SAN
@@ -58,11 +59,11 @@ public static class ReplicationWatchDecision
             ? new AlarmVerdict(AlarmCatalogue.FilestoreReplicationFailing, $"SAN replication {filestore.Direction.SourceSite} -> {filestore.Direction.TargetSite} fails and retries: {failure}")
             : new AlarmVerdict(AlarmCatalogue.FilestoreReplicationFailing, null);
 
-        var sentence = $"{standby.Sentence}; {replicator.Sentence}" + (failing.Raise ? $"; {failing.Message}" : "");
+        var sentence = $"{standby.Reason}; {replicator.Reason}" + (failing.Raise ? $"; {failing.Message}" : "");
         return new(next, [standby.Verdict, replicator.Verdict, failing], sentence);
     }
 
-    private static (AlarmVerdict Verdict, string Sentence) Judge(
+    private static (AlarmVerdict Verdict, string Reason) Judge(
         string key, string what, string? whyNot, DateTimeOffset? since, DateTimeOffset now, TimeSpan grace, string working)
     {
         if (whyNot is null)
@@ -122,11 +123,11 @@ public sealed partial class ReplicationWatch(
         // The same alarms raised as in the last cycle: nothing new to log (the durations in the sentence move every second).
         if (_lastAlarms is null || !_lastAlarms.Select(a => a.Raise).SequenceEqual(verdict.Alarms.Select(a => a.Raise)))
         {
-            Log.Verdict(logger, verdict.Sentence);
+            Log.Verdict(logger, verdict.Reason);
         }
 
         _lastAlarms = verdict.Alarms;
-        return verdict.Sentence;
+        return verdict.Reason;
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

@@ -1,5 +1,6 @@
 using Gateway.Configuration;
 using Gateway.Coordinator.Switching;
+using Gateway.Model;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Coordinator.Supervision;

@@ -2,16 +2,17 @@ using System.Text.Json;
 using Gateway.Configuration;
 using Gateway.Coordinator.Admin;
 using Gateway.Coordinator.Audit;
-using Gateway.Coordinator.Operations;
 using Gateway.Coordinator.Pausing;
-using Gateway.Coordinator.State;
 using Gateway.Coordinator.Switching;
 using Gateway.Database;
 using Gateway.Database.Failover;
 using Gateway.Database.Observation;
 using Gateway.Filestore;
+using Gateway.Model;
+using Gateway.Operations;
 using Gateway.Routing;
 using Microsoft.Extensions.Options;
+using Polly;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Model;
 
@@ -47,11 +48,9 @@ public sealed partial class SiteCoordinator(
     public const string DeletesHeldAlarm = "filestore-deletes-held";
     public const string PauseOverdueAlarm = "automatic-failover-paused-overdue";
 
-    /// <summary>How long an interrupted switch that could not be finished waits before it is tried again.</summary>
-    private static readonly TimeSpan ResumeRetryInterval = TimeSpan.FromSeconds(2);
-
     private readonly CoordinatorOptions _coordinator = options.Value.Coordinator;
     private readonly FailoverPolicy _policy = FailoverPolicy.From(options.Value);
+    private readonly ResiliencePipeline<bool> _resumeRetry = ResumeRetry.Create(time);
     private readonly Dictionary<string, SiteHealth> _health = [];
     private (CoordinatorAction, string?)? _lastVerdict;
 
@@ -99,27 +98,33 @@ public sealed partial class SiteCoordinator(
     /// </summary>
     private async Task FinishInterruptedSwitchAsync(CancellationToken cancellation)
     {
-        while (state.Current.SiteSwitchInterrupted)
+        if (state.Current.SiteSwitchInterrupted)
         {
-            var target = state.Current.ActiveSite;
-            Log.Resuming(logger, target, state.Current.Epoch);
-            try
-            {
-                var report = await siteSwitch.SwitchAsync(target, SwitchKind.Failover, force: true, $"resuming the switch to {target} interrupted by a gateway restart", cancellation);
-                if (report.Succeeded)
-                {
-                    return;
-                }
-
-                Log.ResumeFailed(logger, target, report.Summary);
-            }
-            catch (OperationInProgressException)
-            {
-                // An operator's switch got in first; it decides, and leaves the state switching only if it failed too.
-            }
-
-            await Task.Delay(ResumeRetryInterval, time, cancellation);
+            await _resumeRetry.ExecuteAsync(TryFinishInterruptedSwitchAsync, cancellation);
         }
+    }
+
+    /// <summary>One attempt (see <see cref="ResumeRetry"/>); true once the state no longer says an interrupted switch runs.</summary>
+    private async ValueTask<bool> TryFinishInterruptedSwitchAsync(CancellationToken cancellation)
+    {
+        var target = state.Current.ActiveSite;
+        Log.Resuming(logger, target, state.Current.Epoch);
+        try
+        {
+            var report = await siteSwitch.SwitchAsync(target, SwitchKind.Failover, force: true, $"resuming the switch to {target} interrupted by a gateway restart", cancellation);
+            if (report.Succeeded)
+            {
+                return true;
+            }
+
+            Log.ResumeFailed(logger, target, report.Summary);
+        }
+        catch (OperationInProgressException)
+        {
+            // An operator's switch got in first; it decides, and leaves the state switching only if it failed too.
+        }
+
+        return !state.Current.SiteSwitchInterrupted;
     }
 
     /// <summary>One cycle: observe, decide, act. Returns the sentence that describes what it decided and did.</summary>
@@ -316,10 +321,10 @@ public sealed partial class SiteCoordinator(
     }
 
     private Dictionary<string, int> HealthyInstancesBySite() =>
-        proxyState.TryGetCluster(ProxyConfigFactory.ClusterId, out var cluster)
+        proxyState.TryGetCluster(ProxyDestinations.ClusterId, out var cluster)
             ? cluster.Destinations.Values
-                .Where(d => GatewayStatusReader.HealthOf(d.Health) == DestinationHealth.Healthy)
-                .GroupBy(SiteSelectionMiddleware.SiteOf)
+                .Where(d => ProxyDestinations.HealthOf(d.Health) == DestinationHealth.Healthy)
+                .GroupBy(ProxyDestinations.SiteOf)
                 .ToDictionary(group => group.Key, group => group.Count())
             : [];
 

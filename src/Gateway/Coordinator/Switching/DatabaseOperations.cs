@@ -1,92 +1,80 @@
 using Gateway.Configuration;
 using Gateway.Coordinator.Hooks;
-using Gateway.Coordinator.Operations;
-using Gateway.Coordinator.State;
 using Gateway.Database;
 using Gateway.Database.Failover;
 using Gateway.Database.Observation;
 using Gateway.Filestore;
+using Gateway.Model;
+using Gateway.Operations;
 
 namespace Gateway.Coordinator.Switching;
 
 /// <summary>
 /// The database-only operations, as an operator or the coordinator asks for them: a promotion (the primary moves,
 /// the active site stays) and a rejoin (a node rebuilt as a standby, and the filestore replicated towards its site,
-/// so a rejoined site is a replica in both halves). Each takes the operation gate, runs the hooks configured on its
-/// step ("promote", "rejoin") with the same environment and failure policy as a site switch, and goes to the history.
+/// so a rejoined site is a replica in both halves). Each is an <see cref="ExclusiveOperation"/> (one at a time, in the
+/// history), and runs the hooks configured on its step ("promote", "rejoin") with the same environment and failure
+/// policy as a site switch.
 /// </summary>
-public sealed partial class DatabaseOperations(
+public sealed class DatabaseOperations(
     DatabaseFailover failover,
     RejoinRunner rejoin,
     DatabaseObserver observer,
     DatabaseRoutingTable routing,
     FilestoreReplication filestore,
     SwitchHooks hooks,
-    OperationGate operations,
-    OperationHistory history,
+    ExclusiveOperation operations,
     GatewayState state,
     Alarms alarms,
     SiteTopology topology,
-    TimeProvider time,
     ILogger<DatabaseOperations> logger)
 {
     /// <exception cref="OperationInProgressException">Another operation runs.</exception>
-    public async Task<PromotionReport> PromoteAsync(string to, bool force, string why, CancellationToken cancellation)
-    {
-        var journal = new StepJournal(time, logger, $"promotion of {to}");
-        using var scope = operations.Begin($"a promotion of {to}", journal);
-        var session = hooks.Begin(new SwitchDescription(SwitchKind.Promotion, topology.PeerOf(to).Id, to, () => state.Current.Epoch), journal);
-        await session.RunAsync(SwitchSteps.Promote, HookWhen.Before, databaseMoved: false, cancellation);
-        var report = await failover.PromoteAsync(to, force, why, cancellation);
-        await session.RunAsync(SwitchSteps.Promote, HookWhen.After, databaseMoved: true, cancellation, Result(report.Succeeded));
-        if (report.Succeeded && report.From != report.To)
+    public Task<PromotionReport> PromoteAsync(string to, bool force, string why, CancellationToken cancellation) =>
+        operations.RunAsync(OperationSpec.Promotion(to), logger, async operation =>
         {
-            if (report.Planned)
+            var session = hooks.Begin(new SwitchDescription(SwitchKind.Promotion, topology.PeerOf(to).Id, to, () => state.Current.Epoch), operation.Journal);
+            await session.RunAsync(SwitchSteps.Promote, HookWhen.Before, databaseMoved: false, cancellation);
+            var report = await failover.PromoteAsync(to, force, why, operation, cancellation);
+            await session.RunAsync(SwitchSteps.Promote, HookWhen.After, databaseMoved: true, cancellation, Result(report.Succeeded));
+            if (report.Succeeded && report.From != report.To)
             {
-                // The old primary was stopped cleanly: it follows the new one at once, as after a switchover.
-                await RejoinHoldingGateAsync(report.From, RejoinMethod.Auto, journal, cancellation);
+                if (report.Planned)
+                {
+                    // The old primary was stopped cleanly: it follows the new one at once, as after a switchover.
+                    await RejoinWithinAsync(operation, report.From, RejoinMethod.Auto, cancellation);
+                }
+                else
+                {
+                    state.Change(s => s with { AwaitingRejoin = report.From });
+                }
             }
-            else
-            {
-                state.Change(s => s with { AwaitingRejoin = report.From });
-            }
-        }
 
-        return report;
-    }
+            return report;
+        });
 
     /// <exception cref="OperationInProgressException">Another operation runs.</exception>
-    public async Task<RejoinReport> RejoinAsync(string site, RejoinMethod method, CancellationToken cancellation)
-    {
-        var journal = new StepJournal(time, logger, $"rejoin of {site}");
-        using var scope = operations.Begin($"a rejoin of {site}", journal);
-        return await RejoinHoldingGateAsync(site, method, journal, cancellation, withinAnother: false);
-    }
+    public Task<RejoinReport> RejoinAsync(string site, RejoinMethod method, CancellationToken cancellation) =>
+        operations.RunAsync(OperationSpec.Rejoin(site), logger, operation => RunRejoinAsync(operation, site, method, withinAnother: false, cancellation));
 
-    /// <summary>The rejoin itself, for a caller that already holds the gate (a switchover, a failback, a planned promotion).</summary>
-    internal async Task<RejoinReport> RejoinHoldingGateAsync(string site, RejoinMethod method, StepJournal journal, CancellationToken cancellation, bool withinAnother = true)
+    /// <summary>A rejoin as part of <paramref name="holder"/>'s operation (a switchover, a failback, a planned promotion), which holds the gate.</summary>
+    internal Task<RejoinReport> RejoinWithinAsync(OperationRun holder, string site, RejoinMethod method, CancellationToken cancellation) =>
+        operations.RunWithinAsync(holder, OperationSpec.Rejoin(site), logger, operation => RunRejoinAsync(operation, site, method, withinAnother: true, cancellation));
+
+    private async Task<RejoinReport> RunRejoinAsync(OperationRun operation, string site, RejoinMethod method, bool withinAnother, CancellationToken cancellation)
     {
-        var startedAt = time.GetUtcNow();
+        var journal = operation.Journal;
         var primary = routing.Current.Primary;
         var session = hooks.Begin(new SwitchDescription(SwitchKind.Rejoin, primary ?? topology.PeerOf(site).Id, site, () => state.Current.Epoch), journal, withinAnother);
         if (await session.RunAsync(SwitchSteps.Rejoin, HookWhen.Before, databaseMoved: false, cancellation) is { } abort)
         {
-            var refused = new RejoinReport(site, primary ?? "none", method, false, $"rejoin of {site} not started: a Before hook failed ({abort.Reason})", journal.Steps, startedAt, time.GetUtcNow() - startedAt);
-            history.Record(HistoryKinds.Rejoin, refused);
-            return refused;
+            return new RejoinReport(site, primary ?? "none", method, false, $"rejoin of {site} not started: a Before hook failed ({abort.Reason})", journal.Steps, operation.StartedAt, operation.Elapsed);
         }
 
         var divergence = primary is null ? null : await DivergenceAsync(site, primary, cancellation);
-        var report = await rejoin.RejoinAsync(site, method, cancellation);
+        var report = await rejoin.RejoinAsync(site, method, journal, cancellation);
         var files = report.Succeeded ? await ReplicateTowardsAsync(site, cancellation) : "";
-        report = report with
-        {
-            Summary = report.Summary + files,
-            WhatItHad = divergence,
-            Steps = [.. journal.Steps, .. report.Steps],
-            StartedAt = startedAt,
-            Total = time.GetUtcNow() - startedAt,
-        };
+        report = report with { Summary = report.Summary + files, WhatItHad = divergence };
         if (report.Succeeded)
         {
             alarms.Clear(SiteSwitch.RejoinFailedAlarm);
@@ -101,10 +89,7 @@ public sealed partial class DatabaseOperations(
         }
 
         await session.RunAsync(SwitchSteps.Rejoin, HookWhen.After, databaseMoved: true, cancellation, Result(report.Succeeded));
-        report = report with { Steps = [.. report.Steps, .. journal.Steps.Skip(report.Steps.Count)] };
-        history.Record(HistoryKinds.Rejoin, report);
-        Log.Rejoined(logger, site, report.Summary);
-        return report;
+        return report with { Steps = journal.Steps, StartedAt = operation.StartedAt, Total = operation.Elapsed };
     }
 
     /// <summary>
@@ -138,10 +123,4 @@ public sealed partial class DatabaseOperations(
     }
 
     private static Dictionary<string, string> Result(bool succeeded) => new() { ["GATEWAY_SWITCH_RESULT"] = succeeded ? "succeeded" : "failed" };
-
-    private static partial class Log
-    {
-        [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "Rejoin of {Site}: {Summary}")]
-        public static partial void Rejoined(ILogger logger, string site, string summary);
-    }
 }

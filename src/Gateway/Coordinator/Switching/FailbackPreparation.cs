@@ -1,7 +1,8 @@
 using Gateway.Configuration;
-using Gateway.Coordinator.Operations;
 using Gateway.Database.Failover;
 using Gateway.Filestore;
+using Gateway.Model;
+using Gateway.Operations;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Coordinator.Switching;
@@ -15,42 +16,37 @@ public sealed class FailbackPreparation(
     ActiveSiteState activeSite,
     DatabaseOperations database,
     FilestoreReplication filestore,
-    OperationGate operations,
-    OperationHistory history,
+    ExclusiveOperation operations,
     SiteTopology topology,
     IOptions<GatewayOptions> options,
-    TimeProvider time,
     ILogger<FailbackPreparation> logger)
 {
     /// <exception cref="OperationInProgressException">Another operation runs.</exception>
-    public async Task<SiteSwitchReport> PrepareAsync(CancellationToken cancellation)
+    public Task<SiteSwitchReport> PrepareAsync(CancellationToken cancellation)
     {
-        var startedAt = time.GetUtcNow();
         var active = activeSite.ActiveSite;
         var old = topology.PeerOf(active).Id;
-        var journal = new StepJournal(time, logger, $"failback preparation of {old}");
-        using var scope = operations.Begin($"a failback preparation of {old}", journal);
-        var catchUp = options.Value.Coordinator.CatchUpTimeout;
-        SiteSwitchReport Report(bool succeeded, string summary)
+        return operations.RunAsync(OperationSpec.FailbackPreparation(old), logger, async operation =>
         {
-            var report = new SiteSwitchReport(0, SwitchKind.Failback, active, old, succeeded, summary, journal.Steps, null, [], startedAt, time.GetUtcNow() - startedAt, []);
-            history.Record(HistoryKinds.SiteSwitch, report);
-            return report;
-        }
+            var journal = operation.Journal;
+            var catchUp = options.Value.Coordinator.CatchUpTimeout;
+            SiteSwitchReport Report(bool succeeded, string summary) =>
+                new(0, SwitchKind.Failback, active, old, succeeded, summary, journal.Steps, null, [], operation.StartedAt, operation.Elapsed, []);
 
-        var rejoined = await journal.RunAsync($"rejoin the database of {old} as a standby of {active}, and replicate SAN {active} -> {old}", async () =>
-        {
-            var report = await database.RejoinHoldingGateAsync(old, RejoinMethod.Auto, new StepJournal(time, logger, $"rejoin of {old}"), cancellation);
-            return (report.Succeeded, report.Summary);
+            var rejoined = await journal.RunAsync($"rejoin the database of {old} as a standby of {active}, and replicate SAN {active} -> {old}", async () =>
+            {
+                var report = await database.RejoinWithinAsync(operation, old, RejoinMethod.Auto, cancellation);
+                return (report.Succeeded, report.Summary);
+            });
+            if (!rejoined)
+            {
+                return Report(false, $"failback of {old} stopped: its database could not rejoin (see the steps)");
+            }
+
+            var caughtUp = await journal.RunAsync($"wait until SAN {old} has caught up", () => filestore.WaitUntilCaughtUpAsync(active, catchUp, progress: null, cancellation));
+            return caughtUp
+                ? Report(true, $"site {old} is a replica of {active} again (database streaming, SAN caught up); switch back with POST /admin/switchover {{\"to\":\"{old}\"}}")
+                : Report(false, $"site {old}'s database streams, but its SAN has not caught up within {catchUp}; see the filestore status");
         });
-        if (!rejoined)
-        {
-            return Report(false, $"failback of {old} stopped: its database could not rejoin (see the steps)");
-        }
-
-        var caughtUp = await journal.RunAsync($"wait until SAN {old} has caught up", () => filestore.WaitUntilCaughtUpAsync(active, catchUp, progress: null, cancellation));
-        return caughtUp
-            ? Report(true, $"site {old} is a replica of {active} again (database streaming, SAN caught up); switch back with POST /admin/switchover {{\"to\":\"{old}\"}}")
-            : Report(false, $"site {old}'s database streams, but its SAN has not caught up within {catchUp}; see the filestore status");
     }
 }

@@ -1,12 +1,12 @@
 using Gateway.Configuration;
 using Gateway.Coordinator.Hooks;
-using Gateway.Coordinator.Operations;
-using Gateway.Coordinator.State;
 using Gateway.Coordinator.Supervision;
 using Gateway.Database;
 using Gateway.Database.Failover;
 using Gateway.Database.Observation;
 using Gateway.Filestore;
+using Gateway.Model;
+using Gateway.Operations;
 using Gateway.Routing;
 using Microsoft.Extensions.Options;
 
@@ -18,9 +18,9 @@ namespace Gateway.Coordinator.Switching;
 /// filestore replication (abandoning the switch, nothing moved, if the target would lack a file and the switch is not
 /// forced), move the database (fence, catch up, promote), flip the filestore links, route writes to the new site,
 /// release the held writes; after a switchover, replicate back and rejoin the old primary as a standby. Configured
-/// hooks run before and after each step (<see cref="SwitchSteps"/>). One operation at a time (<see cref="OperationGate"/>).
+/// hooks run before and after each step (<see cref="SwitchSteps"/>). One operation at a time (<see cref="ExclusiveOperation"/>).
 /// </summary>
-public sealed partial class SiteSwitch(
+public sealed class SiteSwitch(
     GatewayState state,
     ActiveSiteState activeSite,
     WriteGate writeGate,
@@ -32,7 +32,7 @@ public sealed partial class SiteSwitch(
     SanProbes sanProbes,
     SwitchHooks hooks,
     SwitchMetrics metrics,
-    OperationGate operations,
+    ExclusiveOperation operations,
     OperationHistory history,
     SiteTopology topology,
     IOptions<GatewayOptions> options,
@@ -48,21 +48,17 @@ public sealed partial class SiteSwitch(
     public IReadOnlyList<SiteSwitchReport> History => history.Read<SiteSwitchReport>(HistoryKinds.SiteSwitch);
 
     /// <exception cref="OperationInProgressException">Another operation runs.</exception>
-    public async Task<SiteSwitchReport> SwitchAsync(string to, SwitchKind kind, bool force, string why, CancellationToken cancellation)
-    {
-        var journal = new StepJournal(time, logger, $"{kind.ToString().ToLowerInvariant()} to {to}");
-        using var scope = operations.Begin($"a {kind.ToString().ToLowerInvariant()} to {to}", journal);
-        var from = topology.PeerOf(to).Id;
-        var run = new SwitchRun(journal, hooks.Begin(new SwitchDescription(kind, from, to, () => state.Current.Epoch), journal), from, to, kind, force, why, time.GetUtcNow());
-        using var span = Gateway.Observability.GatewayTelemetry.Source.StartActivity("site switch");
-        span?.SetTag("gateway.to", to);
-        var report = await RunSafelyAsync(run, cancellation);
-        report = await FinishAsync(run, report, cancellation);
-        history.Record(HistoryKinds.SiteSwitch, report);
-        metrics.Record(report);
-        Log.Finished(logger, report.Summary);
-        return report;
-    }
+    public Task<SiteSwitchReport> SwitchAsync(string to, SwitchKind kind, bool force, string why, CancellationToken cancellation) =>
+        operations.RunAsync(OperationSpec.SiteSwitch(kind.ToString().ToLowerInvariant(), to), logger, async operation =>
+        {
+            var from = topology.PeerOf(to).Id;
+            var hookSession = hooks.Begin(new SwitchDescription(kind, from, to, () => state.Current.Epoch), operation.Journal);
+            var run = new SwitchRun(operation, hookSession, from, to, kind, force, why);
+            var report = await RunSafelyAsync(run, cancellation);
+            report = await FinishAsync(run, report, cancellation);
+            metrics.Record(report);
+            return report;
+        });
 
     /// <summary>
     /// A step that throws leaves the switch half done: writes are released whatever happens (held writes must never
@@ -151,7 +147,7 @@ public sealed partial class SiteSwitch(
             snapshot.WhyNotFollowing(from, to),
             routes.Primary == to && snapshot.Node(to) is { IsPrimary: true },
             routes.IsFenced(to),
-            PromotionGate.Evaluate(snapshot, from, to, options.Value.Database.MaxLagOnFailover, run.Force));
+            PromotionDecision.Decide(snapshot, from, to, options.Value.Database.MaxLagOnFailover, run.Force));
         var status = filestore.Status;
         var files = new SwitchFilestoreFacts(
             filestore.LinkSite,
@@ -197,7 +193,8 @@ public sealed partial class SiteSwitch(
         {
             // From here on the old primary may be fenced or stopped: the point of no return for hooks.
             run.DatabaseMoved = true;
-            var report = await database.PromoteAsync(to, run.Force, run.Why, cancellation, epochPersisted: true);
+            var report = await operations.RunWithinAsync(run.Operation, OperationSpec.Promotion(to), logger,
+                promotion => database.PromoteAsync(to, run.Force, run.Why, promotion, cancellation, epochPersisted: true));
             return (report, report.Summary);
         }, cancellation);
         if (!promotion.Succeeded)
@@ -274,9 +271,9 @@ public sealed partial class SiteSwitch(
     }
 
     private SiteSwitchReport Report(SwitchRun run, bool succeeded, string summary, PromotionReport? db = null, IReadOnlyList<string>? files = null) =>
-        new(state.Current.Epoch, run.Kind, run.From, run.To, succeeded, summary, run.Journal.Steps, db, files ?? [], run.StartedAt, time.GetUtcNow() - run.StartedAt, run.Hooks.Runs);
+        new(state.Current.Epoch, run.Kind, run.From, run.To, succeeded, summary, run.Journal.Steps, db, files ?? [], run.Operation.StartedAt, run.Operation.Elapsed, run.Hooks.Runs);
 
-    /// <summary>What the final sync found, and whether the links may flip onto the target (<see cref="FinalFileGate"/>).</summary>
+    /// <summary>What the final sync found, and whether the links may flip onto the target (<see cref="FinalFileDecision"/>).</summary>
     private sealed record FinalFiles(FinalFileVerdict Verdict, IReadOnlyList<string> NotReplicated, string Summary);
 
     /// <summary>
@@ -304,7 +301,7 @@ public sealed partial class SiteSwitch(
             result = new FinalSyncResult(new ReplicationDirection(run.From, "", run.To, san), false, [], TimeSpan.Zero, e.Message, ComparedBothSides: false);
         }
 
-        var verdict = FinalFileGate.Decide(run.Force, result.TargetIsCompleteReplica, result.ComparedBothSides, result.NotReplicated, result.Failure);
+        var verdict = FinalFileDecision.Decide(run.Force, result.TargetIsCompleteReplica, result.ComparedBothSides, result.NotReplicated, result.Failure);
         var summary = verdict.Basis switch
         {
             FlipBasis.VerifiedComplete => $"every file replicated (a comparison of both SANs just found none missing on SAN {run.To})",
@@ -333,7 +330,7 @@ public sealed partial class SiteSwitch(
     /// </summary>
     private async Task<(bool, string)> RejoinOldPrimaryAsync(SwitchRun run, CancellationToken cancellation)
     {
-        var report = await databaseOperations.RejoinHoldingGateAsync(run.From, RejoinMethod.Auto, new StepJournal(time, logger, $"rejoin of {run.From}"), cancellation);
+        var report = await databaseOperations.RejoinWithinAsync(run.Operation, run.From, RejoinMethod.Auto, cancellation);
         return report.Succeeded ? (true, $"old primary {run.From}: {report.Summary}") : (false, $"old primary {run.From} NOT rejoined: {report.Summary}");
     }
 
@@ -354,16 +351,16 @@ public sealed partial class SiteSwitch(
     }
 
     /// <summary>One switch under way: who it moves, its journal and hooks, and how far it got (what an abort must undo).</summary>
-    private sealed class SwitchRun(StepJournal journal, SwitchHooks.HookSession hooks, string from, string to, SwitchKind kind, bool force, string why, DateTimeOffset startedAt)
+    private sealed class SwitchRun(OperationRun operation, SwitchHooks.HookSession hooks, string from, string to, SwitchKind kind, bool force, string why)
     {
-        public StepJournal Journal { get; } = journal;
+        public OperationRun Operation { get; } = operation;
+        public StepJournal Journal => Operation.Journal;
         public SwitchHooks.HookSession Hooks { get; } = hooks;
         public string From { get; } = from;
         public string To { get; } = to;
         public SwitchKind Kind { get; } = kind;
         public bool Force { get; } = force;
         public string Why { get; } = why;
-        public DateTimeOffset StartedAt { get; } = startedAt;
         public string Name => $"{Kind.ToString().ToLowerInvariant()} to {To}";
 
         /// <summary>Past its preconditions: the switch's own After hooks run however it ends.</summary>
@@ -379,11 +376,5 @@ public sealed partial class SiteSwitch(
     {
         public string Step { get; } = step;
         public string Reason { get; } = reason;
-    }
-
-    private static partial class Log
-    {
-        [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "Site switch: {Summary}")]
-        public static partial void Finished(ILogger logger, string summary);
     }
 }

@@ -1,5 +1,6 @@
 using Gateway.Coordinator.Hooks;
 using Gateway.Database.Failover;
+using Gateway.Operations;
 
 namespace Gateway.Coordinator.Switching;
 
@@ -38,4 +39,4 @@ public sealed record SiteSwitchReport(
     IReadOnlyList<string> UnreplicatedFiles,
     DateTimeOffset StartedAt,
     TimeSpan Total,
-    IReadOnlyList<HookRun> Hooks);
+    IReadOnlyList<HookRun> Hooks) : IOperationReport;

@@ -163,7 +163,7 @@ public sealed record FinalFileVerdict(bool Flip, FlipBasis Basis, string Reason)
 /// After the final sync, with writes held and the database not yet moved: may the links flip onto the target? A
 /// switch that is not forced never flips onto a replica known to lack a file (it is abandoned instead, nothing moved).
 /// </summary>
-public static class FinalFileGate
+public static class FinalFileDecision
 {
     public static FinalFileVerdict Decide(bool force, bool targetComplete, bool compared, IReadOnlyList<string> notReplicated, string? failure) => (targetComplete, compared, notReplicated.Count, force) switch
     {

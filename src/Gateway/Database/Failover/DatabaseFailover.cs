@@ -1,8 +1,8 @@
 using Gateway.Configuration;
-using Gateway.Coordinator;
-using Gateway.Coordinator.State;
 using Gateway.Database.Nodes;
 using Gateway.Database.Observation;
+using Gateway.Model;
+using Gateway.Operations;
 using Microsoft.Extensions.Options;
 using Polly;
 
@@ -12,10 +12,10 @@ namespace Gateway.Database.Failover;
 /// Moves the primary role to another node, as a runbook: persist the new epoch, hold writes, fence the old primary,
 /// let the standby catch up, check the RPO gate, promote, verify, switch the endpoints. Planned (old primary
 /// reachable: zero lag required, nothing lost) or unplanned (old primary gone: the gate decides unless forced,
-/// and the report says what may be lost). The caller holds the operation gate (one operation at a time); every
-/// report goes to the durable history.
+/// and the report says what may be lost). It runs as the body of an <see cref="ExclusiveOperation"/>, which holds
+/// the gate (one operation at a time) and records the report in the durable history.
 /// </summary>
-public sealed partial class DatabaseFailover(
+public sealed class DatabaseFailover(
     DatabaseObserver observer,
     NodeConnections nodes,
     DatabaseRoutingTable routing,
@@ -23,56 +23,46 @@ public sealed partial class DatabaseFailover(
     NodeCommands commands,
     GatewayState state,
     SiteTopology topology,
-    Gateway.Coordinator.Operations.OperationHistory history,
+    OperationHistory history,
     IOptions<GatewayOptions> options,
-    TimeProvider time,
-    ILogger<DatabaseFailover> logger)
+    TimeProvider time)
 {
     private readonly DatabaseOptions _options = options.Value.Database;
     private readonly ResiliencePipeline _nodeAction = NodeActionPipeline.Create(time, TimeSpan.FromSeconds(5));
     private readonly ResiliencePipeline _singleAttempt = new ResiliencePipelineBuilder { TimeProvider = time }.AddTimeout(TimeSpan.FromSeconds(1)).Build();
     /// <summary>Every promotion's report, oldest first, kept across restarts.</summary>
-    public IReadOnlyList<PromotionReport> History => history.Read<PromotionReport>(Gateway.Coordinator.Operations.HistoryKinds.Promotion);
+    public IReadOnlyList<PromotionReport> History => history.Read<PromotionReport>(HistoryKinds.Promotion);
 
+    /// <param name="operation">The operation this promotion is the body of: its steps go to that journal.</param>
     /// <param name="epochPersisted">
     /// True when a site switch already persisted the new epoch naming <paramref name="to"/> (the database step of a
     /// whole-site switch): the promotion then works under that epoch instead of starting one of its own.
     /// </param>
-    public async Task<PromotionReport> PromoteAsync(string to, bool force, string why, CancellationToken cancellation, bool epochPersisted = false)
+    public async Task<PromotionReport> PromoteAsync(string to, bool force, string why, OperationRun operation, CancellationToken cancellation, bool epochPersisted = false)
     {
-        var report = await RunPromotionAsync(to, force, why, epochPersisted, cancellation);
-        history.Record(Gateway.Coordinator.Operations.HistoryKinds.Promotion, report);
-        Log.Finished(logger, report.Summary);
-        return report;
-    }
-
-    private async Task<PromotionReport> RunPromotionAsync(string to, bool force, string why, bool epochPersisted, CancellationToken cancellation)
-    {
-        var startedAt = time.GetUtcNow();
-        var from = topology.PeerOf(to).Id;
-        var journal = new StepJournal(time, logger, $"promotion of {to}");
-        using var span = Gateway.Observability.GatewayTelemetry.Source.StartActivity("database promotion");
-        span?.SetTag("gateway.to", to);
+        var journal = operation.Journal;
         var snapshot = await observer.ObserveNowAsync(cancellation);
-        var planned = snapshot.Node(from) is { IsPrimary: true };
+        var from = topology.PeerOf(to).Id;
+        var run = new PromotionRun(operation, from, to, Planned: snapshot.Node(from) is { IsPrimary: true }, force);
+        var planned = run.Planned;
 
         if (snapshot.Node(to) is { IsPrimary: true } && routing.Current.Primary == to && (epochPersisted || !state.Current.Switching))
         {
-            return Report(startedAt, journal, from, to, planned, force, true, $"site {to} is already the primary of epoch {state.Current.Epoch}: nothing to do", 0, true);
+            return Report(run, true, $"site {to} is already the primary of epoch {state.Current.Epoch}: nothing to do", WalLoss.None);
         }
 
         if (planned && !force && snapshot.WhyNotFollowing(from, to) is { } notFollowing)
         {
             // Fencing and stopping the primary now would leave nothing that can take over without losing writes.
-            return Report(startedAt, journal, from, to, planned, force, false, $"promotion of {to} refused: {notFollowing}; force it to proceed anyway", 0, true);
+            return Report(run, false, $"promotion of {to} refused: {notFollowing}; force it to proceed anyway", WalLoss.None);
         }
 
         if (!planned)
         {
-            var gate = PromotionGate.Evaluate(snapshot, from, to, _options.MaxLagOnFailover, force);
+            var gate = PromotionDecision.Decide(snapshot, from, to, _options.MaxLagOnFailover, force);
             if (!gate.Allowed)
             {
-                return Report(startedAt, journal, from, to, planned, force, false, $"promotion of {to} refused: {gate.Reason}", gate.UnreceivedBytes, false);
+                return Report(run, false, $"promotion of {to} refused: {gate.Reason}", new WalLoss(gate.UnreceivedBytes, Exact: false));
             }
         }
 
@@ -97,8 +87,8 @@ public sealed partial class DatabaseFailover(
         if (planned && !caughtUp && !force)
         {
             await journal.RunAsync($"roll back to {from}", () => RollBackAsync(from, epoch, demoted, cancellation));
-            return Report(startedAt, journal, from, to, planned, force, false,
-                $"promotion of {to} abandoned: it did not replay {from}'s last WAL within {_options.CatchUpTimeout.TotalSeconds:0} s; {from} is primary again (epoch {epoch + 1})", 0, true);
+            return Report(run, false,
+                $"promotion of {to} abandoned: it did not replay {from}'s last WAL within {_options.CatchUpTimeout.TotalSeconds:0} s; {from} is primary again (epoch {epoch + 1})", WalLoss.None);
         }
 
         var lost = await journal.RunAsync("account for unreplicated WAL", () => AccountForLossAsync(from, to, fencedAt, cancellation));
@@ -121,7 +111,7 @@ public sealed partial class DatabaseFailover(
 
         var summary = $"site {to} is primary (epoch {epoch}, {(planned ? "planned" : "unplanned")}{(force ? ", forced" : "")}); " +
             (lost.Bytes is { } bytes ? $"{bytes} WAL bytes not replicated{(lost.Exact ? "" : $" (at least; plus whatever {from} acknowledged after it was last seen at {observer.Current.Node(from)?.LastSeenAt:HH:mm:ss.fff})")}" : "unreplicated WAL unknown");
-        return Report(startedAt, journal, from, to, planned, force, true, summary, lost.Bytes, lost.Exact);
+        return Report(run, true, summary, lost);
     }
 
     /// <summary>Fencing a node already seen unreachable is tried once: retrying a dead node only delays the failover.</summary>
@@ -192,18 +182,18 @@ public sealed partial class DatabaseFailover(
         }
     }
 
-    private async Task<((long? Bytes, bool Exact), string Outcome)> AccountForLossAsync(string from, string to, ulong? fencedAt, CancellationToken cancellation)
+    private async Task<(WalLoss Loss, string Outcome)> AccountForLossAsync(string from, string to, ulong? fencedAt, CancellationToken cancellation)
     {
         var snapshot = await observer.ObserveNowAsync(cancellation);
         var received = snapshot.Node(to) is { } node ? node.ReceivedLsn ?? node.ReplayedLsn : null;
         if (fencedAt is { } final && received is { } r)
         {
             var bytes = (long)(final - Math.Min(final, r));
-            return ((bytes, true), $"{bytes} bytes of {from}'s WAL not on {to} (exact: {from} was fenced at {final})");
+            return (new WalLoss(bytes, Exact: true), $"{bytes} bytes of {from}'s WAL not on {to} (exact: {from} was fenced at {final})");
         }
 
         var lowerBound = snapshot.UnreceivedBytes(from, to);
-        return ((lowerBound, false), lowerBound is { } b
+        return (new WalLoss(lowerBound, Exact: false), lowerBound is { } b
             ? $"at least {b} bytes of {from}'s WAL not on {to} ({from} unreachable; measured from its last observed position)"
             : "unknown: neither position was observed");
     }
@@ -235,13 +225,28 @@ public sealed partial class DatabaseFailover(
         return $"{site} takes writes again (epoch {next.Epoch})";
     }
 
-    private PromotionReport Report(DateTimeOffset startedAt, StepJournal journal, string from, string to, bool planned, bool forced, bool succeeded, string summary, long? lost, bool exact) =>
-        new(state.Current.Epoch, from, to, planned, forced, succeeded, summary, lost, exact, exact ? null : observer.Current.Node(from)?.LastSeenAt,
-            journal.Steps, startedAt, time.GetUtcNow() - startedAt);
+    private PromotionReport Report(PromotionRun run, bool succeeded, string summary, WalLoss loss) => new(
+        Epoch: state.Current.Epoch,
+        From: run.From,
+        To: run.To,
+        Planned: run.Planned,
+        Forced: run.Force,
+        Succeeded: succeeded,
+        Summary: summary,
+        UnreplicatedBytes: loss.Bytes,
+        UnreplicatedBytesExact: loss.Exact,
+        OldPrimaryLastSeenAt: loss.Exact ? null : observer.Current.Node(run.From)?.LastSeenAt,
+        Steps: run.Operation.Journal.Steps,
+        StartedAt: run.Operation.StartedAt,
+        Total: run.Operation.Elapsed);
 
-    private static partial class Log
+    /// <summary>One promotion under way: who it moves, and whether the old primary was there to hand over (planned).</summary>
+    private sealed record PromotionRun(OperationRun Operation, string From, string To, bool Planned, bool Force);
+
+    /// <summary>The old primary's WAL the new one never received: exact when measured against its fenced position, else a lower bound.</summary>
+    private sealed record WalLoss(long? Bytes, bool Exact)
     {
-        [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "Database promotion: {Summary}")]
-        public static partial void Finished(ILogger logger, string summary);
+        /// <summary>Nothing moved, or the standby had replayed everything: zero, exactly.</summary>
+        public static readonly WalLoss None = new(0, true);
     }
 }

@@ -1,8 +1,8 @@
 using Gateway.Configuration;
-using Gateway.Coordinator;
-using Gateway.Coordinator.State;
 using Gateway.Database.Nodes;
 using Gateway.Database.Observation;
+using Gateway.Model;
+using Gateway.Operations;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Database.Failover;
@@ -15,7 +15,7 @@ namespace Gateway.Database.Failover;
 public sealed partial class DatabaseSupervisor(
     DatabaseObserver observer,
     DatabaseFailover failover,
-    Gateway.Coordinator.Operations.OperationGate operations,
+    ExclusiveOperation operations,
     DatabaseRoutingTable routing,
     GatewayState state,
     PgSessions sessions,
@@ -61,9 +61,8 @@ public sealed partial class DatabaseSupervisor(
         {
             Log.Resuming(logger, interrupted.DatabasePrimary, interrupted.Epoch);
             await observer.NextAsync(cancellation);
-            var journal = new StepJournal(time, logger, $"resumed promotion of {interrupted.DatabasePrimary}");
-            using var scope = operations.Begin($"the resumed promotion of {interrupted.DatabasePrimary}", journal);
-            await failover.PromoteAsync(interrupted.DatabasePrimary, force: true, $"resuming the switch of epoch {interrupted.Epoch} interrupted by a gateway restart", cancellation);
+            await operations.RunAsync(OperationSpec.ResumedPromotion(interrupted.DatabasePrimary), logger, operation =>
+                failover.PromoteAsync(interrupted.DatabasePrimary, force: true, $"resuming the switch of epoch {interrupted.Epoch} interrupted by a gateway restart", operation, cancellation));
         }
     }
 

@@ -1,7 +1,6 @@
-namespace Gateway.Database.Failover;
+using Gateway.Operations;
 
-/// <summary>One journaled step: its sentence, when it began, how long it took, how it ended, and its stable id when it has one (a site switch's steps do).</summary>
-public sealed record StepRecord(string Step, DateTimeOffset StartedAt, TimeSpan Duration, string Outcome, string? Id = null);
+namespace Gateway.Database.Failover;
 
 /// <summary>
 /// What a promotion did, step by step, and what it may have lost. <see cref="UnreplicatedBytes"/> is the WAL the
@@ -22,4 +21,4 @@ public sealed record PromotionReport(
     DateTimeOffset? OldPrimaryLastSeenAt,
     IReadOnlyList<StepRecord> Steps,
     DateTimeOffset StartedAt,
-    TimeSpan Total);
+    TimeSpan Total) : IOperationReport;

@@ -1,7 +1,8 @@
 using Gateway.Configuration;
-using Gateway.Coordinator;
 using Gateway.Database.Nodes;
 using Gateway.Database.Observation;
+using Gateway.Model;
+using Gateway.Operations;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -28,7 +29,7 @@ public sealed record RejoinReport(
     IReadOnlyList<StepRecord> Steps,
     DateTimeOffset? StartedAt = null,
     TimeSpan? Total = null,
-    string? WhatItHad = null);
+    string? WhatItHad = null) : IOperationReport;
 
 /// <summary>
 /// Brings the old primary back as a standby of the new one: stop it, rewind it to the new timeline (or copy it
@@ -40,30 +41,25 @@ public sealed class RejoinRunner(
     DatabaseObserver observer,
     DatabaseRoutingTable routing,
     Alarms alarms,
-    IOptions<GatewayOptions> options,
-    TimeProvider time,
-    ILogger<RejoinRunner> logger)
+    IOptions<GatewayOptions> options)
 {
     private static readonly TimeSpan StreamingTimeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan AutoFallbackAfter = TimeSpan.FromSeconds(20);
     private static readonly TimeSpan CheckpointTimeout = TimeSpan.FromSeconds(60);
-    /// <summary>The caller holds the operation gate (one operation at a time) and records the report.</summary>
-    public Task<RejoinReport> RejoinAsync(string site, RejoinMethod method, CancellationToken cancellation) => RunAsync(site, method, cancellation);
-
-    private async Task<RejoinReport> RunAsync(string site, RejoinMethod method, CancellationToken cancellation)
+    /// <summary>The body of a rejoin operation: its steps go to <paramref name="journal"/>; the caller's <see cref="ExclusiveOperation"/> holds the gate and records the report.</summary>
+    public async Task<RejoinReport> RejoinAsync(string site, RejoinMethod method, StepJournal journal, CancellationToken cancellation)
     {
-        var journal = new StepJournal(time, logger, $"rejoin of {site}");
         var primary = routing.Current.Primary;
         if (primary is null || primary == site)
         {
             return new(site, primary ?? "none", method, false,
-                primary is null ? "no primary is designated (a switch is running): nothing to rejoin to" : $"site {site} is the primary; only the other node can rejoin", []);
+                primary is null ? "no primary is designated (a switch is running): nothing to rejoin to" : $"site {site} is the primary; only the other node can rejoin", journal.Steps);
         }
 
         var siteIndex = options.Value.Sites.FindIndex(s => s.Id == site);
         if (string.IsNullOrEmpty(options.Value.Sites[siteIndex].Database.DataDirectory))
         {
-            return new(site, primary, method, false, $"Gateway:Sites:{siteIndex}:Database:DataDirectory is not configured: the gateway cannot rebuild that node", []);
+            return new(site, primary, method, false, $"Gateway:Sites:{siteIndex}:Database:DataDirectory is not configured: the gateway cannot rebuild that node", journal.Steps);
         }
 
         routing.Fence(site);
@@ -150,28 +146,24 @@ public sealed class RejoinRunner(
         });
 
     /// <summary>
-    /// Waits until the node follows the primary in two observations in a row: a node that cannot follow (see
-    /// <see cref="DatabaseSnapshot.WhyNotFollowing"/>) may look connected for a moment before its WAL receiver gives up.
+    /// Waits until the node follows the primary in two observations in a row (the observer's, as it publishes them): a
+    /// node that cannot follow (see <see cref="DatabaseSnapshot.WhyNotFollowing"/>) may look connected for a moment
+    /// before its WAL receiver gives up.
     /// </summary>
     private async Task<(bool, string)> WaitUntilStreamingAsync(string site, string primary, TimeSpan timeout, CancellationToken cancellation)
     {
-        var giveUpAt = time.GetUtcNow() + timeout;
         var followedBefore = false;
         string? why = "not observed yet";
-        while (time.GetUtcNow() < giveUpAt)
+        var streaming = await observer.WaitForAsync(snapshot =>
         {
-            var snapshot = await observer.ObserveNowAsync(cancellation);
             why = snapshot.WhyNotFollowing(primary, site);
-            if (why is null && followedBefore)
-            {
-                return (true, $"streaming on timeline {snapshot.Node(primary)?.Timeline}; {snapshot.ReplayLagBytes(primary, site)} bytes behind");
-            }
-
+            var twice = why is null && followedBefore;
             followedBefore = why is null;
-            await Task.Delay(TimeSpan.FromMilliseconds(200), time, cancellation);
-        }
-
-        return (false, $"not streaming after {timeout.TotalSeconds:0} s: {why}");
+            return twice;
+        }, timeout, cancellation);
+        return streaming is { } snapshot
+            ? (true, $"streaming on timeline {snapshot.Node(primary)?.Timeline}; {snapshot.ReplayLagBytes(primary, site)} bytes behind")
+            : (false, $"not streaming after {timeout.TotalSeconds:0} s: {why}");
     }
 
     private static string Describe(CommandResult result, string? tolerated) =>

@@ -1,6 +1,6 @@
 using Gateway.Configuration;
-using Gateway.Coordinator;
 using Gateway.Database.Nodes;
+using Gateway.Model;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Database.Observation;
@@ -18,12 +18,16 @@ public sealed partial class DatabaseObserver(
 {
     private readonly DatabaseOptions _options = options.Value.Database;
     private volatile DatabaseSnapshot _current = DatabaseSnapshot.Empty;
-    private TaskCompletionSource<DatabaseSnapshot> _next = NewWaiter();
+    private readonly SnapshotFeed<DatabaseSnapshot> _published = new(time);
 
     public DatabaseSnapshot Current => _current;
 
     /// <summary>Completes with the next snapshot published after this call.</summary>
-    public Task<DatabaseSnapshot> NextAsync(CancellationToken cancellation) => Volatile.Read(ref _next).Task.WaitAsync(cancellation);
+    public Task<DatabaseSnapshot> NextAsync(CancellationToken cancellation) => _published.NextAsync(cancellation);
+
+    /// <summary>The first snapshot published from now on that <paramref name="until"/> accepts, or null after <paramref name="timeout"/>.</summary>
+    public Task<DatabaseSnapshot?> WaitForAsync(Func<DatabaseSnapshot, bool> until, TimeSpan timeout, CancellationToken cancellation) =>
+        _published.WaitForAsync(until, timeout, cancellation);
 
     /// <summary>Probes now, outside the schedule: actions call this to see the effect of what they just did.</summary>
     public async Task<DatabaseSnapshot> ObserveNowAsync(CancellationToken cancellation)
@@ -32,7 +36,7 @@ public sealed partial class DatabaseObserver(
         var observations = await Task.WhenAll(topology.Sites.Select(site => ObserveAsync(site.Id, previous.Node(site.Id), cancellation)));
         var snapshot = new DatabaseSnapshot(observations.ToDictionary(o => o.SiteId), time.GetUtcNow());
         _current = snapshot;
-        Interlocked.Exchange(ref _next, NewWaiter()).TrySetResult(snapshot);
+        _published.Publish(snapshot);
         return snapshot;
     }
 
@@ -79,8 +83,6 @@ public sealed partial class DatabaseObserver(
             return NodeObservation.Unreachable(siteId, reason, time.GetUtcNow(), known);
         }
     }
-
-    private static TaskCompletionSource<DatabaseSnapshot> NewWaiter() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private static partial class Log
     {

@@ -1,4 +1,4 @@
-using Gateway.Coordinator;
+using Gateway.Model;
 using Gateway.Observability;
 using Prometheus;
 

@@ -1,9 +1,8 @@
 using System.Net;
-using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Gateway.Coordinator.Admin;
-using Gateway.Coordinator.Draining;
+using Gateway.Model;
 using Gateway.Testing;
 using Gateway.Tests.Observability;
 using Gateway.Tests.Support;

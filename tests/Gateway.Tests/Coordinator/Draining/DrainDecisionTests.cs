@@ -1,4 +1,5 @@
 using Gateway.Coordinator.Draining;
+using Gateway.Model;
 
 namespace Gateway.Tests.Coordinator.Draining;
 

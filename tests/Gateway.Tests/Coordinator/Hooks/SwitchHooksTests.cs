@@ -13,7 +13,8 @@ namespace Gateway.Tests.Coordinator.Hooks;
 
 /// <summary>
 /// The two-site system with a Before and an After hook on every step, all running one script: it logs its
-/// environment, prints a line, and fails where the test has put a marker file (fail-before-move-database, ...).
+/// environment, prints a line, waits while the test has put a hold file (hold-before-rejoin, ...), and fails where the
+/// test has put a marker file (fail-before-move-database, ...).
 /// </summary>
 public sealed class HookedTwoSiteSystem : TwoSiteSystem
 {
@@ -28,6 +29,7 @@ public sealed class HookedTwoSiteSystem : TwoSiteSystem
         var script = Path.Combine(HookDirectory, "hook.sh");
         File.WriteAllText(script, $"""
             echo "$GATEWAY_HOOK_WHEN $GATEWAY_STEP kind=$GATEWAY_SWITCH_KIND from=$GATEWAY_FROM_SITE to=$GATEWAY_TO_SITE epoch=$GATEWAY_EPOCH result=$GATEWAY_SWITCH_RESULT" >> {EnvironmentLog}
+            while [ -e "{HookDirectory}/hold-$GATEWAY_HOOK_WHEN-$GATEWAY_STEP" ]; do sleep 0.1; done
             if [ -e "{HookDirectory}/fail-$GATEWAY_HOOK_WHEN-$GATEWAY_STEP" ]; then
                 echo "refusing $GATEWAY_STEP" >&2
                 exit 1
@@ -50,9 +52,16 @@ public sealed class HookedTwoSiteSystem : TwoSiteSystem
     /// <summary>Makes the hook at <paramref name="when"/> of <paramref name="step"/> exit 1 from now on; starts a fresh environment log.</summary>
     public void FailHook(string when, string step) => File.WriteAllText(Path.Combine(HookDirectory, $"fail-{when}-{step}"), "");
 
+    /// <summary>Makes the hook at <paramref name="when"/> of <paramref name="step"/> wait (up to its timeout) until <see cref="ReleaseHook"/>.</summary>
+    public void HoldHook(string when, string step) => File.WriteAllText(HoldFile(when, step), "");
+
+    public void ReleaseHook(string when, string step) => File.Delete(HoldFile(when, step));
+
+    private string HoldFile(string when, string step) => Path.Combine(HookDirectory, $"hold-{when}-{step}");
+
     public void ResetHooks()
     {
-        foreach (var file in Directory.GetFiles(HookDirectory, "fail-*").Append(EnvironmentLog))
+        foreach (var file in Directory.GetFiles(HookDirectory, "fail-*").Concat(Directory.GetFiles(HookDirectory, "hold-*")).Append(EnvironmentLog))
         {
             File.Delete(file);
         }
@@ -143,6 +152,43 @@ public sealed class SwitchHooksTests(HookedTwoSiteSystem system, ITestOutputHelp
 
             await MoveBackToAAsync();
         }
+    }
+
+    [Fact]
+    public async Task While_a_rejoin_runs_a_switchover_or_a_promotion_is_refused_with_409_naming_the_rejoin_and_nothing_changes()
+    {
+        system.HoldHook("before", SwitchSteps.Rejoin);
+        system.FailHook("before", SwitchSteps.Rejoin);
+        var before = await system.Gateway.StatusAsync();
+        var rejoin = system.Gateway.Admin.PostAsJsonAsync("/admin/database/rejoin", new { site = "B" });
+        try
+        {
+            var giveUpAt = DateTime.UtcNow.AddSeconds(30);
+            while (!File.Exists(system.EnvironmentLog) || !File.ReadAllText(system.EnvironmentLog).Contains("before rejoin", StringComparison.Ordinal))
+            {
+                Assert.True(DateTime.UtcNow < giveUpAt, "the rejoin's Before hook did not start");
+                await Task.Delay(50);
+            }
+
+            foreach (var (path, body) in new[] { ("/admin/switchover", (object)new { to = "B" }), ("/admin/database/promote", new { to = "B" }) })
+            {
+                using var refused = await system.Gateway.Admin.PostAsJsonAsync(path, body);
+                var problem = await refused.Content.ReadAsStringAsync();
+                Assert.True(refused.StatusCode == HttpStatusCode.Conflict, $"{path}: {(int)refused.StatusCode} {problem}");
+                Assert.Matches(@"a rejoin of B is running \(since \d\d:\d\d:\d\d\); try again when it has ended", problem);
+            }
+        }
+        finally
+        {
+            system.ReleaseHook("before", SwitchSteps.Rejoin);
+        }
+
+        using var response = await rejoin;
+        var report = await response.Content.ReadFromJsonAsync<RejoinReport>(AdminRequests.Json);
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        Assert.StartsWith("rejoin of B not started: a Before hook failed", report!.Summary);
+        var after = await system.Gateway.StatusAsync();
+        Assert.Equal((before.Epoch, "A", false, "A"), (after.Epoch, after.ActiveSite, after.Switching, after.Database.Primary));
     }
 
     private static int Position((string Step, HookWhen When) hook) => (SwitchSteps.Hookable.ToList().IndexOf(hook.Step) * 2) + (int)hook.When;

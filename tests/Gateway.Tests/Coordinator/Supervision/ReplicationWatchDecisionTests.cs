@@ -1,6 +1,6 @@
-using Gateway.Coordinator;
 using Gateway.Coordinator.Supervision;
 using Gateway.Filestore;
+using Gateway.Model;
 using static Gateway.Tests.Support.Observations;
 
 namespace Gateway.Tests.Coordinator.Supervision;
@@ -28,7 +28,7 @@ public sealed class ReplicationWatchDecisionTests
 
         Assert.All(verdict.Alarms, alarm => Assert.False(alarm.Raise, alarm.Key));
         Assert.Equal(ReplicationWatchState.Initial, verdict.Next);
-        Assert.Equal("database: site B streams from site A; filestore: replicating A -> B", verdict.Sentence);
+        Assert.Equal("database: site B streams from site A; filestore: replicating A -> B", verdict.Reason);
     }
 
     [Fact]
@@ -40,7 +40,7 @@ public sealed class ReplicationWatchDecisionTests
 
         Assert.False(Alarm(first, AlarmCatalogue.DatabaseNoStreamingStandby).Raise);
         Assert.False(Alarm(within, AlarmCatalogue.DatabaseNoStreamingStandby).Raise);
-        Assert.Equal("database: site A has no streaming standby for 59 s, alarm after 60 s; filestore: replicating A -> B", within.Sentence);
+        Assert.Equal("database: site A has no streaming standby for 59 s, alarm after 60 s; filestore: replicating A -> B", within.Reason);
         Assert.Equal("site A has no streaming standby, for 60 s", Alarm(after, AlarmCatalogue.DatabaseNoStreamingStandby).Message);
         Assert.False(Alarm(after, AlarmCatalogue.FilestoreReplicationNotRunning).Raise);
     }
@@ -97,6 +97,6 @@ public sealed class ReplicationWatchDecisionTests
 
         Assert.Equal("SAN replication A -> B fails and retries: target: No space left on device", Alarm(verdict, AlarmCatalogue.FilestoreReplicationFailing).Message);
         Assert.False(Alarm(verdict, AlarmCatalogue.FilestoreReplicationNotRunning).Raise);
-        Assert.EndsWith("; SAN replication A -> B fails and retries: target: No space left on device", verdict.Sentence);
+        Assert.EndsWith("; SAN replication A -> B fails and retries: target: No space left on device", verdict.Reason);
     }
 }

@@ -1,7 +1,7 @@
 using Gateway.Configuration;
-using Gateway.Coordinator;
 using Gateway.Coordinator.Supervision;
 using Gateway.Coordinator.Switching;
+using Gateway.Model;
 using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;

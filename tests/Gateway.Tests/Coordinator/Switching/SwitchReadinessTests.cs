@@ -113,7 +113,7 @@ public sealed class SwitchReadinessTests
     public void After_the_final_sync_a_switch_that_is_not_forced_never_flips_onto_a_replica_that_lacks_a_file(
         bool complete, bool compared, int missing, bool force, bool flips, FlipBasis basis)
     {
-        var verdict = FinalFileGate.Decide(force, complete, compared, Enumerable.Range(0, missing).Select(i => $"f{i}").ToList(), "deadline passed");
+        var verdict = FinalFileDecision.Decide(force, complete, compared, Enumerable.Range(0, missing).Select(i => $"f{i}").ToList(), "deadline passed");
         Assert.Equal((flips, basis), (verdict.Flip, verdict.Basis));
     }
 

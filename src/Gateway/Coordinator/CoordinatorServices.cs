@@ -1,0 +1,37 @@
+using Gateway.Configuration;
+using Gateway.Coordinator.Audit;
+using Gateway.Coordinator.Hooks;
+using Gateway.Coordinator.Pausing;
+using Gateway.Coordinator.Supervision;
+using Gateway.Coordinator.Switching;
+using Gateway.Hosting;
+using Gateway.Observability;
+using Gateway.Operations;
+
+namespace Gateway.Coordinator;
+
+public static class CoordinatorServices
+{
+    /// <summary>The site coordinator and what it runs: site switches with their hooks, failback, one operation at a time, the audit log.</summary>
+    public static IServiceCollection AddGatewayCoordinator(this IServiceCollection services, GatewayOptions options)
+    {
+        services.AddSharedSingleton<SwitchMetrics>();
+        services.AddSingleton<IHookProcess>(provider => new ShellHookProcess(provider.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<SwitchHooks>();
+        services.AddSharedSingleton<SiteSwitch>();
+        services.AddSharedSingleton<FailbackPreparation>();
+        services.AddSharedSingleton(provider => new OperationGate(provider.GetRequiredService<TimeProvider>()));
+        services.AddSharedSingleton(provider => new OperationHistory(options.StateDirectory, provider.GetRequiredService<ILogger<OperationHistory>>()));
+        services.AddSharedSingleton<ExclusiveOperation>();
+        services.AddSharedSingleton(new AutomaticFailoverPause(options.StateDirectory));
+        services.AddSharedSingleton<DatabaseOperations>();
+        services.AddSharedSingleton<SanProbes>();
+        services.AddHostedService(provider => provider.GetRequiredService<SanProbes>());
+        services.AddSharedSingleton(provider => new AuditLog(
+            options.StateDirectory, provider.GetRequiredService<AdminApiMetrics>(), provider.GetRequiredService<ILogger<AuditLog>>()));
+        services.AddSharedSingleton<SiteCoordinator>();
+        services.AddHostedService(provider => provider.GetRequiredService<SiteCoordinator>());
+        services.AddHostedService<ReplicationWatch>();
+        return services;
+    }
+}

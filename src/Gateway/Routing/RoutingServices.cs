@@ -1,0 +1,73 @@
+using Gateway.Configuration;
+using Gateway.Hosting;
+using Gateway.Model;
+using Gateway.Observability;
+using Yarp.ReverseProxy;
+using Yarp.ReverseProxy.Health;
+using Yarp.ReverseProxy.LoadBalancing;
+
+namespace Gateway.Routing;
+
+public static class RoutingServices
+{
+    /// <summary>The YARP proxy over both sites' instances, with the gateway's site selection, write gate, retries and health policies.</summary>
+    public static IServiceCollection AddGatewayRouting(this IServiceCollection services, GatewayOptions options)
+    {
+        services.AddSharedSingleton(provider => WriteGateAtStart(options.Coordinator, provider.GetRequiredService<GatewayState>(), provider.GetRequiredService<TimeProvider>()));
+        services.AddHostFiltering(filter =>
+        {
+            filter.AllowedHosts = options.Routing.AllowedHosts is [] ? ["*"] : options.Routing.AllowedHosts;
+            // With a list of hosts, a request naming none (empty Host, or an HTTP/1.0 request without one) is refused too.
+            filter.AllowEmptyHosts = options.Routing.AllowedHosts is [];
+        });
+        services.AddSingleton<ILoadBalancingPolicy, LeastLoadedPolicy>();
+        services.AddSingleton<IPassiveHealthCheckPolicy, ConsecutiveFailuresPassivePolicy>();
+        services.AddReverseProxy()
+            .LoadFromMemory([ProxyConfigFactory.Route()], [ProxyConfigFactory.Cluster(options)])
+            .AddTransforms(transforms =>
+            {
+                transforms.RequestTransforms.Add(new ProxySpanPropagation());
+                transforms.ResponseTransforms.Add(new HoldBackRetryableAnswerTransform());
+            });
+        services.Share<IProxyStateLookup>();
+        return services;
+    }
+
+    /// <summary>The public host's request pipeline: framing and host checks for every request, then the proxy's own.</summary>
+    public static WebApplication UseGatewayRouting(this WebApplication app, GatewayOptions options)
+    {
+        app.UseMiddleware<RequestFramingMiddleware>();
+        app.UseHostFiltering();
+        app.MapReverseProxy(proxy =>
+        {
+            if (options.Observability.RequestTelemetry)
+            {
+                proxy.UseMiddleware<ProxyTelemetryMiddleware>();
+            }
+
+            proxy.UseMiddleware<WriteGateMiddleware>();
+            proxy.UseMiddleware<SiteSelectionMiddleware>();
+            proxy.UseMiddleware<IdempotentRetryMiddleware>();
+            if (options.Observability.RequestTelemetry)
+            {
+                proxy.UseMiddleware<ProxyAttemptTracingMiddleware>();
+            }
+
+            proxy.UseLoadBalancing();
+            proxy.UsePassiveHealthChecks();
+        });
+        return app;
+    }
+
+    /// <summary>A gateway killed in the middle of a site switch starts with HTTP writes held too, until the resumed switch routes them.</summary>
+    private static WriteGate WriteGateAtStart(CoordinatorOptions coordinator, GatewayState state, TimeProvider time)
+    {
+        var gate = new WriteGate(coordinator.MaxHeldWrites, coordinator.MaxHoldTime, time);
+        if (state.Current.Switching)
+        {
+            gate.Close();
+        }
+
+        return gate;
+    }
+}
