@@ -59,9 +59,11 @@ public sealed class ClusterStatusReader(ClusterNode node)
 /// leader's admin URL (gatewayctl follows it, sending its token and body again), or 503 with Retry-After without a
 /// leader; operations end with this gateway's leadership; the status lists the cluster.
 /// </summary>
-public sealed class ClusterAdmin(ClusterNode node, ClusterStatusReader reader, ClusterRole role) : IAdminLeadership
+public sealed class ClusterAdmin(ClusterNode node, ClusterStatusReader reader, ClusterRole role, ClusterRuntime runtime) : IAdminLeadership
 {
     public CancellationToken ActingToken => role.ActingToken;
+
+    public Readiness CheckReadiness() => runtime.CheckReadiness();
 
     public Task<ClusterStatus> ReadStatusAsync(CancellationToken cancellation) => reader.ReadAsync(cancellation);
 

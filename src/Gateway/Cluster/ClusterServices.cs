@@ -45,7 +45,7 @@ public static class ClusterServices
         services.AddSingleton<ClusterRole>();
         services.AddSingleton<ClusterStatusReader>();
         services.AddSharedSingleton<IAdminLeadership>(provider => new ClusterAdmin(
-            node, provider.GetRequiredService<ClusterStatusReader>(), provider.GetRequiredService<ClusterRole>()));
+            node, provider.GetRequiredService<ClusterStatusReader>(), provider.GetRequiredService<ClusterRole>(), provider.GetRequiredService<ClusterRuntime>()));
         services.AddSingleton<ISiteDeathAgreement, ClusterSiteDeathAgreement>();
         services.AddSingleton<ClusterMetrics>();
         services.AddSingleton<ClusterRuntime>();

@@ -25,7 +25,13 @@ public interface IAdminLeadership
     CancellationToken ActingToken { get; }
 
     Task<ClusterStatus> ReadStatusAsync(CancellationToken cancellation);
+
+    /// <summary>Whether this gateway should receive traffic now (GET /readyz), with the reason.</summary>
+    Readiness CheckReadiness();
 }
+
+/// <summary>The answer of GET /readyz: 200 when <see cref="Ready"/>, else 503; the reason in both cases.</summary>
+public sealed record Readiness(bool Ready, string Reason);
 
 public static class AdminLeadership
 {

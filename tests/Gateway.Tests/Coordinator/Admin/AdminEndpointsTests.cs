@@ -112,6 +112,15 @@ public sealed class AdminEndpointsTests : EchoSitesTest
     }
 
     [Fact]
+    public async Task Readiness_needs_no_token_and_a_gateway_running_alone_is_ready_once_started()
+    {
+        using var anonymous = new HttpClient { BaseAddress = Gateway.Admin.BaseAddress };
+        using var ready = await anonymous.GetAsync("/readyz");
+        Assert.Equal(System.Net.HttpStatusCode.OK, ready.StatusCode);
+        Assert.Equal("ready: this gateway runs alone (no cluster) and has started\n", await ready.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task The_admin_port_never_proxies_and_the_public_port_never_answers_admin_routes()
     {
         using var onAdmin = await Gateway.Admin.GetAsync("/deposits/x");
