@@ -4,6 +4,7 @@
 #   deploy/prereqs.sh                      # PostgreSQL server, curl, jq, procps, pgbackrest, restic
 #   deploy/prereqs.sh prometheus haproxy   # ... plus these Debian packages
 #   deploy/prereqs.sh etcd-server etcd-client   # etcd for cluster mode, with Debian's own etcd service kept off
+#   deploy/prereqs.sh keepalived                # the VRRP daemon of deploy/keepalived/ (one address in front of two gateways)
 #
 # Needs root (or sudo) only when something has to be installed. Never asks a question.
 set -euo pipefail
