@@ -16,6 +16,7 @@ public sealed class ObservedGateway : IAsyncLifetime
     private EchoBackend _b1 = null!;
     private GatewaySettings _settings = null!;
     private readonly PostgresPair _postgres = new();
+    private EtcdCluster? _etcd;
 
     public RunningGateway Gateway { get; private set; } = null!;
 
@@ -33,7 +34,9 @@ public sealed class ObservedGateway : IAsyncLifetime
         await _postgres.InitializeAsync();
         _settings = new GatewaySettings([_a1.Url], [_b1.Url], _postgres.Primary.Port, _postgres.Standby.Port);
         ConfigureBackups(_settings);
+        await ConfigureClusterAsync(_settings);
         Gateway = await RunningGateway.StartAsync(_settings);
+        await Gateway.WaitForAsync(s => s.Cluster is { Role: "Lead", WritesAllowed: true }, "leading its cluster", TimeSpan.FromSeconds(30));
         await Gateway.WaitForAllHealthyAsync(TimeSpan.FromSeconds(10));
         Prometheus = await PrometheusServer.StartAsync($"127.0.0.1:{_settings.AdminPort}", RepositoryFiles.AlertRules);
 
@@ -51,6 +54,18 @@ public sealed class ObservedGateway : IAsyncLifetime
         settings.Values["Gateway:Backup:PasswordFile"] = key;
         settings.Values["Gateway:Sites:0:Database:DataDirectory"] = _postgres.Primary.DataDirectory;
         settings.Values["Gateway:Sites:1:Database:DataDirectory"] = _postgres.Standby.DataDirectory;
+    }
+
+    /// <summary>
+    /// Cluster mode on a one-member etcd, so the cluster panels and rules (gateway_cluster_*) have data as well: such a
+    /// gateway emits every metric a gateway running alone does, plus those.
+    /// </summary>
+    private async Task ConfigureClusterAsync(GatewaySettings settings)
+    {
+        _etcd = await EtcdCluster.StartAsync(1);
+        settings.Values["Gateway:Cluster:Etcd:Endpoints:0"] = _etcd.ClientUrls[0];
+        settings.Values["Gateway:Cluster:Name"] = "observed";
+        settings.Values["Gateway:Cluster:GatewayId"] = "gw1";
     }
 
     public Task<MetricsScrape> ScrapeAsync() => MetricsScrape.FetchAsync(Gateway.Admin.BaseAddress!);
@@ -98,6 +113,11 @@ public sealed class ObservedGateway : IAsyncLifetime
         }
 
         await _postgres.DisposeAsync();
+        if (_etcd is not null)
+        {
+            await _etcd.DisposeAsync();
+        }
+
         if (_b1 is not null)
         {
             await _b1.DisposeAsync();
