@@ -17,6 +17,8 @@ public sealed class ClusterMetrics
             () => writeGate.IsFenced ? 1 : 0);
         metrics.ObservedGauge("gateway_cluster_lease_renewal_seconds", "Latency of the last successful lease renewal (keep-alive) to etcd.",
             () => node.Election.Status.LastRenewalLatency?.TotalSeconds ?? 0);
+        var failures = metrics.Counter("gateway_cluster_etcd_request_failures_total", "etcd requests and watch streams that failed on a member (down, frozen, without a leader) and moved on to the next one.");
+        metrics.OnScrape("gateway_cluster_etcd_request_failures_total", () => failures.IncTo(node.Store.FailedRequests));
         metrics.ObservedGauge("gateway_cluster_routed_epoch", "The epoch this gateway's routing follows; gateways that disagree for long are a problem.",
             () => routing.Current.Epoch);
     }

@@ -73,7 +73,7 @@ public sealed class ClusterNode : IAsyncDisposable
         {
             store = EtcdStore.ConnectAsync(options.Cluster, time, loggers.CreateLogger<EtcdStore>(), CancellationToken.None).GetAwaiter().GetResult();
             var election = new LeaderElection(store, loggers.CreateLogger<LeaderElection>());
-            election.JoinAsync(new MemberInfo(options.Cluster.GatewayId, options.Listeners.AdminUrl).Encode(), CancellationToken.None).GetAwaiter().GetResult();
+            election.JoinAsync(new MemberInfo(options.Cluster.GatewayId, options.Cluster.AdminUrl is { Length: > 0 } advertised ? advertised : options.Listeners.AdminUrl).Encode(), CancellationToken.None).GetAwaiter().GetResult();
             var state = new EtcdStateStore(store, election);
             EnsureState(state, options.ActiveSite, time);
             return new ClusterNode(store, election, state, loggers);

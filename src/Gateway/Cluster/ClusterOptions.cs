@@ -23,6 +23,12 @@ public sealed class ClusterOptions
     /// </summary>
     public TimeSpan LeaseTtl { get; set; } = TimeSpan.FromSeconds(3);
 
+    /// <summary>
+    /// Where the other gateways send an operator to this gateway's admin API when it leads (the URL a follower's 307
+    /// names); empty: Gateway:Listeners:AdminUrl, which is wrong when that listens on a wildcard or behind NAT.
+    /// </summary>
+    public string AdminUrl { get; set; } = "";
+
     /// <summary>How long the start waits for an etcd endpoint to answer before giving up with an error naming them all.</summary>
     public TimeSpan StartupTimeout { get; set; } = TimeSpan.FromSeconds(10);
 

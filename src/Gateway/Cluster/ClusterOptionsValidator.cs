@@ -36,6 +36,11 @@ public static partial class ClusterOptionsValidator
         ValidateTimings(options, errors);
         ValidatePassword(options.Etcd, errors);
         ValidateCertificates(options.Etcd, scheme, errors);
+        if (options.AdminUrl.Length > 0 && !(Uri.TryCreate(options.AdminUrl, UriKind.Absolute, out var admin) && admin.Scheme is "http" or "https" && admin.UserInfo.Length == 0))
+        {
+            errors.Add(new($"{Key}:AdminUrl", "must be an http:// or https:// URL without user info (the value is not shown: it may hold a password)"));
+        }
+
         return errors;
     }
 

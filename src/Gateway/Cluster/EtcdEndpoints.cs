@@ -26,6 +26,7 @@ internal sealed class EtcdEndpoints : IDisposable
 
     private readonly (string Url, EtcdClient Client)[] _members;
     private readonly TimeSpan _requestTimeout;
+    private long _failedRequests;
     private readonly TimeProvider _time;
     private int _preferred;
 
@@ -127,7 +128,14 @@ internal sealed class EtcdEndpoints : IDisposable
     }
 
     /// <summary>A stream on member <paramref name="index"/> failed: the next call or stream starts on the next member.</summary>
-    public void Failed(int index) => Interlocked.CompareExchange(ref _preferred, (index + 1) % _members.Length, index);
+    public void Failed(int index)
+    {
+        Interlocked.Increment(ref _failedRequests);
+        Interlocked.CompareExchange(ref _preferred, (index + 1) % _members.Length, index);
+    }
+
+    /// <summary>Requests and streams that failed on a member (each moved the next one on to another member), since start.</summary>
+    public long FailedRequests => Interlocked.Read(ref _failedRequests);
 
     internal sealed record Failure(string Description, bool SurelyNotSent, string? Refusal);
 

@@ -39,6 +39,9 @@ public sealed partial class EtcdStore : IDisposable
 
     public IReadOnlyList<string> Endpoints => _endpoints.Urls;
 
+    /// <summary>Requests and watch streams that failed on a member since start (a member down, frozen, or without a leader).</summary>
+    public long FailedRequests => _endpoints.FailedRequests;
+
     /// <summary>The member calls go to first: the last one that answered.</summary>
     public string PreferredEndpoint => _endpoints.Preferred;
 

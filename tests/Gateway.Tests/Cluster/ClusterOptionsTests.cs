@@ -126,4 +126,23 @@ public sealed class ClusterOptionsTests : IDisposable
         AssertRejected("Gateway:Cluster:Etcd:Endpoints", "use https:// endpoints");
         AssertRejected("Gateway:Cluster:Etcd:ClientCertificateKey", "is required when the other one is set");
     }
+
+    [Theory]
+    [InlineData("ftp://gw-a.example:8081")]
+    [InlineData("gw-a.example:8081")]
+    [InlineData("http://admin:" + Secret + "@gw-a.example:8081")]
+    public void An_advertised_admin_url_that_is_no_plain_http_url_is_refused_without_echoing_it(string url)
+    {
+        _settings.Values["Gateway:Cluster:AdminUrl"] = url;
+
+        AssertRejected("Gateway:Cluster:AdminUrl", "http:// or https:// URL without user info");
+    }
+
+    [Fact]
+    public void An_advertised_admin_url_loads()
+    {
+        _settings.Values["Gateway:Cluster:AdminUrl"] = "https://gw-a.example:8081";
+
+        Assert.Equal("https://gw-a.example:8081", _settings.Load().Cluster.AdminUrl);
+    }
 }

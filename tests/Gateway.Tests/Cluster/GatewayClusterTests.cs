@@ -102,6 +102,7 @@ public sealed class GatewayClusterTests(ITestOutputHelper output)
         Assert.Contains(fenced.Alarms, a => a.Key == "cluster-writes-fenced");
         var scrape = await Observability.MetricsScrape.FetchAsync(gateway.Admin.BaseAddress!);
         Assert.Equal((0d, 1d), (scrape.Value("gateway_cluster_session_valid"), scrape.Value("gateway_cluster_writes_fenced")));
+        Assert.True(scrape.Value("gateway_cluster_etcd_request_failures_total") > 0, "no failed etcd request counted");
 
         using var write = await gateway.Public.PostAsync("/deposits", new StringContent("x"));
         Assert.Equal(HttpStatusCode.ServiceUnavailable, write.StatusCode);
