@@ -646,9 +646,10 @@ start_instance() {
     fi
     port_free "$port" || die "port $port (instance $id) is already in use by another program"
     # The services reach PostgreSQL only through a gateway's write endpoint; with two gateways through either
-    # (Npgsql tries the hosts in order and skips one that refuses), so losing one gateway does not cut them off.
+    # (Npgsql tries the hosts in order and skips one that refused for 'Host Recheck Seconds'), so losing one gateway
+    # does not cut them off.
     # The connection string (with the password) goes through the environment, so 'ps' does not show it.
-    connection_string="Host=$(write_endpoints);Username=postgres;Password=$(<"$SECRETS_DIR/pg-password");Database=broker"
+    connection_string="Host=$(write_endpoints);Username=postgres;Password=$(<"$SECRETS_DIR/pg-password");Database=broker;Host Recheck Seconds=1"
     Broker__ConnectionString=$connection_string \
         launch "$id" dotnet "$BIN_DIR/broker/Broker.dll" --urls "http://127.0.0.1:$port" \
         "--Broker:InstanceId=$id" "--Broker:FilestorePath=$FILESTORE_LINK"

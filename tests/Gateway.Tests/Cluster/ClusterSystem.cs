@@ -31,7 +31,11 @@ public sealed class ClusterSystem : IAsyncDisposable
 
     /// <param name="configure">Settings both gateways get, changed before they start.</param>
     /// <param name="configureFirst">Settings only gw1 gets (how it alone sees the sites).</param>
-    public static async Task<ClusterSystem> StartAsync(Action<GatewaySettings>? configure = null, Action<GatewaySettings>? configureFirst = null)
+    /// <param name="brokersThroughBoth">The brokers reach the database through either gateway's write endpoint (gw1's,
+    /// else gw2's: Npgsql's multi-host list), so either gateway may be killed; by default only through gw2's. A host
+    /// that refused is tried again after a second, not Npgsql's default ten: a gateway killed and restarted is
+    /// otherwise still skipped when the other one is killed next.</param>
+    public static async Task<ClusterSystem> StartAsync(Action<GatewaySettings>? configure = null, Action<GatewaySettings>? configureFirst = null, bool brokersThroughBoth = false)
     {
         var etcd = await EtcdCluster.StartAsync(3);
         var postgres = new PostgresPair();
@@ -74,7 +78,9 @@ public sealed class ClusterSystem : IAsyncDisposable
             system.Gateways[1] = system.Start(1);
             await system.Gateways[1].WaitForAsync(s => s.Cluster is { Role: "Follow", WritesAllowed: true }, "following", TimeSpan.FromSeconds(30));
 
-            var throughSecond = TwoSiteSystem.ThroughGateway(second.PgWritePort);
+            var throughSecond = brokersThroughBoth
+                ? new Npgsql.NpgsqlConnectionStringBuilder(TwoSiteSystem.ThroughGateway(second.PgWritePort)) { Host = $"127.0.0.1:{first.PgWritePort},127.0.0.1:{second.PgWritePort}", HostRecheckSeconds = 1 }.ConnectionString
+                : TwoSiteSystem.ThroughGateway(second.PgWritePort);
             foreach (var (id, port) in ports)
             {
                 system.Instances.Add(new BrokerProcess(id, port, throughSecond, first.FilestoreLink));
