@@ -38,6 +38,10 @@ public static class AdminEndpoints
     public static RouteGroupBuilder Map(WebApplication app)
     {
         app.MapGet("/healthz", () => Results.Text("ok\n"));
+        // For a load balancer's or keepalived's check: in cluster mode ready only with a trusted session and the current epoch read.
+        app.MapGet("/readyz", (IServiceProvider services) => services.GetService<IAdminLeadership>()?.NotReady is { } why
+            ? Results.Text($"not ready: {why}\n", statusCode: StatusCodes.Status503ServiceUnavailable)
+            : Results.Text("ready\n"));
 
         // Counting and auditing first, so calls the token check refuses are counted and audited too; the body limit and
         // the audit log's health after the token check, so a stranger learns nothing from them.

@@ -21,6 +21,9 @@ public interface IAdminLeadership
     /// <summary>Null when this gateway carries the call out; otherwise the answer instead (307 to the leader, or 503 without one).</summary>
     Task<IResult?> RedirectAsync(HttpContext context);
 
+    /// <summary>Why this gateway should take no traffic now (its session is not trusted, or the epoch not read since); null when ready.</summary>
+    string? NotReady { get; }
+
     /// <summary>Cancelled when this gateway stops acting.</summary>
     CancellationToken ActingToken { get; }
 

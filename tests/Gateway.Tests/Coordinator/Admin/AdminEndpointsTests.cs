@@ -105,10 +105,12 @@ public sealed class AdminEndpointsTests : EchoSitesTest
     }
 
     [Fact]
-    public async Task Liveness_needs_no_token()
+    public async Task Liveness_and_readiness_need_no_token()
     {
         using var anonymous = new HttpClient { BaseAddress = Gateway.Admin.BaseAddress };
         Assert.Equal("ok\n", await anonymous.GetStringAsync("/healthz"));
+        // Alone, a gateway is always ready; in cluster mode only with a trusted session (GatewayClusterTests).
+        Assert.Equal("ready\n", await anonymous.GetStringAsync("/readyz"));
     }
 
     [Fact]
