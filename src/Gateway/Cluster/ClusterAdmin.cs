@@ -1,4 +1,5 @@
 using Gateway.Coordinator.Admin;
+using Gateway.Routing;
 
 namespace Gateway.Cluster;
 
@@ -59,11 +60,12 @@ public sealed class ClusterStatusReader(ClusterNode node)
 /// leader's admin URL (gatewayctl follows it, sending its token and body again), or 503 with Retry-After without a
 /// leader; operations end with this gateway's leadership; the status lists the cluster.
 /// </summary>
-public sealed class ClusterAdmin(ClusterNode node, ClusterStatusReader reader, ClusterRole role, ClusterRuntime runtime) : IAdminLeadership
+public sealed class ClusterAdmin(ClusterNode node, ClusterStatusReader reader, ClusterRole role, WriteGate writeGate) : IAdminLeadership
 {
     public CancellationToken ActingToken => role.ActingToken;
 
-    public Readiness CheckReadiness() => runtime.CheckReadiness();
+    // The lease fence is lifted only with a trusted session and after the current epoch was read.
+    public string? NotReady => writeGate.IsFenced ? $"writes are fenced: {node.Election.Status.Sentence}" : null;
 
     public Task<ClusterStatus> ReadStatusAsync(CancellationToken cancellation) => reader.ReadAsync(cancellation);
 

@@ -1,4 +1,3 @@
-using Gateway.Coordinator.Admin;
 using Gateway.Coordinator.Supervision;
 using Gateway.Coordinator.Switching;
 using Gateway.Database;
@@ -37,10 +36,6 @@ public sealed partial class ClusterRuntime(
     private readonly Dictionary<string, Gateway.Cluster.SiteObservation> _sites = [];
     private bool _fenced;
     private int _trustedGeneration = -1;
-
-    /// <summary>Whether this gateway should receive traffic now: a valid session and the current epoch read since (GET /readyz).</summary>
-    public Readiness CheckReadiness() => ClusterReadiness.Judge(
-        node.Election.Status, node.Store.Clock.Now(), Volatile.Read(ref _fenced), Volatile.Read(ref _trustedGeneration), state.Current.Epoch);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

@@ -1,6 +1,7 @@
 using Gateway.Backup;
 using Gateway.Coordinator.Admin;
 using Gateway.Hosting;
+using Gateway.Routing;
 using Gateway.Coordinator.Supervision;
 using Gateway.Database.Failover;
 using Gateway.Filestore;
@@ -45,7 +46,7 @@ public static class ClusterServices
         services.AddSingleton<ClusterRole>();
         services.AddSingleton<ClusterStatusReader>();
         services.AddSharedSingleton<IAdminLeadership>(provider => new ClusterAdmin(
-            node, provider.GetRequiredService<ClusterStatusReader>(), provider.GetRequiredService<ClusterRole>(), provider.GetRequiredService<ClusterRuntime>()));
+            node, provider.GetRequiredService<ClusterStatusReader>(), provider.GetRequiredService<ClusterRole>(), provider.GetRequiredService<WriteGate>()));
         services.AddSingleton<ISiteDeathAgreement, ClusterSiteDeathAgreement>();
         services.AddSingleton<ClusterMetrics>();
         services.AddSingleton<ClusterRuntime>();

@@ -26,6 +26,7 @@ public sealed class GatewayClusterTests(ITestOutputHelper output)
             Assert.Equal(["gw1", "gw2"], status.Cluster.Gateways.Select(g => g.GatewayId));
             Assert.Equal([true, false], status.Cluster.Gateways.Select(g => g.Leads));
             Assert.NotNull(status.Cluster.LeaderLeaseRemainingSeconds);
+            Assert.Equal("ready\n", await gateway.Admin.GetStringAsync("/readyz"));
         }
 
         // Each gateway publishes the epoch it routes by: both route by the shared one.
@@ -103,6 +104,10 @@ public sealed class GatewayClusterTests(ITestOutputHelper output)
         var scrape = await Observability.MetricsScrape.FetchAsync(gateway.Admin.BaseAddress!);
         Assert.Equal((0d, 1d), (scrape.Value("gateway_cluster_session_valid"), scrape.Value("gateway_cluster_writes_fenced")));
         Assert.True(scrape.Value("gateway_cluster_etcd_request_failures_total") > 0, "no failed etcd request counted");
+        using (var notReady = await gateway.Admin.GetAsync("/readyz"))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, notReady.StatusCode);
+        }
 
         using var write = await gateway.Public.PostAsync("/deposits", new StringContent("x"));
         Assert.Equal(HttpStatusCode.ServiceUnavailable, write.StatusCode);
@@ -130,6 +135,7 @@ public sealed class GatewayClusterTests(ITestOutputHelper output)
         await gateway.WaitForAsync(s => s.Cluster is { WritesAllowed: true } && !s.Writes.Held, "writing again", TimeSpan.FromSeconds(30));
         var resumedAfter = back.Elapsed;
         Assert.DoesNotContain((await gateway.StatusAsync()).Alarms, a => a.Key == "cluster-writes-fenced");
+        Assert.Equal("ready\n", await gateway.Admin.GetStringAsync("/readyz"));
         using var again = await gateway.Public.GetAsync("/deposits");
         await using (var connection = new NpgsqlConnection(Tests.EndToEnd.TwoSiteSystem.ThroughGateway(system.Settings[1].PgWritePort)))
         {

@@ -38,13 +38,10 @@ public static class AdminEndpoints
     public static RouteGroupBuilder Map(WebApplication app)
     {
         app.MapGet("/healthz", () => Results.Text("ok\n"));
-        // Readiness, unauthenticated like liveness, for a load balancer's or keepalived's check. A gateway running alone
-        // is ready once it answers: the admin listener starts after the public host has started.
-        app.MapGet("/readyz", (IServiceProvider services) =>
-        {
-            var readiness = services.GetService<IAdminLeadership>()?.CheckReadiness() ?? new Readiness(true, "ready: this gateway runs alone (no cluster) and has started");
-            return Results.Text(readiness.Reason + "\n", statusCode: readiness.Ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
-        });
+        // For a load balancer's or keepalived's check: in cluster mode ready only with a trusted session and the current epoch read.
+        app.MapGet("/readyz", (IServiceProvider services) => services.GetService<IAdminLeadership>()?.NotReady is { } why
+            ? Results.Text($"not ready: {why}\n", statusCode: StatusCodes.Status503ServiceUnavailable)
+            : Results.Text("ready\n"));
 
         // Counting and auditing first, so calls the token check refuses are counted and audited too; the body limit and
         // the audit log's health after the token check, so a stranger learns nothing from them.

@@ -21,17 +21,14 @@ public interface IAdminLeadership
     /// <summary>Null when this gateway carries the call out; otherwise the answer instead (307 to the leader, or 503 without one).</summary>
     Task<IResult?> RedirectAsync(HttpContext context);
 
+    /// <summary>Why this gateway should take no traffic now (its session is not trusted, or the epoch not read since); null when ready.</summary>
+    string? NotReady { get; }
+
     /// <summary>Cancelled when this gateway stops acting.</summary>
     CancellationToken ActingToken { get; }
 
     Task<ClusterStatus> ReadStatusAsync(CancellationToken cancellation);
-
-    /// <summary>Whether this gateway should receive traffic now (GET /readyz), with the reason.</summary>
-    Readiness CheckReadiness();
 }
-
-/// <summary>The answer of GET /readyz: 200 when <see cref="Ready"/>, else 503; the reason in both cases.</summary>
-public sealed record Readiness(bool Ready, string Reason);
 
 public static class AdminLeadership
 {
