@@ -45,6 +45,8 @@ echo "|--:|:--|--:|--:|--:|--:|--:|"
 sed -nE 's/^ *bench failover: kill ([0-9]+): (gw[0-9]) killed, gw[0-9] led after ([0-9]+) ms; write pause ([0-9]+) ms; ([0-9]+) deposits acknowledged, ([0-9]+) failed, ([0-9]+) lost$/| \1 | \2 | \3 | \4 | \5 | \6 | \7 |/p' "$LOG"
 echo
 grep -oE 'bench failover: [0-9]+ kills: .*' "$LOG" | sed 's/^bench failover: //' || echo "no summary: the failover benchmark did not finish"
+echo
+grep -oE 'bench failover: kill [0-9]+: failures: .*' "$LOG" | sed 's/^bench failover: /- /' || true
 if [[ $status != passed ]]; then
     echo
     grep -A3 -E '^\s*Error Message:' "$LOG" | head -4 | sed 's/^ */    /' || true

@@ -61,6 +61,11 @@ public sealed class ClusterBenchmarks(ITestOutputHelper output)
             (acknowledged, failed, lost) = (acknowledged + workload.Acknowledged.Count, failed + workload.Failures.Count, lost + report.Lost.Count);
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"bench failover: kill {round}: gw{leader + 1} killed, {survivorId} led after {takeover:0} ms; write pause {pause:0} ms; {workload.Acknowledged.Count} deposits acknowledged, {workload.Failures.Count} failed, {report.Lost.Count} lost"));
+            if (workload.Failures.Count > 0)
+            {
+                output.WriteLine($"bench failover: kill {round}: failures: {workload.FailureReasons()}");
+            }
+
 
             system.Gateways[leader].Start();
             await system.Gateways[leader].WaitForAsync(s => s.Cluster is { Role: "Follow", WritesAllowed: true }, "following again", TimeSpan.FromSeconds(30));

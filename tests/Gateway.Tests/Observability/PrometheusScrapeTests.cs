@@ -25,7 +25,7 @@ public sealed partial class PrometheusScrapeTests(ObservedGateway observed, ITes
         "Instance health", "In-flight requests by instance", "Active site", "Epoch", "Replication lag (bytes)", "Replication lag (seconds)", "Writable databases", "Failovers", "SAN replication backlog", "Oldest unreplicated file", "PostgreSQL endpoint connections",
         "Admin API calls", "CPU", "Memory", "Garbage collections", "Thread pool", "Alarms", "Streaming standbys", "SAN replication running",
         "Last good backup", "Last passed restore drill", "Backup duration and write hold", "Backup size", "Backups and drills",
-        "Leader per gateway", "Session valid", "Routed epoch per gateway", "Lease renewal latency", "Writes fenced",
+        "Leader per gateway", "Session valid", "Routed epoch per gateway", "Lease renewal latency", "Writes fenced", "etcd request failures",
     ];
 
     private readonly GrafanaDashboard _dashboard = GrafanaDashboard.Load();
