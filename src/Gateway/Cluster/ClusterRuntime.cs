@@ -17,6 +17,7 @@ public sealed partial class ClusterRuntime(
     ClusterNode node,
     ClusterRole role,
     GatewayState state,
+    DrainState drains,
     ActiveSiteState activeSite,
     DatabaseRoutingTable routing,
     WriteGate writeGate,
@@ -201,14 +202,14 @@ public sealed partial class ClusterRuntime(
             try
             {
                 var snapshot = await node.Store.ReadPrefixAsync(EtcdStateStore.Prefix, cancellation);
-                if (snapshot.Find(EtcdStateStore.Key) is { } current)
+                foreach (var current in snapshot.Keys)
                 {
                     Take(current);
                 }
 
                 await foreach (var batch in node.Store.WatchAsync(EtcdStateStore.Prefix, snapshot.Revision, cancellation))
                 {
-                    foreach (var change in batch.Changes.Where(c => !c.Deleted && c.Key.Key == EtcdStateStore.Key))
+                    foreach (var change in batch.Changes.Where(c => !c.Deleted))
                     {
                         Take(change.Key);
                     }
@@ -228,7 +229,18 @@ public sealed partial class ClusterRuntime(
 
     private void Take(StoredKey key)
     {
-        if (node.State.Adopt(key) is not { } newer)
+        if (key.Key == EtcdDrainStore.Key)
+        {
+            if (node.Drains.Adopt(key) is { } drained)
+            {
+                drains.Adopt(drained);
+                Log.Sentence(logger, $"drained now: {drained}");
+            }
+
+            return;
+        }
+
+        if (key.Key != EtcdStateStore.Key || node.State.Adopt(key) is not { } newer)
         {
             return;
         }
