@@ -137,7 +137,7 @@ public sealed class GatewayHost : IAsyncDisposable
         // Cluster mode (Gateway:Cluster:Etcd): joined and the shared state read before anything is registered; null when alone.
         var cluster = ClusterNode.ConnectIfConfigured(options, time);
         builder.Services
-            .AddGatewayModel(options, time, cluster?.State)
+            .AddGatewayModel(options, time, cluster?.State, cluster?.Drains)
             .AddGatewayDatabase(options)
             .AddHostedService<GatewayShutdown>()
             .AddGatewayFilestore(options)

@@ -32,11 +32,12 @@ public sealed record MemberInfo(string GatewayId, string AdminUrl)
 /// </summary>
 public sealed class ClusterNode : IAsyncDisposable
 {
-    private ClusterNode(EtcdStore store, LeaderElection election, EtcdStateStore state, ILoggerFactory loggers)
+    private ClusterNode(EtcdStore store, LeaderElection election, EtcdStateStore state, EtcdDrainStore drains, ILoggerFactory loggers)
     {
         Store = store;
         Election = election;
         State = state;
+        Drains = drains;
         Loggers = loggers;
     }
 
@@ -45,6 +46,8 @@ public sealed class ClusterNode : IAsyncDisposable
     public LeaderElection Election { get; }
 
     public EtcdStateStore State { get; }
+
+    public EtcdDrainStore Drains { get; }
 
     public ClusterOptions Options => Store.Options;
 
@@ -76,7 +79,7 @@ public sealed class ClusterNode : IAsyncDisposable
             election.JoinAsync(new MemberInfo(options.Cluster.GatewayId, options.Cluster.AdminUrl is { Length: > 0 } advertised ? advertised : options.Listeners.AdminUrl).Encode(), CancellationToken.None).GetAwaiter().GetResult();
             var state = new EtcdStateStore(store, election);
             EnsureState(state, options.ActiveSite, time);
-            return new ClusterNode(store, election, state, loggers);
+            return new ClusterNode(store, election, state, new EtcdDrainStore(store, election), loggers);
         }
         catch
         {

@@ -17,6 +17,7 @@ public sealed partial class ClusterRuntime(
     ClusterNode node,
     ClusterRole role,
     GatewayState state,
+    DrainState drains,
     ActiveSiteState activeSite,
     DatabaseRoutingTable routing,
     WriteGate writeGate,
@@ -114,16 +115,11 @@ public sealed partial class ClusterRuntime(
         }
 
         string? sentence = null;
+        var acting = status.IsLeader;
         if (_fenced || status.SessionGeneration != _trustedGeneration)
         {
             // Writes again only from the current epoch: read it (linearizable) before the fence is lifted.
-            var key = await node.Store.ReadKeyAsync(EtcdStateStore.Key, cancellation)
-                ?? throw new InvalidDataException($"etcd key {node.Store.Prefix}{EtcdStateStore.Key} is missing: the shared state is gone");
-            if (node.State.Adopt(key) is { } newer)
-            {
-                state.Adopt(newer);
-            }
-
+            await ReadCurrentStateAsync(cancellation);
             ApplyRouting(state.Current);
             _trustedGeneration = status.SessionGeneration;
             if (_fenced)
@@ -136,20 +132,35 @@ public sealed partial class ClusterRuntime(
             }
         }
 
-        var acting = status.IsLeader;
         if (acting != role.Acting)
         {
-            if (!acting)
+            if (acting)
             {
-                // A step the old leader left half done in this process (writes held) is undone by routing as the state says.
-                ApplyRouting(state.Current);
+                // A new leader decides from the current state, not from what the watch has brought so far: an
+                // interrupted switch it does not see at its start would never be resumed.
+                await ReadCurrentStateAsync(cancellation);
             }
+
+            // Routing as the state says: a new leader starts from it (writes held if a switch is to be resumed), and a
+            // step an old leader left half done in this process (writes held) is undone.
+            ApplyRouting(state.Current);
 
             role.Set(acting);
             sentence = (sentence is null ? "" : sentence + "; ") + (acting ? $"this gateway leads and acts from epoch {state.Current.Epoch}" : $"this gateway follows: {status.Sentence}");
         }
 
         return sentence;
+    }
+
+    /// <summary>Reads the shared state linearizably and takes it when it is newer than the one known.</summary>
+    private async Task ReadCurrentStateAsync(CancellationToken cancellation)
+    {
+        var key = await node.Store.ReadKeyAsync(EtcdStateStore.Key, cancellation)
+            ?? throw new InvalidDataException($"etcd key {node.Store.Prefix}{EtcdStateStore.Key} is missing: the shared state is gone");
+        if (node.State.Adopt(key) is { } newer)
+        {
+            state.Adopt(newer);
+        }
     }
 
     /// <summary>Stops every write now: HTTP writes are held (503 after the hold bound), new write connections refused with 57P03, open write sessions cut.</summary>
@@ -191,14 +202,14 @@ public sealed partial class ClusterRuntime(
             try
             {
                 var snapshot = await node.Store.ReadPrefixAsync(EtcdStateStore.Prefix, cancellation);
-                if (snapshot.Find(EtcdStateStore.Key) is { } current)
+                foreach (var current in snapshot.Keys)
                 {
                     Take(current);
                 }
 
                 await foreach (var batch in node.Store.WatchAsync(EtcdStateStore.Prefix, snapshot.Revision, cancellation))
                 {
-                    foreach (var change in batch.Changes.Where(c => !c.Deleted && c.Key.Key == EtcdStateStore.Key))
+                    foreach (var change in batch.Changes.Where(c => !c.Deleted))
                     {
                         Take(change.Key);
                     }
@@ -218,7 +229,18 @@ public sealed partial class ClusterRuntime(
 
     private void Take(StoredKey key)
     {
-        if (node.State.Adopt(key) is not { } newer)
+        if (key.Key == EtcdDrainStore.Key)
+        {
+            if (node.Drains.Adopt(key) is { } drained)
+            {
+                drains.Adopt(drained);
+                Log.Sentence(logger, $"drained now: {drained}");
+            }
+
+            return;
+        }
+
+        if (key.Key != EtcdStateStore.Key || node.State.Adopt(key) is not { } newer)
         {
             return;
         }

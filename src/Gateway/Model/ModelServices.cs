@@ -9,9 +9,11 @@ public static class ModelServices
     /// <summary>
     /// The state every feature shares: the clock, the durable state (read from disk now, so each feature starts from
     /// what a previous run left), the topology, the active site, the drains and the alarms. The durable state is kept
-    /// in <paramref name="store"/> when given (cluster mode: etcd), else in StateDirectory.
+    /// in <paramref name="store"/> and the drains in <paramref name="drains"/> when given (cluster mode: etcd), else in
+    /// StateDirectory.
     /// </summary>
-    public static IServiceCollection AddGatewayModel(this IServiceCollection services, GatewayOptions options, TimeProvider time, IDurableStateStore? store = null)
+    public static IServiceCollection AddGatewayModel(
+        this IServiceCollection services, GatewayOptions options, TimeProvider time, IDurableStateStore? store = null, IDrainStore? drains = null)
     {
         var state = GatewayState.LoadOrCreate(store ?? new DurableStateStore(options.StateDirectory), options.ActiveSite, time);
         services.AddSharedSingleton(time);
@@ -19,7 +21,7 @@ public static class ModelServices
         services.AddSharedSingleton(state);
         services.AddSharedSingleton(new SiteTopology(options.Sites));
         services.AddSharedSingleton(new ActiveSiteState(state.Current.ActiveSite));
-        services.AddSharedSingleton(DrainState.Load(options.StateDirectory));
+        services.AddSharedSingleton(drains is null ? DrainState.Load(options.StateDirectory) : DrainState.Load(drains));
         services.AddSharedSingleton<Alarms>();
         return services;
     }

@@ -14,7 +14,7 @@ namespace Gateway.Tests.Cluster;
 public sealed class GatewayClusterTests(ITestOutputHelper output)
 {
     [EtcdFact]
-    public async Task Both_gateways_list_both_one_leads_a_followers_admin_calls_are_redirected_to_the_leader_and_the_follower_routes_by_the_new_epoch()
+    public async Task Both_gateways_list_both_one_leads_a_followers_admin_calls_are_redirected_to_the_leader_and_the_follower_routes_by_its_drains_and_epoch()
     {
         await using var system = await ClusterSystem.StartAsync();
         var (leader, follower) = (system.Gateways[0], system.Gateways[1]);
@@ -46,6 +46,18 @@ public sealed class GatewayClusterTests(ITestOutputHelper output)
         using var atLeader = await noRedirects.PostAsync(redirect.Headers.Location, new StringContent(body, Encoding.UTF8, "application/json"));
         Assert.True(atLeader.IsSuccessStatusCode, await atLeader.Content.ReadAsStringAsync());
         Assert.Equal("cluster test", (await leader.StatusAsync()).Paused?.Reason);
+
+        // A drain sent to the follower is carried out by the leader and reaches the follower's routing through etcd.
+        const string drain = """{"instance":"a1"}""";
+        using var drainRedirect = await noRedirects.PostAsync("/admin/drain", new StringContent(drain, Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.TemporaryRedirect, drainRedirect.StatusCode);
+        using var drained = await noRedirects.PostAsync(drainRedirect.Headers.Location, new StringContent(drain, Encoding.UTF8, "application/json"));
+        Assert.True(drained.IsSuccessStatusCode, await drained.Content.ReadAsStringAsync());
+        await follower.WaitForAsync(s => s.Drained.Instances.Contains("a1") && s.Instances.Single(i => i.Id == "a1").Drained, "a1 drained on the follower", TimeSpan.FromSeconds(10));
+        using var undrained = await noRedirects.PostAsync(redirect.Headers.Location!.ToString().Replace("/admin/pause", "/admin/undrain", StringComparison.Ordinal),
+            new StringContent(drain, Encoding.UTF8, "application/json"));
+        Assert.True(undrained.IsSuccessStatusCode, await undrained.Content.ReadAsStringAsync());
+        await follower.WaitForAsync(s => s.Drained.Instances.Count == 0, "a1 undrained on the follower", TimeSpan.FromSeconds(10));
 
         // A switchover sent to the follower is run by the leader; the follower then routes by the new epoch.
         await leader.WaitForAsync(s => s.Filestore is { InitialSync.Completed: true }, "the filestore's initial sync done", TimeSpan.FromSeconds(30));
