@@ -26,6 +26,9 @@
 # Gateway.dll and a gateway.source line, e.g. main's commit published with dotnet publish): a change against the
 # build it replaces, with the same configuration, e.g.
 #   GATEWAY_BUILD_B=bench/out/build-main bench/proxy/paired.sh bench/out/proxy/<time> gateway gateway.2
+# Target gateway_cluster is gateway's config in cluster mode (Gateway:Cluster) on a one-member etcd this script starts
+# in its work directory: the request path with cluster mode on against off (the request path never reads etcd), e.g.
+#   bench/proxy/paired.sh bench/out/proxy/<time> gateway_cluster gateway
 set -euo pipefail
 
 RUN=${1:?usage: bench/proxy/paired.sh bench/out/proxy/<time> TARGET_A TARGET_B}
@@ -52,11 +55,12 @@ done
 ((ROUNDS > 0 && DURATION > 0)) || die "ROUNDS and DURATION must be positive"
 [[ $A != "$B" ]] || die "name two different targets, not $A twice (a second copy of one is NAME.2)"
 kind() { echo "${1%.2}"; } # gateway.2 is a second gateway with gateway's config on other ports
+config_of() { [[ $(kind "$1") == gateway_cluster ]] && echo gateway || kind "$1"; } # the run.sh config a target starts from
 for t in "$A" "$B"; do
     case $(kind "$t") in
         stockyarp) [[ -f $BUILD/stockyarp/StockYarp.dll ]] || die "no stock YARP build in $BUILD/stockyarp: run bench/proxy/run.sh first" ;;
-        gateway | gateway_bare | gateway_traced) [[ -f $CONFIG/$(kind "$t").json ]] || die "$CONFIG has no $(kind "$t").json: run bench/proxy/run.sh with TARGETS including $(kind "$t")" ;;
-        *) die "unknown target '$t' (stockyarp, gateway, gateway_bare or gateway_traced)" ;;
+        gateway | gateway_bare | gateway_traced | gateway_cluster) [[ -f $CONFIG/$(config_of "$t").json ]] || die "$CONFIG has no $(config_of "$t").json: run bench/proxy/run.sh with TARGETS including $(config_of "$t")" ;;
+        *) die "unknown target '$t' (stockyarp, gateway, gateway_bare, gateway_traced or gateway_cluster)" ;;
     esac
 done
 [[ -f $CONFIG/backends-nginx.conf && -f $BUILD/gateway/Gateway.dll ]] || die "$RUN has no config/backends-nginx.conf, or $BUILD/gateway has no build"
@@ -76,6 +80,7 @@ done
 cleanup() {
     local pid
     for pid in "${PID[@]}"; do kill "$pid" 2>/dev/null || true; done
+    [[ -z ${ETCD_PID:-} ]] || kill "$ETCD_PID" 2>/dev/null || true
     stop_run_backends "$WORK"
     wait 2>/dev/null || true
     rm -rf "$WORK"
@@ -96,8 +101,13 @@ start_target() { # start_target NAME [NAME=VALUE ...]: the settings go to its ru
         mkdir -p "$dir/san-a" "$dir/san-b" "$dir/state"
         ln -sfn "$dir/san-a" "$dir/filestore"
         echo paired >"$dir/token"
-        sed "s|<tmp>/$kind/|$dir/|g; s|<tmp>|$WORK|g" "$CONFIG/$kind.json" >"$dir/config.json"
-        if [[ $t != "$kind" ]]; then
+        sed "s|<tmp>/$(config_of "$t")/|$dir/|g; s|<tmp>|$WORK|g" "$CONFIG/$(config_of "$t").json" >"$dir/config.json"
+        if [[ $kind == gateway_cluster ]]; then
+            start_etcd
+            jq --arg endpoint "$ETCD_URL" '.Gateway.Cluster = { Etcd: { Endpoints: [$endpoint] }, Name: "paired", GatewayId: "gw1" }' \
+                "$dir/config.json" >"$dir/config.json.tmp" && mv "$dir/config.json.tmp" "$dir/config.json"
+        fi
+        if [[ $t != "$(config_of "$t")" ]]; then # a second target on one run.sh config: gateway.2, gateway_cluster
             move_listeners "$dir/config.json"
         fi
         port=$(grep -oE '"PublicUrl": "[^"]*' "$dir/config.json" | grep -oE '[0-9]+$')
@@ -112,6 +122,28 @@ start_target() { # start_target NAME [NAME=VALUE ...]: the settings go to its ru
         sleep 0.2
     done
     die "$t did not answer on ${URL[$t]} within 30 s; its log: $(tail -n 5 "$dir/log")"
+}
+
+# One etcd member for gateway_cluster (Debian's etcd-server: deploy/prereqs.sh etcd-server etcd-client), every ETCD_*
+# variable of the caller's cleared (etcd reads its flags from them too).
+start_etcd() {
+    [[ -z ${ETCD_PID:-} ]] || return 0
+    command -v etcd >/dev/null || die "no etcd: deploy/prereqs.sh etcd-server etcd-client"
+    local client peer unset=() var _
+    client=$(free_port 18700)
+    peer=$(free_port $((client + 1)))
+    for var in $(compgen -e | grep '^ETCD' || true); do unset+=(-u "$var"); done
+    env "${unset[@]}" etcd --name m1 --data-dir "$WORK/etcd" --listen-client-urls "http://127.0.0.1:$client" \
+        --advertise-client-urls "http://127.0.0.1:$client" --listen-peer-urls "http://127.0.0.1:$peer" \
+        --initial-advertise-peer-urls "http://127.0.0.1:$peer" --initial-cluster "m1=http://127.0.0.1:$peer" \
+        --logger zap --log-outputs stderr >"$WORK/etcd.log" 2>&1 &
+    ETCD_PID=$!
+    ETCD_URL=http://127.0.0.1:$client
+    for _ in $(seq 100); do
+        curl -fsS --max-time 1 "$ETCD_URL/health" 2>/dev/null | grep -q '"health":"true"' && return 0
+        sleep 0.2
+    done
+    die "etcd did not become healthy on $ETCD_URL; its log: $(tail -n 5 "$WORK/etcd.log")"
 }
 
 free_port() { # the first port from $1 up that nothing listens on
