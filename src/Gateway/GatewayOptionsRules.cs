@@ -22,10 +22,9 @@ public sealed class GatewayOptionsRules(bool adminTokenFromEnvironment) : IValid
     {
         var errors = new List<ConfigurationError>();
         SiteRules.Check(options.Sites, options.ActiveSite, $"{Root}:Sites", errors);
-        errors.AddRange(new FilestoreLinksRule(options.Sites.Select(site => site.SanPath)).Check($"{Root}:Filestore", options.Filestore));
-        errors.AddRange(options.Filestore.Replication.Validate($"{Root}:Filestore:Replication"));
+        errors.AddRange(new FilestoreOptionsRules(options.Sites.Select(site => site.SanPath)).Check($"{Root}:Filestore", options.Filestore));
         errors.AddRange(new ListenerOptionsRules().Check($"{Root}:Listeners", options.Listeners));
-        errors.AddRange(new AdminTokenFileRule(adminTokenFromEnvironment).Check($"{Root}:Admin", options.Admin));
+        errors.AddRange(new AdminOptionsRules(adminTokenFromEnvironment).Check($"{Root}:Admin", options.Admin));
         errors.AddRange(new DatabaseOptionsRules().Check($"{Root}:Database", options.Database));
         PathRules.AbsolutePath(options.StateDirectory, $"{Root}:StateDirectory", errors);
         errors.AddRange(ClusterOptionsValidator.Validate(options.Cluster));

@@ -26,27 +26,39 @@ public abstract class OptionRuleAttribute : ValidationAttribute
     protected abstract string? Problem(object? value);
 }
 
-/// <summary>A duration that must be longer than zero, or than <see cref="Seconds"/>.</summary>
+/// <summary>A duration that must be longer than zero (or than <see cref="Seconds"/>), and at most <see cref="MaxDays"/> when that is set.</summary>
 public sealed class PositiveAttribute : OptionRuleAttribute
 {
     /// <summary>The value must be more than this many seconds; 0 means greater than zero.</summary>
     public double Seconds { get; set; }
 
-    protected override string? Problem(object? value) => value is TimeSpan span && span <= TimeSpan.FromSeconds(Seconds)
-        ? Seconds == 0 ? $"{span} must be greater than zero" : $"{span} must be more than {Seconds} second{(Seconds == 1 ? "" : "s")}"
-        : null;
+    /// <summary>The longest value taken, in days; 0 means no bound.</summary>
+    public double MaxDays { get; set; }
+
+    protected override string? Problem(object? value) => value switch
+    {
+        TimeSpan span when span <= TimeSpan.FromSeconds(Seconds) =>
+            Seconds == 0 ? $"{span} must be greater than zero" : $"{span} must be more than {Seconds} second{(Seconds == 1 ? "" : "s")}",
+        TimeSpan span when MaxDays > 0 && span > TimeSpan.FromDays(MaxDays) => $"{span} must be at most {TimeSpan.FromDays(MaxDays)}",
+        _ => null,
+    };
 }
 
-/// <summary>A whole number of at least <paramref name="minimum"/>; <see cref="Requirement"/> says it in the key's own words.</summary>
+/// <summary>
+/// A whole number of at least <paramref name="minimum"/> and at most <see cref="Maximum"/>; <see cref="Requirement"/>
+/// says it in the key's own words.
+/// </summary>
 public sealed class AtLeastAttribute(long minimum) : OptionRuleAttribute
 {
     public long Minimum { get; } = minimum;
 
+    public long Maximum { get; set; } = long.MaxValue;
+
     public string? Requirement { get; set; }
 
     protected override string? Problem(object? value) =>
-        value is IConvertible number && Convert.ToInt64(number, CultureInfo.InvariantCulture) is var n && n < Minimum
-            ? $"{n} {Requirement ?? $"must be at least {Minimum}"}"
+        value is IConvertible number && Convert.ToInt64(number, CultureInfo.InvariantCulture) is var n && (n < Minimum || n > Maximum)
+            ? $"{n} {Requirement ?? (Maximum == long.MaxValue ? $"must be at least {Minimum}" : $"must be between {Minimum} and {Maximum}")}"
             : null;
 }
 

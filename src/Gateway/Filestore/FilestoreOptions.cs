@@ -10,6 +10,7 @@ public sealed class FilestoreOptions
     public List<string> Links { get; set; } = [];
 
     /// <summary>How the active site's SAN is replicated to the other's (intervals, parallelism, deletes).</summary>
+    [ValidateObjectMembers(typeof(ReplicationOptionsValidator))]
     public ReplicationOptions Replication { get; set; } = new();
 
     /// <summary>
@@ -38,15 +39,17 @@ public sealed partial class FilestoreOptionsValidator : IValidateOptions<Filesto
 }
 
 /// <summary>
-/// The links on the file system: each an absolute path, used once, an existing symlink the gateway can replace
-/// atomically, pointing at one of the sites' SAN directories (<paramref name="sanDirectories"/>, as configured).
+/// The section's rules across fields and on the file system: the replication's own (<see cref="ReplicationOptionsRules"/>),
+/// and the links, each an absolute path, used once, an existing symlink the gateway can replace atomically, pointing at
+/// one of the sites' SAN directories (<paramref name="sanDirectories"/>, as configured).
 /// </summary>
-public sealed class FilestoreLinksRule(IEnumerable<string> sanDirectories) : IValidateOptions<FilestoreOptions>
+public sealed class FilestoreOptionsRules(IEnumerable<string> sanDirectories) : IValidateOptions<FilestoreOptions>
 {
     public ValidateOptionsResult Validate(string? name, FilestoreOptions options)
     {
-        var linksKey = $"{name ?? "Gateway:Filestore"}:Links";
-        var errors = new List<ConfigurationError>();
+        var section = name ?? "Gateway:Filestore";
+        var linksKey = $"{section}:Links";
+        var errors = new ReplicationOptionsRules().Check($"{section}:Replication", options.Replication).ToList();
         if (options.Links.Count == 0)
         {
             errors.Add(new(linksKey, "at least one filestore link is required"));

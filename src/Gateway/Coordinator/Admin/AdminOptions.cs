@@ -28,8 +28,8 @@ public sealed partial class AdminOptionsValidator : IValidateOptions<AdminOption
 {
 }
 
-/// <summary>The token file must exist and hold something, unless the token comes from the environment.</summary>
-public sealed class AdminTokenFileRule(bool tokenFromEnvironment) : IValidateOptions<AdminOptions>
+/// <summary>The section's file-system rule: the token file must exist and hold something, unless the token comes from the environment.</summary>
+public sealed class AdminOptionsRules(bool tokenFromEnvironment) : IValidateOptions<AdminOptions>
 {
     public ValidateOptionsResult Validate(string? name, AdminOptions options)
     {
