@@ -1,3 +1,4 @@
+using Gateway.Backup;
 using Gateway.Cluster;
 using Gateway.Configuration;
 using Gateway.Coordinator.Admin;
@@ -28,7 +29,7 @@ public sealed class GatewayOptionsRules(bool adminTokenFromEnvironment) : IValid
         errors.AddRange(new DatabaseOptionsRules().Check($"{Root}:Database", options.Database));
         PathRules.AbsolutePath(options.StateDirectory, $"{Root}:StateDirectory", errors);
         errors.AddRange(ClusterOptionsValidator.Validate(options.Cluster));
-        errors.AddRange(options.Backup.Validate(options));
+        errors.AddRange(new BackupOptionsRules(options).Check($"{Root}:Backup", options.Backup));
         return errors;
     }
 }
