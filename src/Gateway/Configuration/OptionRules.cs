@@ -184,8 +184,9 @@ public static class HttpUrls
             return $"'{value}' is not an absolute http:// or https:// URL";
         }
 
-        return url.Query.Length > 0 || url.Fragment.Length > 0 || url.UserInfo.Length > 0
-            ? $"'{value}' must not contain a query, fragment or user info"
+        // User info may be a password: the value is not echoed then.
+        return url.UserInfo.Length > 0 ? "must not contain user info (the value is not shown: it may hold a password)"
+            : url.Query.Length > 0 || url.Fragment.Length > 0 ? $"'{value}' must not contain a query or fragment"
             : null;
     }
 }

@@ -50,4 +50,15 @@ public sealed class OptionRulesTests
         Assert.Equal(new ConfigurationError("Gateway:Listeners:PublicUrl", "'x' must be https:// on an IP address or localhost: why"),
             ConfigurationKeys.Parse("Gateway:Listeners:PublicUrl: 'x' must be https:// on an IP address or localhost: why"));
     }
+
+    [Fact]
+    public void An_instance_url_with_user_info_is_refused_without_echoing_it()
+    {
+        var site = new SiteOptions { Instances = [new() { Id = "a1", Url = "http://admin:s3cr3t@127.0.0.1:9001" }], Database = { Host = "127.0.0.1" } };
+
+        var error = Assert.Single(new SiteOptionsValidator().Check("Gateway:Sites:0", site));
+
+        Assert.Equal("Gateway:Sites:0:Instances:0:Url", error.Key);
+        Assert.DoesNotContain("s3cr3t", error.Problem);
+    }
 }
