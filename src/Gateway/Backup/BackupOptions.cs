@@ -1,4 +1,5 @@
 using Gateway.Configuration;
+using Microsoft.Extensions.Options;
 
 namespace Gateway.Backup;
 
@@ -72,96 +73,6 @@ public sealed class BackupOptions
 
     public const string SectionKey = $"{GatewayOptions.SectionName}:Backup";
 
-    /// <summary>Every rule these settings must satisfy, each problem named by its full key.</summary>
-    public IEnumerable<ConfigurationError> Validate(GatewayOptions gateway)
-    {
-        const string key = SectionKey;
-        if (!Enabled)
-        {
-            yield break;
-        }
-
-        foreach (var (name, path) in new[] { (nameof(RepositoryPath), RepositoryPath), (nameof(SnapshotPath), SnapshotPath), (nameof(ScratchPath), ScratchPath) })
-        {
-            if (path.Length > 0 && !Path.IsPathFullyQualified(path))
-            {
-                yield return new($"{key}:{name}", $"'{path}' must be an absolute path");
-            }
-        }
-
-        if (PasswordFile.Length == 0)
-        {
-            yield return new($"{key}:{nameof(PasswordFile)}", "is required with RepositoryPath: the file holding the restic repository's key");
-        }
-        else if (!Path.IsPathFullyQualified(PasswordFile))
-        {
-            yield return new($"{key}:{nameof(PasswordFile)}", "must be the absolute path of a file holding the key (the value is not shown: it may be the key itself)");
-        }
-        else if (!File.Exists(PasswordFile) || new FileInfo(PasswordFile).Length == 0)
-        {
-            yield return new($"{key}:{nameof(PasswordFile)}", $"key file '{PasswordFile}' does not exist or is empty");
-        }
-
-        foreach (var (name, value) in new[] { (nameof(MaxHold), MaxHold), (nameof(VerifyTimeout), VerifyTimeout), (nameof(MaxAge), MaxAge), (nameof(MaxVerifyAge), MaxVerifyAge) })
-        {
-            if (value <= TimeSpan.Zero)
-            {
-                yield return new($"{key}:{name}", $"{value} must be greater than zero");
-            }
-        }
-
-        if (MaxHold > TimeSpan.FromSeconds(30))
-        {
-            yield return new($"{key}:{nameof(MaxHold)}", $"{MaxHold} is longer than writes may wait (at most 00:00:30; the coordinator's MaxHoldTime refuses held writes after {gateway.Coordinator.MaxHoldTime})");
-        }
-        else if (MaxHold >= gateway.Coordinator.MaxHoldTime)
-        {
-            yield return new($"{key}:{nameof(MaxHold)}", $"{MaxHold} must be shorter than Gateway:Coordinator:MaxHoldTime ({gateway.Coordinator.MaxHoldTime}), or held writes are refused before the backup releases them");
-        }
-
-        if (MinFreeSpace < 0)
-        {
-            yield return new($"{key}:{nameof(MinFreeSpace)}", $"{MinFreeSpace} must be 0 (no check) or more bytes");
-        }
-
-        if (BackupSchedule.TryParse(Schedule, out _) is { } scheduleProblem)
-        {
-            yield return new($"{key}:{nameof(Schedule)}", scheduleProblem);
-        }
-
-        if (Retention.Problem() is { } retentionProblem)
-        {
-            yield return new($"{key}:{nameof(Retention)}", retentionProblem);
-        }
-
-        foreach (var negative in Retention.NegativeKeys())
-        {
-            yield return new($"{key}:{nameof(Retention)}:{negative.Name}", $"{negative.Value} must be 0 or more");
-        }
-
-        if (ReleaseSnapshotCommand.Length > 0 && SnapshotCommand.Length == 0)
-        {
-            yield return new($"{key}:{nameof(ReleaseSnapshotCommand)}", "has nothing to release without SnapshotCommand");
-        }
-
-        for (var s = 0; s < gateway.Sites.Count; s++)
-        {
-            if (gateway.Sites[s].Database.DataDirectory.Length == 0)
-            {
-                yield return new($"{GatewayOptions.SectionName}:Sites:{s}:Database:DataDirectory", "is required with Backup:RepositoryPath: pgBackRest reads the data directories");
-            }
-        }
-
-        foreach (var problem in PgBackRest.Validate($"{key}:{nameof(PgBackRest)}"))
-        {
-            yield return problem;
-        }
-
-        if (string.IsNullOrWhiteSpace(Restic.Executable))
-        {
-            yield return new($"{key}:{nameof(Restic)}:{nameof(ResticOptions.Executable)}", "is required");
-        }
-    }
 }
 
 /// <summary>
@@ -227,51 +138,152 @@ public sealed class PgBackRestOptions
     /// </summary>
     public List<string> ExtraSettings { get; set; } = [];
 
-    private static readonly string[] Compressions = ["zst", "lz4", "gz", "bz2", "none"];
-
-    public IEnumerable<ConfigurationError> Validate(string key)
-    {
-        if (Stanza.Length == 0 || !Stanza.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
-        {
-            yield return new($"{key}:{nameof(Stanza)}", $"'{Stanza}' must be letters, digits, '-' or '_'");
-        }
-
-        if (!Enum.IsDefined(Type))
-        {
-            yield return new($"{key}:{nameof(Type)}", $"'{Type}' is not one of {string.Join(", ", Enum.GetNames<PgBackRestBackupType>())}");
-        }
-
-        if (!Path.IsPathFullyQualified(SocketDirectory))
-        {
-            yield return new($"{key}:{nameof(SocketDirectory)}", $"'{SocketDirectory}' must be an absolute path (pgBackRest reaches local nodes only through their Unix sockets)");
-        }
-
-        if (!Compressions.Contains(Compression))
-        {
-            yield return new($"{key}:{nameof(Compression)}", $"'{Compression}' is not one of {string.Join(", ", Compressions)}");
-        }
-
-        if (ProcessMax is < 1 or > 64)
-        {
-            yield return new($"{key}:{nameof(ProcessMax)}", $"{ProcessMax} must be between 1 and 64");
-        }
-
-        if (string.IsNullOrWhiteSpace(Executable))
-        {
-            yield return new($"{key}:{nameof(Executable)}", "is required");
-        }
-
-        for (var i = 0; i < ExtraSettings.Count; i++)
-        {
-            if (ExtraSettings[i].IndexOf('=') < 1 || ExtraSettings[i].Contains('\n'))
-            {
-                yield return new($"{key}:{nameof(ExtraSettings)}:{i}", $"'{ExtraSettings[i]}' is not one 'key=value' line");
-            }
-        }
-    }
 }
 
 public sealed class ResticOptions
 {
     public string Executable { get; set; } = "restic";
+}
+
+/// <summary>
+/// The rules of <c>Gateway:Backup</c>, all hand-written because every one applies only while backups are on (a section
+/// left off is not checked, schedule included), and some need other sections (the coordinator's MaxHoldTime, the
+/// sites' data directories) from <paramref name="gateway"/>.
+/// </summary>
+public sealed class BackupOptionsRules(GatewayOptions gateway) : IValidateOptions<BackupOptions>
+{
+    private static readonly string[] Compressions = ["zst", "lz4", "gz", "bz2", "none"];
+
+    public ValidateOptionsResult Validate(string? name, BackupOptions options) => Problems(name, options).ToResult();
+
+    private IEnumerable<ConfigurationError> Problems(string? name, BackupOptions options)
+    {
+        var key = name ?? BackupOptions.SectionKey;
+        if (!options.Enabled)
+        {
+            yield break;
+        }
+
+        foreach (var (property, path) in new[] { (nameof(BackupOptions.RepositoryPath), options.RepositoryPath), (nameof(BackupOptions.SnapshotPath), options.SnapshotPath), (nameof(BackupOptions.ScratchPath), options.ScratchPath) })
+        {
+            if (path.Length > 0 && !Path.IsPathFullyQualified(path))
+            {
+                yield return new($"{key}:{property}", $"'{path}' must be an absolute path");
+            }
+        }
+
+        if (options.PasswordFile.Length == 0)
+        {
+            yield return new($"{key}:{nameof(BackupOptions.PasswordFile)}", "is required with RepositoryPath: the file holding the restic repository's key");
+        }
+        else if (!Path.IsPathFullyQualified(options.PasswordFile))
+        {
+            yield return new($"{key}:{nameof(BackupOptions.PasswordFile)}", "must be the absolute path of a file holding the key (the value is not shown: it may be the key itself)");
+        }
+        else if (!File.Exists(options.PasswordFile) || new FileInfo(options.PasswordFile).Length == 0)
+        {
+            yield return new($"{key}:{nameof(BackupOptions.PasswordFile)}", $"key file '{options.PasswordFile}' does not exist or is empty");
+        }
+
+        foreach (var (property, value) in new[] { (nameof(BackupOptions.MaxHold), options.MaxHold), (nameof(BackupOptions.VerifyTimeout), options.VerifyTimeout), (nameof(BackupOptions.MaxAge), options.MaxAge), (nameof(BackupOptions.MaxVerifyAge), options.MaxVerifyAge) })
+        {
+            if (value <= TimeSpan.Zero)
+            {
+                yield return new($"{key}:{property}", $"{value} must be greater than zero");
+            }
+        }
+
+        if (options.MaxHold > TimeSpan.FromSeconds(30))
+        {
+            yield return new($"{key}:{nameof(BackupOptions.MaxHold)}", $"{options.MaxHold} is longer than writes may wait (at most 00:00:30; the coordinator's MaxHoldTime refuses held writes after {gateway.Coordinator.MaxHoldTime})");
+        }
+        else if (options.MaxHold >= gateway.Coordinator.MaxHoldTime)
+        {
+            yield return new($"{key}:{nameof(BackupOptions.MaxHold)}", $"{options.MaxHold} must be shorter than Gateway:Coordinator:MaxHoldTime ({gateway.Coordinator.MaxHoldTime}), or held writes are refused before the backup releases them");
+        }
+
+        if (options.MinFreeSpace < 0)
+        {
+            yield return new($"{key}:{nameof(BackupOptions.MinFreeSpace)}", $"{options.MinFreeSpace} must be 0 (no check) or more bytes");
+        }
+
+        if (BackupSchedule.TryParse(options.Schedule, out _) is { } scheduleProblem)
+        {
+            yield return new($"{key}:{nameof(BackupOptions.Schedule)}", scheduleProblem);
+        }
+
+        if (options.Retention.Problem() is { } retentionProblem)
+        {
+            yield return new($"{key}:{nameof(BackupOptions.Retention)}", retentionProblem);
+        }
+
+        foreach (var negative in options.Retention.NegativeKeys())
+        {
+            yield return new($"{key}:{nameof(BackupOptions.Retention)}:{negative.Name}", $"{negative.Value} must be 0 or more");
+        }
+
+        if (options.ReleaseSnapshotCommand.Length > 0 && options.SnapshotCommand.Length == 0)
+        {
+            yield return new($"{key}:{nameof(BackupOptions.ReleaseSnapshotCommand)}", "has nothing to release without SnapshotCommand");
+        }
+
+        for (var s = 0; s < gateway.Sites.Count; s++)
+        {
+            if (gateway.Sites[s].Database.DataDirectory.Length == 0)
+            {
+                yield return new($"{GatewayOptions.SectionName}:Sites:{s}:Database:DataDirectory", "is required with Backup:RepositoryPath: pgBackRest reads the data directories");
+            }
+        }
+
+        foreach (var problem in PgBackRestProblems(options.PgBackRest, $"{key}:{nameof(BackupOptions.PgBackRest)}"))
+        {
+            yield return problem;
+        }
+
+        if (string.IsNullOrWhiteSpace(options.Restic.Executable))
+        {
+            yield return new($"{key}:{nameof(BackupOptions.Restic)}:{nameof(ResticOptions.Executable)}", "is required");
+        }
+    }
+
+    private static IEnumerable<ConfigurationError> PgBackRestProblems(PgBackRestOptions options, string key)
+    {
+        if (options.Stanza.Length == 0 || !options.Stanza.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
+        {
+            yield return new($"{key}:{nameof(PgBackRestOptions.Stanza)}", $"'{options.Stanza}' must be letters, digits, '-' or '_'");
+        }
+
+        if (!Enum.IsDefined(options.Type))
+        {
+            yield return new($"{key}:{nameof(PgBackRestOptions.Type)}", $"'{options.Type}' is not one of {string.Join(", ", Enum.GetNames<PgBackRestBackupType>())}");
+        }
+
+        if (!Path.IsPathFullyQualified(options.SocketDirectory))
+        {
+            yield return new($"{key}:{nameof(PgBackRestOptions.SocketDirectory)}", $"'{options.SocketDirectory}' must be an absolute path (pgBackRest reaches local nodes only through their Unix sockets)");
+        }
+
+        if (!Compressions.Contains(options.Compression))
+        {
+            yield return new($"{key}:{nameof(PgBackRestOptions.Compression)}", $"'{options.Compression}' is not one of {string.Join(", ", Compressions)}");
+        }
+
+        if (options.ProcessMax is < 1 or > 64)
+        {
+            yield return new($"{key}:{nameof(PgBackRestOptions.ProcessMax)}", $"{options.ProcessMax} must be between 1 and 64");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.Executable))
+        {
+            yield return new($"{key}:{nameof(PgBackRestOptions.Executable)}", "is required");
+        }
+
+        for (var i = 0; i < options.ExtraSettings.Count; i++)
+        {
+            if (options.ExtraSettings[i].IndexOf('=') < 1 || options.ExtraSettings[i].Contains('\n'))
+            {
+                yield return new($"{key}:{nameof(PgBackRestOptions.ExtraSettings)}:{i}", $"'{options.ExtraSettings[i]}' is not one 'key=value' line");
+            }
+        }
+    }
 }

@@ -1,8 +1,9 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using System.Text;
 using Gateway.Configuration;
+using Gateway.Database;
 using Gateway.Model;
 
 namespace Gateway.Backup;

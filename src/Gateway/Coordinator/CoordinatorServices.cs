@@ -6,7 +6,9 @@ using Gateway.Coordinator.Supervision;
 using Gateway.Coordinator.Switching;
 using Gateway.Hosting;
 using Gateway.Observability;
+using Gateway.Model;
 using Gateway.Operations;
+using Gateway.Routing;
 
 namespace Gateway.Coordinator;
 
@@ -15,6 +17,7 @@ public static class CoordinatorServices
     /// <summary>The site coordinator and what it runs: site switches with their hooks, failback, one operation at a time, the audit log.</summary>
     public static IServiceCollection AddGatewayCoordinator(this IServiceCollection services, GatewayOptions options)
     {
+        services.AddSharedSingleton(provider => WriteGateAtStart(options.Coordinator, provider.GetRequiredService<GatewayState>(), provider.GetRequiredService<TimeProvider>()));
         services.AddSharedSingleton<SwitchMetrics>();
         services.AddSingleton<IHookProcess>(provider => new ShellHookProcess(provider.GetRequiredService<TimeProvider>()));
         services.AddSingleton<SwitchHooks>();
@@ -33,5 +36,20 @@ public static class CoordinatorServices
         services.AddHostedService(provider => provider.GetRequiredService<SiteCoordinator>());
         services.AddHostedService<ReplicationWatch>();
         return services;
+    }
+
+    /// <summary>
+    /// The gate that holds HTTP writes during a site switch, with this section's limits. A gateway killed in the middle
+    /// of a site switch starts with writes held too, until the resumed switch routes them.
+    /// </summary>
+    private static WriteGate WriteGateAtStart(CoordinatorOptions coordinator, GatewayState state, TimeProvider time)
+    {
+        var gate = new WriteGate(coordinator.MaxHeldWrites, coordinator.MaxHoldTime, time);
+        if (state.Current.Switching)
+        {
+            gate.Close();
+        }
+
+        return gate;
     }
 }

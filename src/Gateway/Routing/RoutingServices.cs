@@ -10,10 +10,12 @@ namespace Gateway.Routing;
 
 public static class RoutingServices
 {
-    /// <summary>The YARP proxy over both sites' instances, with the gateway's site selection, write gate, retries and health policies.</summary>
+    /// <summary>
+    /// The YARP proxy over both sites' instances, with the gateway's site selection, write gate, retries and health
+    /// policies. The write gate itself is the coordinator's (AddGatewayCoordinator): its limits are a site switch's.
+    /// </summary>
     public static IServiceCollection AddGatewayRouting(this IServiceCollection services, GatewayOptions options)
     {
-        services.AddSharedSingleton(provider => WriteGateAtStart(options.Coordinator, provider.GetRequiredService<GatewayState>(), provider.GetRequiredService<TimeProvider>()));
         services.AddHostFiltering(filter =>
         {
             filter.AllowedHosts = options.Routing.AllowedHosts is [] ? ["*"] : options.Routing.AllowedHosts;
@@ -57,17 +59,5 @@ public static class RoutingServices
             proxy.UsePassiveHealthChecks();
         });
         return app;
-    }
-
-    /// <summary>A gateway killed in the middle of a site switch starts with HTTP writes held too, until the resumed switch routes them.</summary>
-    private static WriteGate WriteGateAtStart(CoordinatorOptions coordinator, GatewayState state, TimeProvider time)
-    {
-        var gate = new WriteGate(coordinator.MaxHeldWrites, coordinator.MaxHoldTime, time);
-        if (state.Current.Switching)
-        {
-            gate.Close();
-        }
-
-        return gate;
     }
 }

@@ -224,7 +224,7 @@ public sealed class GatewayClusterTests(ITestOutputHelper output)
         var after = await gateway.StatusAsync();
         var report = await ConsistencyChecker.CheckAsync(workload, system.Postgres, system.Settings[0]);
         output.WriteLine($"one etcd member of three killed: {workload.FailuresSince(killedAt).Count} failed requests since, "
-            + $"longest window without an acknowledged deposit {workload.LongestWindowWithoutWrite(killedAt, workload.Now).TotalMilliseconds:0} ms; leader {after.Cluster!.Leader}; {report}");
+            + $"longest window without an acknowledged deposit {workload.LongestWindowWithoutWrite(killedAt, workload.Now).TotalMilliseconds:0} ms; leader {after.Cluster!.Leader}; {report}; failures: {workload.FailureReasons()}");
         Assert.Empty(workload.Failures);
         Assert.True(report.IsClean, report.Details());
         Assert.Equal(("gw1", before.Epoch, true), (after.Cluster.Leader, after.Epoch, after.Cluster.WritesAllowed));

@@ -1,4 +1,6 @@
 using Gateway.Configuration;
+using Gateway.Coordinator;
+using Gateway.Routing;
 using Gateway.Tests.Support;
 
 namespace Gateway.Tests.Configuration;

@@ -6,7 +6,8 @@ namespace Gateway.Tests.Configuration;
 
 /// <summary>
 /// The Gateway:Filestore:Replication section, bound and validated by the loader like the rest of the file: one test
-/// per rule of <see cref="ReplicationOptions.Validate"/>, each breaking one key of an otherwise valid configuration.
+/// per rule of <see cref="ReplicationOptionsValidator"/> and <see cref="ReplicationOptionsRules"/>, each breaking one key
+/// of an otherwise valid configuration.
 /// </summary>
 public sealed class ReplicationConfigurationTests : IDisposable
 {

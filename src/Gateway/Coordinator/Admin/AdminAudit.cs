@@ -20,7 +20,7 @@ public static class AdminAudit
     {
         var http = invocation.HttpContext;
         var services = http.RequestServices;
-        var call = await AdminCall.CaptureAsync(http.Request, services.GetRequiredService<Configuration.AdminOptions>().MaxRequestBodySize);
+        var call = await AdminCall.CaptureAsync(http.Request, services.GetRequiredService<AdminOptions>().MaxRequestBodySize);
         http.Features.Set(call);
 
         object? result;

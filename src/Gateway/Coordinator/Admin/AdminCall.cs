@@ -68,7 +68,7 @@ public sealed class AdminCall
             return await next(invocation);
         }
 
-        var limit = http.RequestServices.GetRequiredService<Configuration.AdminOptions>().MaxRequestBodySize;
+        var limit = http.RequestServices.GetRequiredService<AdminOptions>().MaxRequestBodySize;
         return AdminRequests.Problem(StatusCodes.Status413PayloadTooLarge, $"the body is larger than admin requests may be ({limit} bytes)");
     }
 }

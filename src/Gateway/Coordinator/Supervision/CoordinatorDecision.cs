@@ -1,4 +1,5 @@
 using Gateway.Configuration;
+using Gateway.Database;
 using Gateway.Database.Failover;
 using Gateway.Database.Observation;
 

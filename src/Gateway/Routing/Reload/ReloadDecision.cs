@@ -73,7 +73,7 @@ public static partial class ReloadDecision
     private static string Names(List<string> keys) =>
         keys.Count <= KeysNamed ? string.Join(", ", keys) : $"{string.Join(", ", keys.Take(KeysNamed))} and {keys.Count - KeysNamed} more";
 
-    // A valid file has at least one instance per site (GatewayOptionsValidator).
+    // A valid file has at least one instance per site (Configuration/SiteRules).
     private static string Describe(SiteOptions site) =>
         $"site {site.Id}: {string.Join(", ", site.Instances.Select(instance => $"{instance.Id} {instance.Url}"))}";
 

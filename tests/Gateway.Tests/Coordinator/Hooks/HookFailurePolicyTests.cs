@@ -1,4 +1,5 @@
 using Gateway.Configuration;
+using Gateway.Coordinator;
 using Gateway.Coordinator.Hooks;
 using Gateway.Coordinator.Switching;
 

@@ -1,6 +1,7 @@
-using System.Net;
 using System.Net.Http.Json;
+using System.Net;
 using Gateway.Configuration;
+using Gateway.Coordinator;
 using Gateway.Coordinator.Admin;
 using Gateway.Coordinator.Hooks;
 using Gateway.Coordinator.Switching;

@@ -1,6 +1,7 @@
 using Gateway.Configuration;
 using Gateway.Coordinator.Supervision;
 using Gateway.Coordinator.Switching;
+using Gateway.Database;
 using Gateway.Database.Observation;
 
 namespace Gateway.Tests.Coordinator.Supervision;

@@ -1,4 +1,5 @@
 using Gateway.Configuration;
+using Gateway.Database;
 using Gateway.Tests.Support;
 
 namespace Gateway.Tests.Database.Sessions;

@@ -1,9 +1,10 @@
 using System.Text.RegularExpressions;
+using Gateway.Configuration;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.FileProviders.Physical;
 
-namespace Gateway.Configuration;
+namespace Gateway;
 
 /// <summary>
 /// Reads the configuration file (JSON) with environment-variable overrides (Gateway__ActiveSite=B), binds it strictly
@@ -60,7 +61,9 @@ public static partial class GatewayConfigurationLoader
         }
 
         var options = Bind(section);
-        var errors = GatewayOptionsValidator.Validate(options, adminTokenFromEnvironment);
+        var errors = new GatewayOptionsValidator().Check(GatewayOptions.SectionName, options)
+            .Concat(new GatewayOptionsRules(adminTokenFromEnvironment).Errors(options))
+            .ToList();
         return errors.Count == 0 ? options : throw new InvalidConfigurationException(errors);
     }
 
