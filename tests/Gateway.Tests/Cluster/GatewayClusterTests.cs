@@ -110,9 +110,10 @@ public sealed class GatewayClusterTests(ITestOutputHelper output)
         system.Etcd.Members[1].Kill();
         system.Etcd.Members[2].Kill();
         var lost = Stopwatch.StartNew();
-        var fenced = await gateway.WaitForAsync(s => s.Cluster is { WritesAllowed: false }, "fenced", TimeSpan.FromSeconds(10));
+        // The election's verdict first, the fence (and its alarm) as the runtime reacts to it a moment later.
+        var fenced = await gateway.WaitForAsync(s => s.Cluster is { WritesAllowed: false } && s.Alarms.Any(a => a.Key == "cluster-writes-fenced"),
+            "fenced, with the alarm", TimeSpan.FromSeconds(10));
         var fencedAfter = lost.Elapsed;
-        Assert.Contains(fenced.Alarms, a => a.Key == "cluster-writes-fenced");
         var scrape = await Observability.MetricsScrape.FetchAsync(gateway.Admin.BaseAddress!);
         Assert.Equal((0d, 1d), (scrape.Value("gateway_cluster_session_valid"), scrape.Value("gateway_cluster_writes_fenced")));
         Assert.True(scrape.Value("gateway_cluster_etcd_request_failures_total") > 0, "no failed etcd request counted");
