@@ -24,7 +24,9 @@ public static class PrometheusTools
     public static Task<string> RunPromtoolAsync(params string[] arguments)
     {
         RequireInstalled();
-        return ProcessRunner.RunAsync(Promtool, arguments);
+        // A bound against a hang, not a speed check: the rule tests evaluate days of samples (backup ages) and took
+        // 46 to 55 s on the loaded 2-core test machine, close to the runner's default of 60 s.
+        return ProcessRunner.RunAsync(Promtool, arguments, TimeSpan.FromMinutes(3));
     }
 
     /// <summary><c>promtool check metrics</c> reads the exposition from standard input.</summary>
