@@ -54,6 +54,9 @@ public sealed partial class SiteCoordinator(
     private readonly Dictionary<string, SiteHealth> _health = [];
     private (CoordinatorAction, string?)? _lastVerdict;
 
+    // A move a pause stopped is audited once per pause and target, however often the verdict wavers in between.
+    private (DateTimeOffset PausedSince, string? Target)? _pausedAudited;
+
     public IReadOnlyDictionary<string, SiteHealth> Health
     {
         get
@@ -167,7 +170,8 @@ public sealed partial class SiteCoordinator(
             case CoordinatorAction.Refuse:
                 alarms.Raise(snapshot.DatabasePrimary is { } primary && primary != snapshot.ActiveSite ? DatabaseSupervisor.FailoverRefusedAlarm : FailoverRefusedAlarm, verdict.Reason);
                 break;
-            case CoordinatorAction.Paused when changed:
+            case CoordinatorAction.Paused when snapshot.Pause is { } paused && _pausedAudited != (paused.Since, verdict.Target):
+                _pausedAudited = (paused.Since, verdict.Target);
                 Audit("paused", verdict.Target, verdict.Reason, StatusCodes.Status409Conflict, $"not done: {verdict.Reason}");
                 break;
             case CoordinatorAction.None:
