@@ -197,19 +197,33 @@ public sealed class TwoSiteNetwork : IAsyncDisposable
             await Ip("addr", "del", $"{GatewayAddress}/32", "dev", "lo");
         }
 
-        // A namespace goes (and its veth with it) once its last process has died: wait for the old root-side ends.
+        // A namespace goes (and its veth with it) once its last process has died. A process of an earlier run may
+        // outlive the namespace's name (deleted, so `ip netns pids` no longer finds it): deleting the root-side end of
+        // each old veth pair removes both ends whatever still holds the namespace.
         var deadline = DateTime.UtcNow.AddSeconds(10);
-        while ((await Ip("-o", "link", "show")).Split('\n').Any(line => line.Split(' ').ElementAtOrDefault(1) is { } device
-                   && device.StartsWith(InterfacePrefix, StringComparison.Ordinal)))
+        while (LeftoverDevices(await Ip("-o", "link", "show")) is { Count: > 0 } devices)
         {
             if (DateTime.UtcNow > deadline)
             {
                 throw new InvalidOperationException($"interfaces of an earlier run are still there after 10 s: {await Ip("-o", "link", "show")}");
             }
 
+            foreach (var device in devices)
+            {
+                await BestEffortAsync(() => Ip("link", "del", device));
+            }
+
             await Task.Delay(200);
         }
     }
+
+    /// <summary>The root-side interfaces of earlier runs in an `ip -o link show` listing ("52: gwt123br@if2: ..." gives "gwt123br").</summary>
+    private static List<string> LeftoverDevices(string links) =>
+        links.Split('\n')
+            .Select(line => line.Split(' ').ElementAtOrDefault(1)?.TrimEnd(':').Split('@')[0])
+            .OfType<string>()
+            .Where(device => device.StartsWith(InterfacePrefix, StringComparison.Ordinal))
+            .ToList();
 
     /// <summary>Builds and removes a namespace and a policy rule once: only trying tells whether this process may.</summary>
     private static string? ProbeUnavailability()
