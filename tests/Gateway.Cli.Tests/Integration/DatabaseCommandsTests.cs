@@ -51,7 +51,11 @@ public sealed class DatabaseCommandsTests : RealPairGatewayTests
 
         var rejoin = await cli.RunAsync("db", "rejoin", "--site", "A", "--method", "rewind");
         Assert.True(rejoin.ExitCode == 0, rejoin.ToString());
-        Assert.StartsWith("rejoin A as a standby (rewind): succeeded\n  site A is a streaming standby of B again", rejoin.Stdout.ReplaceLineEndings("\n"));
+        // A rejoin journals its steps in the status like any operation: progress lines while it runs, then the report.
+        var rejoinOutput = rejoin.Stdout.ReplaceLineEndings("\n");
+        var reportAt = rejoinOutput.IndexOf("rejoin A as a standby (rewind): succeeded\n  site A is a streaming standby of B again", StringComparison.Ordinal);
+        Assert.True(reportAt >= 0, rejoinOutput);
+        Assert.All(rejoinOutput[..reportAt].Split('\n', StringSplitOptions.RemoveEmptyEntries), line => Assert.StartsWith("  ", line));
         Assert.Matches(@"\n  \+\d+\.\d\d s +pg_rewind A from B +\d+ +exit 0", rejoin.Stdout);
     }
 }
