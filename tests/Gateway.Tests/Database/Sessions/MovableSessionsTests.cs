@@ -39,9 +39,6 @@ public sealed class MovableSessionsTests(ITestOutputHelper output) : IAsyncLifet
         _system = await DatabaseFailoverFixture.StartAsync(values =>
         {
             values["Gateway:Database:SessionMode"] = "Movable";
-            // These tests move the database alone, back and forth; the site following it (a site switch the
-            // coordinator starts a second later) would hold the operation gate when the next promotion is asked for.
-            values["Gateway:Coordinator:AutoFailover"] = "false";
             configure?.Invoke(values);
         });
 
@@ -49,9 +46,16 @@ public sealed class MovableSessionsTests(ITestOutputHelper output) : IAsyncLifet
 
     /// <summary>
     /// For the long pgbench runs: a probe timing out on a machine loaded by pgbench itself must not start a failover
-    /// in the middle of a measurement (one did, and stopped the primary under the direct runs).
+    /// in the middle of a measurement (one did, and stopped the primary under the direct runs). The site coordinator's
+    /// automatic moves are off too: the switchover tests move the database alone, back and forth, and the site
+    /// following it (a site switch started a second later) would hold the operation gate when the next promotion is
+    /// asked for.
     /// </summary>
-    private static void NoAutomaticFailover(Dictionary<string, string?> values) => values["Gateway:Database:AutoFailover"] = "false";
+    private static void NoAutomaticFailover(Dictionary<string, string?> values)
+    {
+        values["Gateway:Database:AutoFailover"] = "false";
+        values["Gateway:Coordinator:AutoFailover"] = "false";
+    }
 
     /// <summary>
     /// pgbench -c 16 -j 2 through the write endpoint while the primary switches A -> B -> A ... (the old primary
