@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Backups (issue 19), from one command: runs the benchmark tests of tests/Gateway.Tests/Backup/BackupBenchmarks.cs on
+# Backups, from one command: runs the benchmark tests of tests/Gateway.Tests/Backup/BackupBenchmarks.cs on
 # the real system (PostgreSQL primary + standby with WAL archiving, SAN A and B, the gateway as a process, one broker
 # per site, pgBackRest and restic) and prints a markdown block for bench/RESULTS.md.
 #
@@ -35,7 +35,7 @@ GATEWAY_BACKUP_BENCH=$PART dotnet test tests/Gateway.Tests -c Release --no-build
     --logger "console;verbosity=detailed" >"$LOG" 2>&1 || status=FAILED
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 
-echo "## Backups (issue 19)"
+echo "## Backups"
 echo
 echo "Command: \`bench/backup/run.sh $PART\` (run of $STARTED_AT UTC; $(nproc) cores, kernel $(uname -r), load average at the end $load;"
 echo "$(pgbackrest version), $(restic version | cut -d' ' -f1-2), $(rsync --version | head -1 | cut -d' ' -f1-4); tests $status; raw output \`bench/out/backup/$STARTED.log\`)."

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Cluster mode (issue 18), from one command: runs the benchmark tests of tests/Gateway.Tests/Cluster/ClusterBenchmarks.cs
+# Cluster mode, from one command: runs the benchmark tests of tests/Gateway.Tests/Cluster/ClusterBenchmarks.cs
 # on the real system (two gateway processes in cluster mode, three etcd members, a PostgreSQL primary + standby, four
 # brokers reaching the database through either gateway) and prints a markdown block for bench/RESULTS.md.
 #
@@ -32,7 +32,7 @@ GATEWAY_CLUSTER_BENCH=$PART dotnet test tests/Gateway.Tests -c Release --no-buil
     --logger "console;verbosity=detailed" >"$LOG" 2>&1 || status=FAILED
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 
-echo "## Cluster mode: leader failover (issue 18)"
+echo "## Cluster mode: leader failover"
 echo
 echo "Command: \`bench/cluster/run.sh $PART\` (run of $STARTED_AT UTC; $(nproc) cores, kernel $(uname -r), load average at the end $load;"
 echo "$(etcd --version 2>/dev/null | head -1); tests $status; raw output \`bench/out/cluster/$STARTED.log\`)."

@@ -2,7 +2,7 @@
 # Paired runs: two proxies loaded at the same time, each by its own wrk, instead of one after the other.
 #
 # On this shared 2-core VM the same build's req/s moves by up to 25 % from one 10-second run to the next (the host's
-# load comes and goes), so sequential runs cannot resolve the few per cent that issues 2 and 6 ask about. Run side
+# load comes and goes), so sequential runs cannot resolve a difference of a few per cent. Run side
 # by side, both proxies meet the same host at the same moment; what differs between them is their own cost. Two
 # figures per round:
 #   - CPU µs per request of A / of B (utime+stime from /proc over the window ÷ requests): the cost ratio, the
