@@ -594,7 +594,7 @@ launch_etcd_member() {
         --initial-advertise-peer-urls "http://127.0.0.1:$(etcd_peer_port "$member")" \
         --initial-cluster "$initial" --initial-cluster-state new \
         --initial-cluster-token "gateway-demo-$(printf '%s' "$STATE" | md5sum | cut -c1-12)" \
-        --heartbeat-interval 100 --election-timeout 1000 --logger zap --log-outputs stderr
+        --heartbeat-interval 100 --election-timeout 1000 --pre-vote --logger zap --log-outputs stderr
 }
 
 etcd_member_healthy() {

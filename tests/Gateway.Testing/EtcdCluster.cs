@@ -46,6 +46,9 @@ public sealed class EtcdMember
             // etcd's defaults (100 ms heartbeat, 1 s election timeout) suit loopback; said here so a test's timing does
             // not depend on an environment variable from the developer's shell.
             "--heartbeat-interval", "100", "--election-timeout", "1000",
+            // Pre-vote (off by default in etcd 3.4): a member coming back from a partition must not depose the leader
+            // with its higher term, which leaves the cluster without a leader for a moment and fences every gateway.
+            "--pre-vote",
             "--logger", "zap", "--log-outputs", "stderr",
         ];
         var (fileName, arguments) = Placement.Command("sh", ["-c", "exec \"$@\" >>\"$LOG\" 2>&1", "etcd", .. etcd]);

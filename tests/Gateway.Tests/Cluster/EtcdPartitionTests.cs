@@ -133,6 +133,7 @@ public sealed class EtcdPartitionTests
             await network.HealSitesAsync();
             await EventuallyAsync(() => a.Election.Status.Role == LeadershipRole.Follow && a.Election.Status.Leader == "gw-b", "gw-a follows gw-b after healing");
             Assert.True(b.Election.Status.IsLeader, b.Election.Status.Sentence);
+            Assert.DoesNotContain(b.History, h => h.At > bLeads && h.Status.Role == LeadershipRole.FenceWrites);
         }
         finally
         {
