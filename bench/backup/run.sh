@@ -16,19 +16,12 @@ set -euo pipefail
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
 PART=${1:-all}
 case $PART in hold | size | all) ;; *) echo "usage: bench/backup/run.sh [hold|size|all] (not '$PART')" >&2; exit 2 ;; esac
-STARTED=$(date -u +%Y%m%dT%H%M%SZ)
-STARTED_AT=$(date -u '+%Y-%m-%d %H:%M')
-OUT=$REPO_ROOT/bench/out/backup
-LOG=$OUT/$STARTED.log
-mkdir -p "$OUT"
-
-cd "$REPO_ROOT"
+# shellcheck source=SCRIPTDIR/../lib/test-bench.sh
+source "$REPO_ROOT/bench/lib/test-bench.sh"
+bench_start backup
 # rsync: the baseline of the size benchmark.
 deploy/prereqs.sh rsync >/dev/null
-if ! build_output=$(dotnet build tests/Gateway.Tests -c Release -v quiet -nologo 2>&1); then
-    echo "$build_output" | grep -E "error" | sort -u | head -20 >&2
-    exit 1
-fi
+build_tests
 
 status=passed
 GATEWAY_BACKUP_BENCH=$PART dotnet test tests/Gateway.Tests -c Release --no-build --filter "FullyQualifiedName~BackupBenchmarks" \

@@ -20,17 +20,10 @@ REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
 CYCLES=${GATEWAY_CHAOS_CYCLES:-20}
 [[ $CYCLES =~ ^[1-9][0-9]*$ ]] || { echo "GATEWAY_CHAOS_CYCLES must be a positive integer, not '$CYCLES'" >&2; exit 2; }
 FILTER="FullyQualifiedName~RepeatedFailoverTests"
-STARTED=$(date -u +%Y%m%dT%H%M%SZ)
-STARTED_AT=$(date -u '+%Y-%m-%d %H:%M')
-OUT=$REPO_ROOT/bench/out/chaos
-LOG=$OUT/$STARTED.log
-mkdir -p "$OUT"
-
-cd "$REPO_ROOT"
-if ! build_output=$(dotnet build tests/Gateway.Tests -c Release -v quiet -nologo 2>&1); then
-    echo "$build_output" | grep -E "error" | sort -u | head -20 >&2
-    exit 1
-fi
+# shellcheck source=SCRIPTDIR/../lib/test-bench.sh
+source "$REPO_ROOT/bench/lib/test-bench.sh"
+bench_start chaos
+build_tests
 
 status=passed
 GATEWAY_CHAOS_CYCLES=$CYCLES dotnet test tests/Gateway.Tests -c Release --no-build --filter "$FILTER" \

@@ -14,18 +14,11 @@ set -euo pipefail
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
 PART=${1:-all}
 case $PART in failover | all) ;; *) echo "usage: bench/cluster/run.sh [failover|all] (not '$PART')" >&2; exit 2 ;; esac
-STARTED=$(date -u +%Y%m%dT%H%M%SZ)
-STARTED_AT=$(date -u '+%Y-%m-%d %H:%M')
-OUT=$REPO_ROOT/bench/out/cluster
-LOG=$OUT/$STARTED.log
-mkdir -p "$OUT"
-
-cd "$REPO_ROOT"
+# shellcheck source=SCRIPTDIR/../lib/test-bench.sh
+source "$REPO_ROOT/bench/lib/test-bench.sh"
+bench_start cluster
 deploy/prereqs.sh etcd-server etcd-client >/dev/null
-if ! build_output=$(dotnet build tests/Gateway.Tests -c Release -v quiet -nologo 2>&1); then
-    echo "$build_output" | grep -E "error" | sort -u | head -20 >&2
-    exit 1
-fi
+build_tests
 
 status=passed
 GATEWAY_CLUSTER_BENCH=$PART dotnet test tests/Gateway.Tests -c Release --no-build --filter "FullyQualifiedName~ClusterBenchmarks" \

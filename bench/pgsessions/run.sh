@@ -36,16 +36,10 @@ for part in "${PARTS[@]}"; do
     [[ $part =~ ^(switchovers|kill|throughput)$ ]] || { echo "unknown part '$part' (switchovers, kill, throughput)" >&2; exit 2; }
 done
 
-STARTED=$(date -u +%Y%m%dT%H%M%SZ)
-STARTED_AT=$(date -u '+%Y-%m-%d %H:%M')
-OUT=$REPO_ROOT/bench/out/pgsessions
-LOG=$OUT/$STARTED.log
-mkdir -p "$OUT"
-cd "$REPO_ROOT"
-if ! build_output=$(dotnet build tests/Gateway.Tests -c Release -v quiet -nologo 2>&1); then
-    echo "$build_output" | grep -E "error" | sort -u | head -20 >&2
-    exit 1
-fi
+# shellcheck source=SCRIPTDIR/../lib/test-bench.sh
+source "$REPO_ROOT/bench/lib/test-bench.sh"
+bench_start pgsessions
+build_tests
 
 status=passed
 run_part() {
