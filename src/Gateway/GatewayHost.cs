@@ -141,7 +141,7 @@ public sealed class GatewayHost : IAsyncDisposable
             .AddGatewayDatabase(options)
             .AddHostedService<GatewayShutdown>()
             .AddGatewayFilestore(options)
-            .AddGatewayCoordinator(options)
+            .AddGatewayCoordinator(options, cluster?.Pause, cluster?.Records)
             .AddGatewayBackup(options)
             .AddGatewayObservability(options)
             .AddGatewayTls(options)

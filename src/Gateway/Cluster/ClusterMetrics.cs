@@ -19,6 +19,8 @@ public sealed class ClusterMetrics
             () => node.Election.Status.LastRenewalLatency?.TotalSeconds ?? 0);
         var failures = metrics.Counter("gateway_cluster_etcd_request_failures_total", "etcd requests and watch streams that failed on a member (down, frozen, without a leader) and moved on to the next one.");
         metrics.OnScrape("gateway_cluster_etcd_request_failures_total", () => failures.IncTo(node.Store.FailedRequests));
+        var records = metrics.Counter("gateway_cluster_record_append_failures_total", "History and audit entries etcd did not take (each is in this gateway's local file and its log).");
+        metrics.OnScrape("gateway_cluster_record_append_failures_total", () => records.IncTo(node.Records.FailedAppends));
         metrics.ObservedGauge("gateway_cluster_routed_epoch", "The epoch this gateway's routing follows; gateways that disagree for long are a problem.",
             () => routing.Current.Epoch);
     }

@@ -32,12 +32,14 @@ public sealed record MemberInfo(string GatewayId, string AdminUrl)
 /// </summary>
 public sealed class ClusterNode : IAsyncDisposable
 {
-    private ClusterNode(EtcdStore store, LeaderElection election, EtcdStateStore state, EtcdDrainStore drains, ILoggerFactory loggers)
+    private ClusterNode(EtcdStore store, LeaderElection election, EtcdStateStore state, ILoggerFactory loggers)
     {
         Store = store;
         Election = election;
         State = state;
-        Drains = drains;
+        Drains = new EtcdDrainStore(store, election);
+        Pause = new EtcdPauseStore(store, election);
+        Records = new EtcdRecords(store, election, loggers.CreateLogger<EtcdRecords>());
         Loggers = loggers;
     }
 
@@ -48,6 +50,11 @@ public sealed class ClusterNode : IAsyncDisposable
     public EtcdStateStore State { get; }
 
     public EtcdDrainStore Drains { get; }
+
+    public EtcdPauseStore Pause { get; }
+
+    /// <summary>The operation history and the audit log every gateway reads.</summary>
+    public EtcdRecords Records { get; }
 
     public ClusterOptions Options => Store.Options;
 
@@ -79,7 +86,7 @@ public sealed class ClusterNode : IAsyncDisposable
             election.JoinAsync(new MemberInfo(options.Cluster.GatewayId, options.Cluster.AdminUrl is { Length: > 0 } advertised ? advertised : options.Listeners.AdminUrl).Encode(), CancellationToken.None).GetAwaiter().GetResult();
             var state = new EtcdStateStore(store, election);
             EnsureState(state, options.ActiveSite, time);
-            return new ClusterNode(store, election, state, new EtcdDrainStore(store, election), loggers);
+            return new ClusterNode(store, election, state, loggers);
         }
         catch
         {

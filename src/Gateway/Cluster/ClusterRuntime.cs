@@ -1,3 +1,4 @@
+using Gateway.Coordinator.Pausing;
 using Gateway.Coordinator.Supervision;
 using Gateway.Coordinator.Switching;
 using Gateway.Database;
@@ -11,13 +12,15 @@ namespace Gateway.Cluster;
 /// Cluster mode at run time: runs the election, carries the shared state from etcd's watch into the objects the
 /// request path reads (active site, database routes, write gate; never etcd on the request path), fences writes when
 /// the session is no longer trusted and lifts the fence only after re-reading the current epoch, decides who acts
-/// (<see cref="ClusterRole"/>), and publishes this gateway's view of the sites with the epoch it routes by.
+/// (<see cref="ClusterRole"/>), publishes this gateway's view of the sites with the epoch it routes by, and, while it
+/// leads, keeps the shared records (history, audit) to their bound.
 /// </summary>
 public sealed partial class ClusterRuntime(
     ClusterNode node,
     ClusterRole role,
     GatewayState state,
     DrainState drains,
+    AutomaticFailoverPause pause,
     ActiveSiteState activeSite,
     DatabaseRoutingTable routing,
     WriteGate writeGate,
@@ -45,8 +48,9 @@ public sealed partial class ClusterRuntime(
         var election = Task.Run(() => node.Election.RunAsync(stoppingToken), CancellationToken.None);
         var watch = Task.Run(() => WatchStateAsync(stoppingToken), CancellationToken.None);
         var views = Task.Run(() => PublishViewsAsync(stoppingToken), CancellationToken.None);
+        var records = Task.Run(() => TrimRecordsAsync(stoppingToken), CancellationToken.None);
         await FollowLeadershipAsync(stoppingToken);
-        await Task.WhenAll(election, watch, views);
+        await Task.WhenAll(election, watch, views, records);
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)
@@ -137,8 +141,12 @@ public sealed partial class ClusterRuntime(
             if (acting)
             {
                 // A new leader decides from the current state, not from what the watch has brought so far: an
-                // interrupted switch it does not see at its start would never be resumed.
+                // interrupted switch it does not see at its start would never be resumed, a pause not seen would not be honoured.
                 await ReadCurrentStateAsync(cancellation);
+                if (await node.Store.ReadKeyAsync(EtcdPauseStore.Key, cancellation) is { } paused)
+                {
+                    TakePause(paused);
+                }
             }
 
             // Routing as the state says: a new leader starts from it (writes held if a switch is to be resumed), and a
@@ -229,6 +237,12 @@ public sealed partial class ClusterRuntime(
 
     private void Take(StoredKey key)
     {
+        if (key.Key == EtcdPauseStore.Key)
+        {
+            TakePause(key);
+            return;
+        }
+
         if (key.Key == EtcdDrainStore.Key)
         {
             if (node.Drains.Adopt(key) is { } drained)
@@ -252,6 +266,42 @@ public sealed partial class ClusterRuntime(
             Log.Sentence(logger, $"routing by epoch {newer.Epoch}: active site {newer.ActiveSite}, primary {newer.DatabasePrimary}{(newer.Switching ? ", switching (writes held)" : "")} ({newer.Reason})");
         }
     }
+
+    private void TakePause(StoredKey key)
+    {
+        if (node.Pause.Adopt(key) is { } saved)
+        {
+            pause.Adopt(saved.Pause);
+            Log.Sentence(logger, saved.Pause is { } p ? $"automatic failover paused until {p.Until:u} by {p.By}: {p.Reason}" : "automatic failover resumed");
+        }
+    }
+
+    /// <summary>While this gateway leads: every <see cref="RecordsTrimInterval"/>, the shared records are trimmed to their bound.</summary>
+    private async Task TrimRecordsAsync(CancellationToken cancellation)
+    {
+        while (!cancellation.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(RecordsTrimInterval, time, cancellation);
+                if (role.Acting && await node.Records.TrimAsync(cancellation) is { } sentence)
+                {
+                    Log.Sentence(logger, sentence);
+                }
+            }
+            catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is EtcdUnavailableException or EtcdRefusedException)
+            {
+                Log.Sentence(logger, $"the shared records were not trimmed, tried again in {RecordsTrimInterval.TotalSeconds:0} s: {e.Message}");
+            }
+        }
+    }
+
+    /// <summary>Entries arrive with operations and admin calls, a few a minute at most: the bound is exceeded by that much at most.</summary>
+    public static readonly TimeSpan RecordsTrimInterval = TimeSpan.FromSeconds(30);
 
     /// <summary>Every renewal interval: this gateway's view of each site (its database node and SAN answer) and the epoch it routes by, under its session.</summary>
     private async Task PublishViewsAsync(CancellationToken cancellation)

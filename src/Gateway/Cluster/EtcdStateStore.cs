@@ -1,3 +1,5 @@
+using Gateway.Coordinator.Pausing;
+using Gateway.Coordinator.Supervision;
 using Gateway.Model;
 
 namespace Gateway.Cluster;
@@ -40,3 +42,21 @@ public sealed class EtcdDrainStore(EtcdStore store, LeaderElection election) : I
     /// <summary>Takes the drains etcd holds in <paramref name="key"/> when newer than the ones known; null when not newer.</summary>
     public DrainSet? Adopt(StoredKey key) => _document.Adopt(key)?.ToSet();
 }
+
+/// <summary>The pause of automatic failover in etcd, at /gateway/{Name}/state/pause: every gateway shows it, a new leader honours it, only the leader changes it.</summary>
+public sealed class EtcdPauseStore(EtcdStore store, LeaderElection election) : IPauseStore
+{
+    public const string Key = "state/pause";
+
+    private readonly SharedDocument<SavedPause> _document = new(store, election, Key, new SavedPause(null));
+
+    public PauseStatus? Load() => _document.Load()?.Pause;
+
+    public void Save(PauseStatus? previous, PauseStatus? next) => _document.Save(new SavedPause(previous), new SavedPause(next));
+
+    /// <summary>Takes the pause etcd holds in <paramref name="key"/> when newer than the one known: the document (its pause null when resumed), or null when not newer.</summary>
+    public SavedPause? Adopt(StoredKey key) => _document.Adopt(key);
+}
+
+/// <summary>The pause document: the pause in force, or null once resumed (the key stays, so its revision keeps growing).</summary>
+public sealed record SavedPause(PauseStatus? Pause);

@@ -138,6 +138,27 @@ public sealed partial class EtcdStore : IDisposable
         return new PrefixSnapshot(response.Header.Revision, [.. response.Kvs.Select(ToStored)]);
     }
 
+    /// <summary>
+    /// The keys under <paramref name="prefix"/> changed after <paramref name="afterRevision"/> (0: all), oldest created
+    /// first, linearizable; without their values when <paramref name="keysOnly"/>. For logs whose entries are written
+    /// once: etcd's creation order is one order for every writer, whatever their clocks say.
+    /// </summary>
+    public async Task<PrefixSnapshot> ReadCreatedAfterAsync(string prefix, long afterRevision, bool keysOnly, CancellationToken cancellation)
+    {
+        var key = ByteString.CopyFromUtf8(Prefix + prefix);
+        var request = new RangeRequest
+        {
+            Key = key,
+            RangeEnd = RangeEnd(key),
+            MinModRevision = afterRevision + 1,
+            SortTarget = RangeRequest.Types.SortTarget.Create,
+            SortOrder = RangeRequest.Types.SortOrder.Ascend,
+            KeysOnly = keysOnly,
+        };
+        var response = await CallAsync($"a read of {Prefix}{prefix}", a => a.Client.GetAsync(request, a.Headers, a.Deadline, a.Cancellation), resendable: true, null, cancellation);
+        return new PrefixSnapshot(response.Header.Revision, [.. response.Kvs.Select(ToStored)]);
+    }
+
     /// <summary>One key (relative), or null when absent.</summary>
     public async Task<StoredKey?> ReadKeyAsync(string key, CancellationToken cancellation)
     {

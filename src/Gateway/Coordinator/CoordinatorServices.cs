@@ -14,8 +14,12 @@ namespace Gateway.Coordinator;
 
 public static class CoordinatorServices
 {
-    /// <summary>The site coordinator and what it runs: site switches with their hooks, failback, one operation at a time, the audit log.</summary>
-    public static IServiceCollection AddGatewayCoordinator(this IServiceCollection services, GatewayOptions options)
+    /// <summary>
+    /// The site coordinator and what it runs: site switches with their hooks, failback, one operation at a time, the
+    /// audit log. The pause is kept in <paramref name="pause"/> when given (cluster mode: etcd), else in StateDirectory;
+    /// the history and the audit log also go to <paramref name="records"/> when given (cluster mode: etcd).
+    /// </summary>
+    public static IServiceCollection AddGatewayCoordinator(this IServiceCollection services, GatewayOptions options, IPauseStore? pause = null, ISharedRecords? records = null)
     {
         services.AddSharedSingleton(provider => WriteGateAtStart(options.Coordinator, provider.GetRequiredService<GatewayState>(), provider.GetRequiredService<TimeProvider>()));
         services.AddSharedSingleton<SwitchMetrics>();
@@ -24,14 +28,14 @@ public static class CoordinatorServices
         services.AddSharedSingleton<SiteSwitch>();
         services.AddSharedSingleton<FailbackPreparation>();
         services.AddSharedSingleton(provider => new OperationGate(provider.GetRequiredService<TimeProvider>()));
-        services.AddSharedSingleton(provider => new OperationHistory(options.StateDirectory, provider.GetRequiredService<ILogger<OperationHistory>>()));
+        services.AddSharedSingleton(provider => new OperationHistory(options.StateDirectory, provider.GetRequiredService<ILogger<OperationHistory>>(), records));
         services.AddSharedSingleton<ExclusiveOperation>();
-        services.AddSharedSingleton(new AutomaticFailoverPause(options.StateDirectory));
+        services.AddSharedSingleton(new AutomaticFailoverPause(pause ?? new PauseFile(options.StateDirectory)));
         services.AddSharedSingleton<DatabaseOperations>();
         services.AddSharedSingleton<SanProbes>();
         services.AddHostedService(provider => provider.GetRequiredService<SanProbes>());
         services.AddSharedSingleton(provider => new AuditLog(
-            options.StateDirectory, provider.GetRequiredService<AdminApiMetrics>(), provider.GetRequiredService<ILogger<AuditLog>>()));
+            options.StateDirectory, provider.GetRequiredService<AdminApiMetrics>(), provider.GetRequiredService<ILogger<AuditLog>>(), records));
         services.AddSharedSingleton<SiteCoordinator>();
         services.AddHostedService(provider => provider.GetRequiredService<SiteCoordinator>());
         services.AddHostedService<ReplicationWatch>();

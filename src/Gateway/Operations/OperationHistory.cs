@@ -15,7 +15,9 @@ public static class HistoryKinds
 /// history.jsonl under the state directory: every operation's report, one JSON line each, appended and fsynced when
 /// the operation ends, so a restart forgets no failover. Read back by kind, oldest first. A line torn by a crash is
 /// skipped; an append that fails is logged with the report (which the caller also returns) and the report is still
-/// listed until the process ends.
+/// listed until the process ends. In cluster mode each report also goes to the <see cref="ISharedRecords"/> (etcd), and
+/// reports are read from there: every gateway, and a new leader, lists what any gateway did. The local file stays
+/// this gateway's own record, and the answer when the shared records cannot be read.
 /// </summary>
 public sealed partial class OperationHistory
 {
@@ -27,10 +29,12 @@ public sealed partial class OperationHistory
     private readonly Lock _gate = new();
     private readonly Dictionary<string, List<JsonElement>> _byKind = new(StringComparer.Ordinal);
     private readonly ILogger<OperationHistory> _logger;
+    private readonly ISharedRecords? _shared;
 
-    public OperationHistory(string stateDirectory, ILogger<OperationHistory> logger)
+    public OperationHistory(string stateDirectory, ILogger<OperationHistory> logger, ISharedRecords? shared = null)
     {
         _logger = logger;
+        _shared = shared;
         Path = System.IO.Path.Combine(stateDirectory, FileName);
         Directory.CreateDirectory(stateDirectory);
         if (File.Exists(Path))
@@ -85,11 +89,22 @@ public sealed partial class OperationHistory
                 Log.AppendFailed(_logger, Path, e.Message, System.Text.Encoding.UTF8.GetString(line));
             }
         }
+
+        // Outside the lock: etcd may take its request timeout to answer. A failure is logged and counted by the store.
+        _shared?.Append(SharedLog(kind), element.GetRawText());
     }
+
+    /// <summary>The shared records' log of one kind of report.</summary>
+    public static string SharedLog(string kind) => $"history/{kind}";
 
     /// <summary>The reports of one kind, oldest first, at most <paramref name="limit"/> of the newest.</summary>
     public IReadOnlyList<T> Read<T>(string kind, int limit = Kept)
     {
+        if (_shared?.ReadNewest(SharedLog(kind), limit) is { } shared)
+        {
+            return [.. shared.Select(report => JsonSerializer.Deserialize<T>(report, JsonDocuments.Options)!)];
+        }
+
         lock (_gate)
         {
             return _byKind.TryGetValue(kind, out var reports)

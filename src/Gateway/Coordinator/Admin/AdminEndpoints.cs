@@ -1,4 +1,6 @@
+using Gateway.Cluster;
 using Gateway.Coordinator.Pausing;
+using Gateway.Coordinator.Supervision;
 using Gateway.Coordinator.Switching;
 using Gateway.Database.Failover;
 using Gateway.Filestore;
@@ -97,7 +99,16 @@ public static class AdminEndpoints
             return AdminRequests.Problem(StatusCodes.Status400BadRequest, $"for: {body.For} must be more than zero and at most {MaxPause} (hh:mm:ss, or d.hh:mm:ss)");
         }
 
-        var refusal = pause.Pause(body.Reason.Trim(), AdminCall.CallerOf(request.HttpContext), body.For, time.GetUtcNow());
+        string? refusal;
+        try
+        {
+            refusal = pause.Pause(body.Reason.Trim(), AdminCall.CallerOf(request.HttpContext), body.For, time.GetUtcNow());
+        }
+        catch (StateNotSavedException e)
+        {
+            return AdminRequests.Problem(StatusCodes.Status409Conflict, $"automatic failover was not paused: {e.Message}");
+        }
+
         return refusal is null
             ? Results.Json(new { summary = $"automatic failover paused until {pause.Current!.Until:u}: {pause.Current.Reason}", pause = pause.Current }, AdminRequests.Json)
             : AdminRequests.Problem(StatusCodes.Status409Conflict, refusal);
@@ -111,7 +122,17 @@ public static class AdminEndpoints
             return error;
         }
 
-        return pause.Resume() is { } ended
+        PauseStatus? ended;
+        try
+        {
+            ended = pause.Resume();
+        }
+        catch (StateNotSavedException e)
+        {
+            return AdminRequests.Problem(StatusCodes.Status409Conflict, $"automatic failover was not resumed: {e.Message}");
+        }
+
+        return ended is not null
             ? Results.Json(new { summary = $"automatic failover resumed (it was paused by {ended.By} since {ended.Since:u}: {ended.Reason})" }, AdminRequests.Json)
             : AdminRequests.Problem(StatusCodes.Status409Conflict, "automatic failover is not paused: nothing to resume");
     }

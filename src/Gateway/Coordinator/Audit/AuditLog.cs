@@ -9,7 +9,11 @@ namespace Gateway.Coordinator.Audit;
 /// records is answered, so nothing acknowledged is lost on a crash. An append that fails is logged (with the entry,
 /// so the record survives in the process log) and counted, and the entry is kept in memory: while any entry is
 /// unwritten the log is broken, <see cref="EnsureWritable"/> retries them, and state-changing calls are refused
-/// until it succeeds (an operator action nobody can later account for is worse than one refused now).
+/// until it succeeds (an operator action nobody can later account for is worse than one refused now). In cluster mode
+/// each entry also goes to the <see cref="ISharedRecords"/> (etcd) and entries are read from there, so every gateway
+/// lists the calls any gateway took; the local file stays this gateway's own record, and the answer when the shared
+/// records cannot be read. An entry etcd does not take is logged and counted by the store, not refused: the local
+/// file holds it.
 /// </summary>
 public sealed partial class AuditLog
 {
@@ -26,9 +30,14 @@ public sealed partial class AuditLog
     private readonly List<byte[]> _pending = [];
     private readonly AdminApiMetrics _metrics;
     private readonly ILogger<AuditLog> _logger;
+    private readonly ISharedRecords? _shared;
 
-    public AuditLog(string stateDirectory, AdminApiMetrics metrics, ILogger<AuditLog> logger)
+    /// <summary>The shared records' log of audit entries.</summary>
+    public const string SharedLog = "audit";
+
+    public AuditLog(string stateDirectory, AdminApiMetrics metrics, ILogger<AuditLog> logger, ISharedRecords? shared = null)
     {
+        _shared = shared;
         Path = System.IO.Path.Combine(stateDirectory, FileName);
         _metrics = metrics;
         _logger = logger;
@@ -49,6 +58,8 @@ public sealed partial class AuditLog
     public bool Append(AuditEntry entry)
     {
         var line = JsonSerializer.SerializeToUtf8Bytes(entry, Json);
+        // Before the local file, outside its lock: etcd may take its request timeout to answer.
+        _shared?.Append(SharedLog, System.Text.Encoding.UTF8.GetString(line));
         lock (_gate)
         {
             _pending.Add([.. line, (byte)'\n']);
@@ -88,6 +99,11 @@ public sealed partial class AuditLog
     /// <summary>The last <paramref name="count"/> entries, oldest first. A line that does not parse (torn by a crash) is skipped.</summary>
     public IReadOnlyList<AuditEntry> ReadLast(int count)
     {
+        if (_shared?.ReadNewest(SharedLog, count) is { } shared)
+        {
+            return [.. shared.Select(Parse).OfType<AuditEntry>()];
+        }
+
         var last = new Queue<AuditEntry>(count);
         lock (_gate)
         {

@@ -1,33 +1,28 @@
-using System.Text.Json;
 using Gateway.Coordinator.Supervision;
-using Gateway.Model;
 
 namespace Gateway.Coordinator.Pausing;
 
 /// <summary>
 /// "Hands off, I am patching site A": while paused, no automatic promotion, site failover or rejoin happens (an
-/// operator's own switches still do). Kept in pause.json under the state directory (fsync + rename) so a restart
-/// keeps it; it does not end by itself when its planned end passes (the operator may still be at work): it is then
-/// overdue, with an alarm, until someone resumes.
+/// operator's own switches still do). Kept in an <see cref="IPauseStore"/> (pause.json alone, etcd in cluster mode, so
+/// a new leader honours it) so a restart keeps it; it does not end by itself when its planned end passes (the
+/// operator may still be at work): it is then overdue, with an alarm, until someone resumes.
 /// </summary>
 public sealed class AutomaticFailoverPause
 {
-    public const string FileName = "pause.json";
-
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
     private readonly Lock _gate = new();
-    private readonly string _path;
+    private readonly IPauseStore _store;
     private volatile PauseStatus? _current;
 
-    public AutomaticFailoverPause(string stateDirectory)
+    public AutomaticFailoverPause(IPauseStore store)
     {
-        _path = Path.Combine(stateDirectory, FileName);
-        _current = Load(_path);
+        _store = store;
+        _current = store.Load();
     }
 
     public PauseStatus? Current => _current;
 
-    /// <summary>Pauses; null when done, or the reason it was not (already paused).</summary>
+    /// <summary>Pauses; null when done, or the reason it was not (already paused). Throws when the store refuses to save it.</summary>
     public string? Pause(string reason, string by, TimeSpan duration, DateTimeOffset now)
     {
         lock (_gate)
@@ -38,13 +33,13 @@ public sealed class AutomaticFailoverPause
             }
 
             var pause = new PauseStatus(reason, by, now, now + duration);
-            DurableFile.Replace(_path, stream => JsonSerializer.Serialize(stream, pause, Json));
+            _store.Save(null, pause);
             _current = pause;
             return null;
         }
     }
 
-    /// <summary>Resumes; the pause that ended, or null when none was in force.</summary>
+    /// <summary>Resumes; the pause that ended, or null when none was in force. Throws when the store refuses to save it.</summary>
     public PauseStatus? Resume()
     {
         lock (_gate)
@@ -54,27 +49,18 @@ public sealed class AutomaticFailoverPause
                 return null;
             }
 
-            File.Delete(_path);
+            _store.Save(paused, null);
             _current = null;
             return paused;
         }
     }
 
-    private static PauseStatus? Load(string path)
+    /// <summary>Takes the pause another gateway (the cluster's leader) saved in the shared store: null when it resumed.</summary>
+    public void Adopt(PauseStatus? saved)
     {
-        if (!File.Exists(path))
+        lock (_gate)
         {
-            return null;
-        }
-
-        try
-        {
-            return JsonSerializer.Deserialize<PauseStatus>(File.ReadAllText(path), Json) ?? throw new JsonException("the file holds null");
-        }
-        catch (JsonException e)
-        {
-            // Unreadable must not mean "not paused": an operator said hands off.
-            throw new InvalidDataException($"pause file '{path}' is unreadable ({e.Message}); fix or remove it by hand (removing it resumes automatic failover)", e);
+            _current = saved;
         }
     }
 }

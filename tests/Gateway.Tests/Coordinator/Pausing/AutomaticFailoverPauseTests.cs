@@ -12,23 +12,23 @@ public sealed class AutomaticFailoverPauseTests : IDisposable
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
-    private string FilePath => Path.Combine(_directory, AutomaticFailoverPause.FileName);
+    private string FilePath => Path.Combine(_directory, PauseFile.FileName);
 
     [Fact]
     public void A_pause_is_on_disk_and_a_restart_finds_it_with_its_reason_author_and_end()
     {
         var now = _time.GetUtcNow();
 
-        Assert.Null(new AutomaticFailoverPause(_directory).Pause("patching site A", "alice", TimeSpan.FromHours(2), now));
+        Assert.Null(new AutomaticFailoverPause(new PauseFile(_directory)).Pause("patching site A", "alice", TimeSpan.FromHours(2), now));
 
         var expected = new PauseStatus("patching site A", "alice", now, now.AddHours(2));
-        Assert.Equal(expected, new AutomaticFailoverPause(_directory).Current);
+        Assert.Equal(expected, new AutomaticFailoverPause(new PauseFile(_directory)).Current);
     }
 
     [Fact]
     public void A_pause_while_paused_is_refused_naming_the_pause_in_force_which_stays()
     {
-        var pause = new AutomaticFailoverPause(_directory);
+        var pause = new AutomaticFailoverPause(new PauseFile(_directory));
         pause.Pause("patching site A", "alice", TimeSpan.FromHours(2), _time.GetUtcNow());
         var onDisk = File.ReadAllText(FilePath);
         _time.Advance(TimeSpan.FromMinutes(10));
@@ -43,7 +43,7 @@ public sealed class AutomaticFailoverPauseTests : IDisposable
     [Fact]
     public void Resuming_ends_the_pause_for_this_process_and_the_next()
     {
-        var pause = new AutomaticFailoverPause(_directory);
+        var pause = new AutomaticFailoverPause(new PauseFile(_directory));
         pause.Pause("patching site A", "alice", TimeSpan.FromHours(2), _time.GetUtcNow());
 
         var ended = pause.Resume();
@@ -51,13 +51,13 @@ public sealed class AutomaticFailoverPauseTests : IDisposable
         Assert.Equal("patching site A", ended?.Reason);
         Assert.Null(pause.Current);
         Assert.False(File.Exists(FilePath));
-        Assert.Null(new AutomaticFailoverPause(_directory).Current);
+        Assert.Null(new AutomaticFailoverPause(new PauseFile(_directory)).Current);
     }
 
     [Fact]
     public void Resuming_when_not_paused_says_so_with_null_and_changes_nothing()
     {
-        var pause = new AutomaticFailoverPause(_directory);
+        var pause = new AutomaticFailoverPause(new PauseFile(_directory));
 
         Assert.Null(pause.Resume());
         Assert.Null(pause.Current);
@@ -71,7 +71,7 @@ public sealed class AutomaticFailoverPauseTests : IDisposable
     {
         File.WriteAllText(FilePath, content);
 
-        var error = Assert.Throws<InvalidDataException>(() => new AutomaticFailoverPause(_directory));
+        var error = Assert.Throws<InvalidDataException>(() => new AutomaticFailoverPause(new PauseFile(_directory)));
 
         Assert.Contains($"pause file '{FilePath}' is unreadable", error.Message);
         Assert.Contains("removing it resumes automatic failover", error.Message);
