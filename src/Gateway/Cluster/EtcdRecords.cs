@@ -40,7 +40,7 @@ public sealed partial class EtcdRecords(EtcdStore store, LeaderElection election
         try
         {
             // Absent: a second process running with this gateway's id at the same instant must not overwrite an entry.
-            if (store.TransactAsync([Guard.Absent(key)], [Mutation.Put(key, entry)], CancellationToken.None).GetAwaiter().GetResult().Succeeded)
+            if (Blocking(() => store.TransactAsync([Guard.Absent(key)], [Mutation.Put(key, entry)], CancellationToken.None)).Succeeded)
             {
                 return true;
             }
@@ -68,7 +68,7 @@ public sealed partial class EtcdRecords(EtcdStore store, LeaderElection election
         PrefixSnapshot created;
         try
         {
-            created = store.ReadCreatedAfterAsync(log + "/", after, keysOnly: false, CancellationToken.None).GetAwaiter().GetResult();
+            created = Blocking(() => store.ReadCreatedAfterAsync(log + "/", after, keysOnly: false, CancellationToken.None));
         }
         catch (Exception e) when (e is EtcdUnavailableException or EtcdRefusedException)
         {
@@ -133,6 +133,9 @@ public sealed partial class EtcdRecords(EtcdStore store, LeaderElection election
 
         return deleted.Count == 0 ? null : $"kept the newest {keep} of each shared record log, deleted the oldest: {string.Join(", ", deleted)}";
     }
+
+    /// <summary>The callers append and read synchronously; on the thread pool, so a caller's synchronization context cannot hold up the answer.</summary>
+    private static T Blocking<T>(Func<Task<T>> call) => Task.Run(call).GetAwaiter().GetResult();
 
     /// <summary>"history/site-switch/20261207T...-gw1-000001" belongs to the log "history/site-switch".</summary>
     private static string LogOf(string key) => key[..key.LastIndexOf('/')];

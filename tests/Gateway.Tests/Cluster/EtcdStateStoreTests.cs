@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Gateway.Cluster;
+using Gateway.Coordinator.Pausing;
 using Gateway.Model;
 using Gateway.Testing;
 using static Gateway.Tests.Cluster.EtcdTestSupport;
@@ -68,5 +69,39 @@ public sealed class EtcdStateStoreTests : IAsyncLifetime
         Assert.Contains("only grows", backwards.Message);
         Assert.Equal((2L, "B", "A"), (followerStore.Load()!.Epoch, followerStore.Load()!.DatabasePrimary, followerStore.Load()!.ActiveSite));
         Assert.Equal(leaderState.Current, new EtcdStateStore(follower.Store, follower.Election).Load());
+    }
+
+    [EtcdFact]
+    public async Task A_pause_the_leader_saves_is_seen_by_a_follower_which_cannot_change_it_and_a_new_leader_can_end_it()
+    {
+        var (leader, follower) = await TwoGatewaysAsync();
+        var followerPause = new AutomaticFailoverPause(new EtcdPauseStore(follower.Store, follower.Election));
+        Assert.Null(followerPause.Current);
+        var leaderPause = new AutomaticFailoverPause(new EtcdPauseStore(leader.Store, leader.Election));
+        var now = new DateTimeOffset(2026, 12, 7, 12, 0, 0, TimeSpan.Zero);
+
+        Assert.Null(leaderPause.Pause("patching site A", "alice", TimeSpan.FromHours(2), now));
+
+        // Decided from "not paused", which etcd no longer holds, by a gateway that does not lead: refused, nothing changed.
+        Assert.Throws<StateNotSavedException>(() => followerPause.Pause("something else", "bob", TimeSpan.FromHours(1), now));
+        var seen = new AutomaticFailoverPause(new EtcdPauseStore(follower.Store, follower.Election));
+        Assert.Equal(leaderPause.Current, seen.Current);
+        Assert.Equal(now + TimeSpan.FromHours(2), seen.Current!.Until);
+        var notLeader = Assert.Throws<StateNotSavedException>(() => seen.Resume());
+        Assert.Contains("leader", notLeader.Message);
+        Assert.Equal("patching site A", new EtcdPauseStore(follower.Store, follower.Election).Load()?.Reason);
+
+        // The leader goes: the other gateway leads, still sees the pause, and may end it.
+        _gateways.Remove(leader);
+        await leader.DisposeAsync();
+        var deadline = Stopwatch.StartNew();
+        while (!follower.Election.Status.IsLeader)
+        {
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(10), "the follower did not lead within 10 s of the leader's end");
+            await Task.Delay(50);
+        }
+
+        Assert.Equal("alice", seen.Resume()?.By);
+        Assert.Null(new EtcdPauseStore(follower.Store, follower.Election).Load());
     }
 }
