@@ -59,6 +59,12 @@ public sealed partial class EtcdRecords(EtcdStore store, LeaderElection election
 
     public IReadOnlyList<string>? ReadNewest(string log, int count)
     {
+        // Without a trusted session etcd is most likely out of reach: the status, which reads the history, must not wait for it.
+        if (!election.Status.WritesAllowed)
+        {
+            return null;
+        }
+
         long after;
         lock (_gate)
         {

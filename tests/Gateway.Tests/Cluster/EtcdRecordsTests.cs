@@ -144,26 +144,20 @@ public sealed class EtcdRecordsTests(Xunit.Abstractions.ITestOutputHelper output
     [EtcdFact]
     public async Task An_entry_etcd_does_not_take_is_in_the_local_file_counted_and_read_back_from_it()
     {
-        var store = await ConnectAsync(Patient("gw-a"));
-        try
-        {
-            await using var election = new LeaderElection(store);
-            var records = new EtcdRecords(store, election, NullLogger.Instance);
-            var metrics = new AdminApiMetrics(new GatewayMetrics(NullLogger<GatewayMetrics>.Instance));
-            var audit = new AuditLog(_directory, metrics, NullLogger<AuditLog>.Instance, records);
-            Assert.True(audit.Append(Entry(1)));
-            _etcd.Members[0].Kill();
+        var gateway = await RunningElection.StartAsync(Patient("gw-a"), Stopwatch.StartNew());
+        _gateways.Add(gateway);
+        var records = Records(gateway);
+        var metrics = new AdminApiMetrics(new GatewayMetrics(NullLogger<GatewayMetrics>.Instance));
+        var audit = new AuditLog(_directory, metrics, NullLogger<AuditLog>.Instance, records);
+        Assert.True(audit.Append(Entry(1)));
+        _etcd.Members[0].Kill();
 
-            Assert.True(audit.Append(Entry(2)));
-            Assert.Equal(1, records.FailedAppends);
-            Assert.Equal(2, File.ReadAllLines(audit.Path).Length);
-            Assert.Null(records.ReadNewest(AuditLog.SharedLog, 10));
-            Assert.Equal(["call 1", "call 2"], audit.ReadLast(10).Select(e => e.Result));
-        }
-        finally
-        {
-            store.Dispose();
-        }
+        Assert.True(audit.Append(Entry(2)));
+        Assert.Equal(1, records.FailedAppends);
+        Assert.Equal(2, File.ReadAllLines(audit.Path).Length);
+        Assert.Null(records.ReadNewest(AuditLog.SharedLog, 10));
+        Assert.Equal(["call 1", "call 2"], audit.ReadLast(10).Select(e => e.Result));
+        Assert.Contains(_log.Collector.GetSnapshot(), r => r.Message.Contains("could not be stored in etcd", StringComparison.Ordinal) && r.Message.Contains("call 2", StringComparison.Ordinal));
     }
 
     private static AuditEntry Entry(int n) =>

@@ -108,6 +108,10 @@ public static class AdminEndpoints
         {
             return AdminRequests.Problem(StatusCodes.Status409Conflict, $"automatic failover was not paused: {e.Message}");
         }
+        catch (EtcdUnavailableException e)
+        {
+            return AdminRequests.Problem(StatusCodes.Status503ServiceUnavailable, $"automatic failover may or may not be paused (GET /admin/status tells): {e.Message}");
+        }
 
         return refusal is null
             ? Results.Json(new { summary = $"automatic failover paused until {pause.Current!.Until:u}: {pause.Current.Reason}", pause = pause.Current }, AdminRequests.Json)
@@ -130,6 +134,10 @@ public static class AdminEndpoints
         catch (StateNotSavedException e)
         {
             return AdminRequests.Problem(StatusCodes.Status409Conflict, $"automatic failover was not resumed: {e.Message}");
+        }
+        catch (EtcdUnavailableException e)
+        {
+            return AdminRequests.Problem(StatusCodes.Status503ServiceUnavailable, $"automatic failover may or may not be resumed (GET /admin/status tells): {e.Message}");
         }
 
         return ended is not null
