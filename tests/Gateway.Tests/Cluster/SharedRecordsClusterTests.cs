@@ -1,25 +1,26 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
+using Gateway.Coordinator.Supervision;
 using Gateway.Testing;
 using Gateway.Tests.Support;
 using Xunit.Abstractions;
 
 namespace Gateway.Tests.Cluster;
 
-/// <summary>What an operator did through the leader outlives the leader: its pause, its switch's report and its audit entries are the new leader's.</summary>
+/// <summary>What an operator did through the leader outlives the leader: its pause (with its overdue alarm), its switch's report and its audit entries are the new leader's.</summary>
 [Integration]
 public sealed class SharedRecordsClusterTests(ITestOutputHelper output)
 {
     [EtcdFact]
-    public async Task After_kill_9_of_the_leader_the_new_leader_is_paused_as_the_old_one_was_and_lists_its_switch_and_audit_entries()
+    public async Task After_kill_9_of_the_leader_the_new_leader_is_paused_as_the_old_one_was_raises_its_overdue_alarm_and_lists_its_switch_and_audit_entries()
     {
         await using var system = await ClusterSystem.StartAsync();
         var (leader, survivor) = (system.Gateways[0], system.Gateways[1]);
         var clock = Stopwatch.StartNew();
         await leader.WaitForAsync(s => s.Filestore is { InitialSync.Completed: true }, "the filestore's initial sync done", TimeSpan.FromSeconds(30));
         await PostAsync(leader, "/admin/switchover", """{"to":"B"}""");
-        await PostAsync(leader, "/admin/pause", """{"reason":"patching site A","for":"00:10:00"}""");
+        await PostAsync(leader, "/admin/pause", """{"reason":"patching site A","for":"00:00:03"}""");
 
         // The follower shows the leader's pause from etcd's watch; then the leader dies.
         await survivor.WaitForAsync(s => s.Paused?.Reason == "patching site A", "the leader's pause shown on the follower", TimeSpan.FromSeconds(5));
@@ -28,6 +29,8 @@ public sealed class SharedRecordsClusterTests(ITestOutputHelper output)
         output.WriteLine($"gw2 leads {clock.ElapsedMilliseconds} ms after the switchover was asked of gw1");
 
         Assert.Equal(("patching site A", "B"), (led.Paused?.Reason, led.ActiveSite));
+        // Planned for 3 s: the new leader's coordinator finds it overdue and says so.
+        await survivor.WaitForAsync(s => s.Alarms.Any(a => a.Key == SiteCoordinator.PauseOverdueAlarm), "the pause overdue on the new leader", TimeSpan.FromSeconds(10));
         using var history = JsonDocument.Parse(await survivor.Admin.GetStringAsync("/admin/history"));
         var switched = Assert.Single(history.RootElement.EnumerateArray());
         Assert.Equal(("B", true), (switched.GetProperty("to").GetString(), switched.GetProperty("succeeded").GetBoolean()));
