@@ -6,12 +6,15 @@ using Gateway.Tests.Support;
 
 namespace Gateway.Tests.Cluster;
 
-/// <summary>One answer of a gateway's <c>GET /admin/status</c>, stamped with when it was asked.</summary>
+/// <summary>
+/// One answer of a gateway's <c>GET /admin/status</c>, stamped with when it arrived: what it says held by then at the
+/// latest (a status read while the gateway's etcd is cut off can take more than a second).
+/// </summary>
 public sealed record StatusSample(string Gateway, TimeSpan At, GatewayStatus Status);
 
 /// <summary>
 /// Asks each gateway for its status every 100 ms, on a given clock (the load's), and keeps the answers; an answer
-/// slower than a second is dropped, so a gateway busy with a cut-off etcd does not hold the others' polls.
+/// slower than 3 s is dropped. Each gateway is polled on its own, so a slow one does not hold the others' polls.
 /// </summary>
 public sealed class StatusTimeline : IAsyncDisposable
 {
@@ -22,7 +25,7 @@ public sealed class StatusTimeline : IAsyncDisposable
     public StatusTimeline(IReadOnlyDictionary<string, GatewayProcess> gateways, Func<TimeSpan> clock) =>
         _pollers = [.. gateways.Select(g => Task.Run(() => PollAsync(g.Key, g.Value, clock)))];
 
-    /// <summary>The first sample of <paramref name="gateway"/> asked at or after <paramref name="after"/> that satisfies <paramref name="condition"/>.</summary>
+    /// <summary>The first sample of <paramref name="gateway"/> arrived at or after <paramref name="after"/> that satisfies <paramref name="condition"/>.</summary>
     public StatusSample? First(string gateway, TimeSpan after, Func<GatewayStatus, bool> condition) =>
         _samples.Where(s => s.Gateway == gateway && s.At >= after && condition(s.Status)).MinBy(s => s.At);
 
@@ -49,13 +52,12 @@ public sealed class StatusTimeline : IAsyncDisposable
     {
         while (!_stop.IsCancellationRequested)
         {
-            var at = clock();
             try
             {
                 using var limit = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
-                limit.CancelAfter(TimeSpan.FromSeconds(1));
+                limit.CancelAfter(TimeSpan.FromSeconds(3));
                 var json = await gateway.Admin.GetStringAsync("/admin/status", limit.Token);
-                _samples.Enqueue(new StatusSample(name, at, JsonSerializer.Deserialize<GatewayStatus>(json, AdminRequests.Json)!));
+                _samples.Enqueue(new StatusSample(name, clock(), JsonSerializer.Deserialize<GatewayStatus>(json, AdminRequests.Json)!));
             }
             catch (Exception e) when (e is HttpRequestException or OperationCanceledException or JsonException)
             {

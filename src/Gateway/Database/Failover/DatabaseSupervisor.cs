@@ -1,4 +1,5 @@
 using Gateway.Configuration;
+using Gateway.Coordinator.Supervision;
 using Gateway.Database.Nodes;
 using Gateway.Database.Observation;
 using Gateway.Model;
@@ -23,7 +24,8 @@ public sealed partial class DatabaseSupervisor(
     Alarms alarms,
     IOptions<GatewayOptions> options,
     TimeProvider time,
-    ILogger<DatabaseSupervisor> logger) : BackgroundService
+    ILogger<DatabaseSupervisor> logger,
+    ISiteDeathAgreement? deathAgreement = null) : BackgroundService
 {
     public const string SplitBrainAlarm = "database-two-primaries";
     public const string FailoverRefusedAlarm = "database-failover-refused";
@@ -107,6 +109,11 @@ public sealed partial class DatabaseSupervisor(
         _standbyAbsentSince = streaming ? null : _standbyAbsentSince ?? time.GetUtcNow();
 
         var verdict = SynchronousModeDecision.Decide(_options.SynchronousMode, primary, _standbyAbsentSince, _options.DegradeAfter, time.GetUtcNow());
+        if (verdict is { Degraded: true, StandbyNames: "" } && primary is not null && primary.SynchronousStandbyNames != "")
+        {
+            verdict = await HoldDegradeUnlessAgreedAsync(verdict, primary.SiteId, snapshot, cancellation);
+        }
+
         if (verdict.Degraded)
         {
             alarms.Raise(SyncDegradedAlarm, verdict.Reason);
@@ -123,6 +130,31 @@ public sealed partial class DatabaseSupervisor(
         }
 
         return verdict.Reason;
+    }
+
+    /// <summary>
+    /// In cluster mode, going asynchronous is an accusation like a failover's: the standby may be fine and this gateway
+    /// the one cut off (from the standby's site and from etcd's majority, about to fence itself while the other gateways
+    /// fail over to that standby). Commits acknowledged by the primary alone would then be lost. So the primary goes
+    /// asynchronous only when every gateway with a session sees the standby's site down; until then commits keep waiting.
+    /// </summary>
+    private async Task<SynchronousVerdict> HoldDegradeUnlessAgreedAsync(SynchronousVerdict verdict, string primarySite, DatabaseSnapshot snapshot, CancellationToken cancellation)
+    {
+        if (deathAgreement is null)
+        {
+            return verdict;
+        }
+
+        foreach (var site in snapshot.Nodes.Keys.Where(site => site != primarySite))
+        {
+            var (agreed, why) = await deathAgreement.AgreeDeadAsync(site, cancellation);
+            if (!agreed)
+            {
+                return new(null, false, $"no standby streams from {primarySite}, but commits keep waiting for one (not degraded): {why}");
+            }
+        }
+
+        return verdict;
     }
 
     private static partial class Log
