@@ -111,7 +111,7 @@ public sealed partial class DatabaseSupervisor(
         var verdict = SynchronousModeDecision.Decide(_options.SynchronousMode, primary, _standbyAbsentSince, _options.DegradeAfter, time.GetUtcNow());
         if (verdict is { Degraded: true, StandbyNames: "" } && primary is not null && primary.SynchronousStandbyNames != "")
         {
-            verdict = await HoldDegradeUnlessAgreedAsync(verdict, primary.SiteId, snapshot, cancellation);
+            verdict = await HoldDegradeUnlessAgreedAsync(verdict, primary.SiteId, cancellation);
         }
 
         if (verdict.Degraded)
@@ -133,28 +133,21 @@ public sealed partial class DatabaseSupervisor(
     }
 
     /// <summary>
-    /// In cluster mode, going asynchronous is an accusation like a failover's: the standby may be fine and this gateway
-    /// the one cut off (from the standby's site and from etcd's majority, about to fence itself while the other gateways
-    /// fail over to that standby). Commits acknowledged by the primary alone would then be lost. So the primary goes
-    /// asynchronous only when every gateway with a session sees the standby's site down; until then commits keep waiting.
+    /// In cluster mode, a primary acknowledging alone risks more than a standby's death: this gateway may be the one cut
+    /// off (from the standby's site and from etcd's majority, still trusting its lease for a moment), while the other
+    /// gateways, seeing the primary's site down, are about to fail over to that standby, losing every commit acknowledged
+    /// alone meanwhile. So the primary goes asynchronous only when every gateway holding a session sees its site healthy
+    /// (which this gateway can read only from etcd's majority); until then commits keep waiting for a standby.
     /// </summary>
-    private async Task<SynchronousVerdict> HoldDegradeUnlessAgreedAsync(SynchronousVerdict verdict, string primarySite, DatabaseSnapshot snapshot, CancellationToken cancellation)
+    private async Task<SynchronousVerdict> HoldDegradeUnlessAgreedAsync(SynchronousVerdict verdict, string primarySite, CancellationToken cancellation)
     {
         if (deathAgreement is null)
         {
             return verdict;
         }
 
-        foreach (var site in snapshot.Nodes.Keys.Where(site => site != primarySite))
-        {
-            var (agreed, why) = await deathAgreement.AgreeDeadAsync(site, cancellation);
-            if (!agreed)
-            {
-                return new(null, false, $"no standby streams from {primarySite}, but commits keep waiting for one (not degraded): {why}");
-            }
-        }
-
-        return verdict;
+        var (agreed, why) = await deathAgreement.AgreeHealthyAsync(primarySite, cancellation);
+        return agreed ? verdict : new(null, false, $"no standby streams from {primarySite}, but commits keep waiting for one (not degraded): {why}");
     }
 
     private static partial class Log
