@@ -44,7 +44,8 @@ public sealed record PauseStatus(string Reason, string By, DateTimeOffset Since,
 
 /// <summary>Everything the coordinator decides from, taken at one moment.</summary>
 /// <param name="Fenced">Sites whose node was fenced and has not rejoined as a standby since.</param>
-/// <param name="RejoinCandidate">The old primary of the last unplanned failover, while it has not rejoined; null otherwise.</param>
+/// <param name="RejoinCandidate">The old primary of the last move, while it has not rejoined; null otherwise.</param>
+/// <param name="RejoinPlanned">The move that left <paramref name="RejoinCandidate"/> was a planned switchover: it was stopped cleanly and follows by itself.</param>
 public sealed record CoordinatorSnapshot(
     string ActiveSite,
     bool Switching,
@@ -54,7 +55,8 @@ public sealed record CoordinatorSnapshot(
     IReadOnlyDictionary<string, SiteHealth> Sites,
     FilestoreFacts Filestore,
     PauseStatus? Pause,
-    string? RejoinCandidate = null);
+    string? RejoinCandidate = null,
+    bool RejoinPlanned = false);
 
 /// <summary>The policy the coordinator applies, gathered from the configuration's sections.</summary>
 public sealed record FailoverPolicy(
@@ -241,11 +243,30 @@ public static class CoordinatorDecision
             new(CoordinatorAction.FollowDatabase, primary, $"the database primary is on site {primary} while site {active} is active: the filestore and the writes follow it"));
     }
 
-    /// <summary>After an unplanned failover, with RejoinAfterFailover Auto: the old primary answers again, so it is rebuilt as a standby.</summary>
-    private static CoordinatorVerdict? DecideRejoin(CoordinatorSnapshot snapshot, FailoverPolicy policy) =>
-        policy.RejoinAfterFailover == RejoinAfterFailover.Auto && snapshot.RejoinCandidate is { } old && snapshot.Database.Node(old) is { Reachable: true }
+    /// <summary>
+    /// The old primary of a planned switchover whose own rejoin step did not run (the gateway running it was lost) is
+    /// rebuilt as a standby once its site answers; after an unplanned failover only with RejoinAfterFailover Auto, once
+    /// the old primary itself answers again.
+    /// </summary>
+    private static CoordinatorVerdict? DecideRejoin(CoordinatorSnapshot snapshot, FailoverPolicy policy)
+    {
+        if (snapshot.RejoinCandidate is not { } old)
+        {
+            return null;
+        }
+
+        if (snapshot.RejoinPlanned)
+        {
+            // Its database was stopped on purpose; anything else wrong with the site (its SAN, its instances) waits for an operator.
+            return snapshot.Sites.TryGetValue(old, out var site) && site.Problems.All(problem => problem == SiteObservation.DatabaseUnreachable)
+                ? new(CoordinatorAction.Rejoin, old, $"the old primary on site {old} was stopped cleanly by a planned switchover and has not rejoined yet: rejoining it as a standby of {snapshot.DatabasePrimary}")
+                : null;
+        }
+
+        return policy.RejoinAfterFailover == RejoinAfterFailover.Auto && snapshot.Database.Node(old) is { Reachable: true }
             ? new(CoordinatorAction.Rejoin, old, $"the old primary on site {old} answers again and Database:RejoinAfterFailover is Auto: rejoining it as a standby of {snapshot.DatabasePrimary}")
             : null;
+    }
 
     /// <summary>A pause turns a move into a recorded refusal; once past its end it is overdue, and still holds.</summary>
     private static CoordinatorVerdict Unless(PauseStatus? pause, DateTimeOffset now, CoordinatorVerdict move) => pause is null

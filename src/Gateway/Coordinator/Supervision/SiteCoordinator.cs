@@ -336,7 +336,7 @@ public sealed partial class SiteCoordinator(
             ? FilestoreFacts.NotRunning
             : new FilestoreFacts(replication.Direction.SourceSite, replication.InitialSync.Completed, replication.PendingFiles, replication.PendingBytes, replication.ChangeEventsComplete);
         var durable = state.Current;
-        return new CoordinatorSnapshot(activeSite.ActiveSite, durable.Switching, routes.Primary, routes.Fenced, database, sites, files, pause.Current, durable.AwaitingRejoin);
+        return new CoordinatorSnapshot(activeSite.ActiveSite, durable.Switching, routes.Primary, routes.Fenced, database, sites, files, pause.Current, durable.AwaitingRejoin, durable.Planned);
     }
 
     private Dictionary<string, int> HealthyInstancesBySite() =>

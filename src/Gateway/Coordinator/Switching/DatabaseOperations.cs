@@ -46,7 +46,7 @@ public sealed class DatabaseOperations(
                 }
                 else
                 {
-                    state.Change(s => s with { AwaitingRejoin = report.From });
+                    state.Change(s => s with { AwaitingRejoin = report.From, Planned = false });
                 }
             }
 
@@ -80,12 +80,17 @@ public sealed class DatabaseOperations(
             alarms.Clear(SiteSwitch.RejoinFailedAlarm);
             if (state.Current.AwaitingRejoin == site)
             {
-                state.Change(s => s with { AwaitingRejoin = null });
+                state.Change(s => s with { AwaitingRejoin = null, Planned = false });
             }
         }
         else
         {
             alarms.Raise(SiteSwitch.RejoinFailedAlarm, $"site {site} could not rejoin as a standby: {report.Summary}");
+            if (state.Current is { Planned: true } planned && planned.AwaitingRejoin == site)
+            {
+                // Tried once by itself after a planned move; the next attempt is an operator's (the alarm says why).
+                state.Change(s => s with { Planned = false });
+            }
         }
 
         await session.RunAsync(SwitchSteps.Rejoin, HookWhen.After, databaseMoved: true, cancellation, Result(report.Succeeded));

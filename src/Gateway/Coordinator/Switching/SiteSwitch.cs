@@ -166,7 +166,12 @@ public sealed class SiteSwitch(
         await BeforeAsync(run, SwitchSteps.Switch, cancellation);
         var epoch = await StepAsync(run, SwitchSteps.PersistEpoch, "persist new epoch", () =>
         {
-            var next = state.Change(s => s with { Epoch = s.Epoch + 1, ActiveSite = to, DatabasePrimary = to, Switching = true, ChangedAt = time.GetUtcNow(), Reason = run.Why });
+            // A resumed switch runs as a forced failover; what it resumes was planned if the switch it finishes was.
+            var next = state.Change(s => s with
+            {
+                Epoch = s.Epoch + 1, ActiveSite = to, DatabasePrimary = to, Switching = true, ChangedAt = time.GetUtcNow(), Reason = run.Why,
+                Planned = kind == SwitchKind.Switchover || (s.Switching && s.Planned),
+            });
             run.EpochPersisted = true;
             return Task.FromResult((next.Epoch, $"epoch {next.Epoch}: active site will be {to} ({run.Why})"));
         }, cancellation);
@@ -207,8 +212,10 @@ public sealed class SiteSwitch(
         await StepAsync(run, SwitchSteps.RouteWrites, $"route writes to {to}", () =>
         {
             activeSite.Set(to);
-            // After a failover the old primary waits for a rejoin (by an operator, or by itself with RejoinAfterFailover Auto).
-            state.Change(s => s with { Switching = false, ChangedAt = time.GetUtcNow(), AwaitingRejoin = kind == SwitchKind.Failover ? from : s.AwaitingRejoin });
+            // The old primary waits for a rejoin: the next step's after a switchover (or, should this gateway be lost
+            // before it, the coordinator's of whichever gateway leads then); after a failover an operator's, or its own
+            // with RejoinAfterFailover Auto.
+            state.Change(s => s with { Switching = false, ChangedAt = time.GetUtcNow(), AwaitingRejoin = from });
             writeGate.Open();
             return Task.FromResult($"held writes released ({writeGate.Held} waiting)");
         }, cancellation);

@@ -36,10 +36,10 @@ public sealed class CoordinatorDecisionTests
 
     private CoordinatorVerdict Decide(
         SiteHealth a, SiteHealth b, DatabaseSnapshot? database = null, string? primary = "A", bool switching = false, FilestoreFacts? files = null,
-        PauseStatus? pause = null, IReadOnlySet<string>? fenced = null, string? awaitingRejoin = null) =>
+        PauseStatus? pause = null, IReadOnlySet<string>? fenced = null, string? awaitingRejoin = null, bool rejoinPlanned = false) =>
         CoordinatorDecision.Decide(
             new CoordinatorSnapshot("A", switching, primary, fenced ?? new HashSet<string>(), database ?? Nodes(Lost("A", 5), Standby("B")),
-                new Dictionary<string, SiteHealth> { ["A"] = a, ["B"] = b }, files ?? Replicating, pause, awaitingRejoin),
+                new Dictionary<string, SiteHealth> { ["A"] = a, ["B"] = b }, files ?? Replicating, pause, awaitingRejoin, rejoinPlanned),
             _policy, Now);
 
     [Fact]
@@ -193,6 +193,20 @@ public sealed class CoordinatorDecisionTests
         _policy = _policy with { RejoinAfterFailover = RejoinAfterFailover.Auto };
         Assert.Equal((CoordinatorAction.Rejoin, "B"), Decide(Healthy("A", 60), Healthy("B", 60), database, awaitingRejoin: "B") is var v ? (v.Action, v.Target) : default);
         Assert.Equal(CoordinatorAction.None, Decide(Healthy("A", 60), Healthy("B", 60), Nodes(Primary("A"), Lost("B", 30)), awaitingRejoin: "B").Action);
+    }
+
+    [Fact]
+    public void The_cleanly_stopped_old_primary_of_a_planned_switchover_is_rejoined_whatever_the_setting_while_its_site_is_otherwise_fine()
+    {
+        // The gateway running a switchover was lost before its rejoin step; another leads now, with Manual configured.
+        var stopped = Nodes(Primary("A"), Lost("B", 30));
+        var verdict = Decide(Healthy("A", 60), Down("B", 30, SiteObservation.DatabaseUnreachable), stopped, awaitingRejoin: "B", rejoinPlanned: true);
+        Assert.Equal((CoordinatorAction.Rejoin, "B"), (verdict.Action, verdict.Target));
+        Assert.Contains("stopped cleanly by a planned switchover", verdict.Reason);
+
+        // The same old primary after an unplanned failover waits for an operator; and a planned one whose SAN is gone too.
+        Assert.Equal(CoordinatorAction.None, Decide(Healthy("A", 60), Down("B", 30, SiteObservation.DatabaseUnreachable), stopped, awaitingRejoin: "B").Action);
+        Assert.Equal(CoordinatorAction.None, Decide(Healthy("A", 60), Down("B", 30, SiteObservation.DatabaseUnreachable, "SAN unreadable"), stopped, awaitingRejoin: "B", rejoinPlanned: true).Action);
     }
 
     [Fact]
