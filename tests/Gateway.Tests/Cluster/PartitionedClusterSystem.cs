@@ -74,8 +74,11 @@ public sealed class PartitionedClusterSystem : IAsyncDisposable
         first.Values["Gateway:Coordinator:AutoFailover"] = "true";
         // Site B has only just started; trust it after 2 s instead of 10 (as PartitionedSystem does).
         first.Values["Gateway:Coordinator:RecoverAfter"] = "00:00:02";
-        // Commits wait for the standby while it streams: a failover then loses nothing acknowledged.
+        // Commits wait for the standby while it streams: a failover then loses nothing acknowledged. Going asynchronous
+        // soon after the standby is lost (0.5 s, not 2) puts that decision well inside the time a cut-off leader still
+        // trusts its lease, where it must not be taken.
         first.Values["Gateway:Database:SynchronousMode"] = "Degrade";
+        first.Values["Gateway:Database:DegradeAfter"] = "00:00:00.500";
         ClusterSystem.JoinCluster(first, Etcd, "gw1");
         var second = ClusterSystem.Sibling(first, siteA, siteB, Postgres, "gw2");
         Settings = [first, second];
