@@ -26,7 +26,9 @@ public sealed class ClusterPartitionTests(ITestOutputHelper output)
         await system.Gateways["gw1"].WaitForAsync(s => s.Filestore is { InitialSync.Completed: true } && s.IfFailoverNow is { GatePasses: true },
             "ready to fail over", TimeSpan.FromSeconds(30));
         var epochBefore = (await system.Gateways["gw1"].StatusAsync()).Epoch;
-        var etcdLeader = await EtcdLeaderAsync(system.Etcd);
+        // The hardest case: etcd's leader on the cut-off side goes on renewing gw1's lease until it notices that it has
+        // lost its quorum, so gw1 fences latest, and its supervisor has longest to make a wrong decision.
+        var etcdLeader = await MoveEtcdLeaderAsync(system.Etcd, system.Etcd.Members[0]);
 
         await using var load = new SqlWriteLoad(new Dictionary<string, string> { ["gw1"] = system.WriteEndpoint(0), ["gw2"] = system.WriteEndpoint(1) }, system.SiteByAddress);
         await using var timeline = new StatusTimeline(system.Gateways, () => load.Now);
@@ -68,6 +70,7 @@ public sealed class ClusterPartitionTests(ITestOutputHelper output)
         var firstRefusal = refusedByFencedGw1.Select(f => (TimeSpan?)f.Ended).Min();
         var lastAckThroughGw1 = acknowledged.Where(w => w.Gateway == "gw1" && w.Acknowledged < healedAt).Select(w => w.Acknowledged).DefaultIfEmpty().Max();
 
+        Assert.Equal("m1", etcdLeader);
         output.WriteLine($"etcd leader before the cut: {etcdLeader}; epoch before {epochBefore}, after the failover {failedOver.Status.Epoch}");
         output.WriteLine($"cut at {Ms(cutAt)} ms; last write acknowledged through gw1 before healing {Ms(lastAckThroughGw1 - cutAt)} ms after the cut; "
             + $"first write through gw1 refused with 57P03 {(firstRefusal is { } refused ? Ms(refused - cutAt) : "never")} ms after the cut, {refusedByFencedGw1.Count} refused while cut off; "
@@ -120,13 +123,24 @@ public sealed class ClusterPartitionTests(ITestOutputHelper output)
         return ids;
     }
 
-    /// <summary>Which member leads etcd (it matters: a leader in site A keeps renewing gw1's lease until it notices it lost its quorum).</summary>
-    private static async Task<string> EtcdLeaderAsync(EtcdCluster etcd)
+    /// <summary>Makes <paramref name="member"/> etcd's leader (`etcdctl move-leader`, sent to the current leader) and returns its name.</summary>
+    private static async Task<string> MoveEtcdLeaderAsync(EtcdCluster etcd, EtcdMember member)
     {
         using var statuses = System.Text.Json.JsonDocument.Parse(await etcd.EtcdctlAsync("endpoint", "status", "-w", "json"));
-        var leader = statuses.RootElement.EnumerateArray()
-            .FirstOrDefault(e => e.GetProperty("Status").GetProperty("header").GetProperty("member_id").GetUInt64() == e.GetProperty("Status").GetProperty("leader").GetUInt64());
-        var endpoint = leader.ValueKind == System.Text.Json.JsonValueKind.Undefined ? "" : leader.GetProperty("Endpoint").GetString();
-        return etcd.Members.FirstOrDefault(m => m.ClientUrl == endpoint)?.Name ?? "unknown";
+        var members = statuses.RootElement.EnumerateArray()
+            .Select(e => (Endpoint: e.GetProperty("Endpoint").GetString()!, Id: e.GetProperty("Status").GetProperty("header").GetProperty("member_id").GetUInt64(),
+                Leader: e.GetProperty("Status").GetProperty("leader").GetUInt64()))
+            .ToList();
+        var leader = members.Single(m => m.Id == m.Leader);
+        var target = members.Single(m => m.Endpoint == member.ClientUrl);
+        if (leader.Id != target.Id)
+        {
+            await EtcdCluster.EtcdctlAsync([leader.Endpoint], "move-leader", target.Id.ToString("x", System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        await etcd.WaitHealthyAsync(TimeSpan.FromSeconds(10));
+        using var after = System.Text.Json.JsonDocument.Parse(await etcd.EtcdctlAsync("endpoint", "status", "-w", "json"));
+        var now = after.RootElement.EnumerateArray().First().GetProperty("Status").GetProperty("leader").GetUInt64();
+        return etcd.Members.Single(m => members.Single(x => x.Id == now).Endpoint == m.ClientUrl).Name;
     }
 }
