@@ -27,6 +27,7 @@ public sealed partial class ClusterRuntime(
     SiteTopology topology,
     Alarms alarms,
     ClusterMetrics metrics,
+    EtcdOperationPublisher operations,
     TimeProvider time,
     ILogger<ClusterRuntime> logger) : BackgroundService
 {
@@ -235,6 +236,17 @@ public sealed partial class ClusterRuntime(
             {
                 drains.Adopt(drained);
                 Log.Sentence(logger, $"drained now: {drained}");
+            }
+
+            return;
+        }
+
+        if (key.Key == EtcdOperationPublisher.Key)
+        {
+            // The leader's own progress comes back here too; it knows it better already.
+            if (!role.Acting)
+            {
+                operations.Adopt(key);
             }
 
             return;

@@ -5,6 +5,7 @@ using Gateway.Routing;
 using Gateway.Coordinator.Supervision;
 using Gateway.Database.Failover;
 using Gateway.Filestore;
+using Gateway.Operations;
 
 namespace Gateway.Cluster;
 
@@ -49,6 +50,9 @@ public static class ClusterServices
             node, provider.GetRequiredService<ClusterStatusReader>(), provider.GetRequiredService<ClusterRole>(), provider.GetRequiredService<WriteGate>()));
         services.AddSingleton<ISiteDeathAgreement, ClusterSiteDeathAgreement>();
         services.AddSingleton<ClusterMetrics>();
+        // After the coordinator's local one: the last registration is the one resolved (and shared with the admin host).
+        services.AddSingleton<EtcdOperationPublisher>();
+        services.AddSingleton<IOperationPublisher>(provider => provider.GetRequiredService<EtcdOperationPublisher>());
         services.AddSingleton<ClusterRuntime>();
         services.AddHostedService(provider => provider.GetRequiredService<ClusterRuntime>());
         return services;

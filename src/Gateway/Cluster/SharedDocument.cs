@@ -93,6 +93,28 @@ public sealed class SharedDocument<T>(EtcdStore store, LeaderElection election, 
         }
     }
 
+    /// <summary>
+    /// Saves <paramref name="next"/> over whatever etcd holds, guarded by leadership alone: for a document only the
+    /// leader writes and no change is decided from (progress); throws <see cref="StateNotSavedException"/> when this
+    /// gateway does not lead.
+    /// </summary>
+    public async Task OverwriteAsync(T next, CancellationToken cancellation)
+    {
+        var outcome = await store.TransactAsync([LeadershipGuardOrRefuse()], [Mutation.Put(key, Text(next))], cancellation);
+        if (!outcome.Succeeded)
+        {
+            throw new StateNotSavedException($"this gateway no longer leads the cluster (the leader key changed): {store.Prefix}{key} was not changed");
+        }
+
+        lock (_gate)
+        {
+            if (outcome.Revision > _revision)
+            {
+                (_known, _revision) = (next, outcome.Revision);
+            }
+        }
+    }
+
     /// <summary>Takes the document etcd holds in <paramref name="stored"/> when it is newer than the one known; returns it, or null when it is not newer.</summary>
     public T? Adopt(StoredKey stored)
     {

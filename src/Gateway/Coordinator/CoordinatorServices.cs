@@ -24,6 +24,8 @@ public static class CoordinatorServices
         services.AddSharedSingleton<SiteSwitch>();
         services.AddSharedSingleton<FailbackPreparation>();
         services.AddSharedSingleton(provider => new OperationGate(provider.GetRequiredService<TimeProvider>()));
+        // Cluster mode registers its own after this one (published in etcd); the last registration is the one resolved.
+        services.AddSharedSingleton<IOperationPublisher>(_ => new LocalOperationPublisher());
         services.AddSharedSingleton(provider => new OperationHistory(options.StateDirectory, provider.GetRequiredService<ILogger<OperationHistory>>()));
         services.AddSharedSingleton<ExclusiveOperation>();
         services.AddSharedSingleton(new AutomaticFailoverPause(options.StateDirectory));

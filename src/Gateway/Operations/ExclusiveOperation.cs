@@ -62,14 +62,26 @@ public sealed class OperationRun
 /// report. An operation run inside another (a switch's promotion, the rejoin after it) keeps its own journal, span
 /// and history entry, under the holder's gate.
 /// </summary>
-public sealed partial class ExclusiveOperation(OperationGate gate, OperationHistory history, TimeProvider time)
+public sealed partial class ExclusiveOperation(OperationGate gate, OperationHistory history, IOperationPublisher publisher, TimeProvider time)
 {
     /// <exception cref="OperationInProgressException">Another operation runs; the message names it.</exception>
     public async Task<T> RunAsync<T>(OperationSpec spec, ILogger logger, Func<OperationRun, Task<T>> body) where T : IOperationReport
     {
-        var run = new OperationRun(spec, new StepJournal(time, logger, spec.Name), time);
+        var since = time.GetUtcNow();
+        var run = new OperationRun(spec, new StepJournal(time, logger, spec.Name, journal =>
+            publisher.Publish(new PublishedOperation(spec.Name, since, journal.Steps, journal.Running, Ended: false))), time);
         using var scope = gate.Begin(spec.Description, run.Journal);
-        return await RunBodyAsync(run, logger, body);
+        var outcome = "ended by an exception (see the log)";
+        try
+        {
+            var report = await RunBodyAsync(run, logger, body);
+            outcome = report.Summary;
+            return report;
+        }
+        finally
+        {
+            publisher.Publish(new PublishedOperation(spec.Name, since, run.Journal.Steps, null, Ended: true, outcome));
+        }
     }
 
     /// <summary>An operation that is part of <paramref name="holder"/>'s, which holds the gate for it.</summary>

@@ -4,9 +4,14 @@ using Gateway.Observability;
 namespace Gateway.Operations;
 
 /// <summary>Runs named steps, timing each and keeping the sentence it ends with: the report's timeline and the log lines.</summary>
-public sealed partial class StepJournal(TimeProvider time, ILogger logger, string operation)
+/// <param name="changed">Called when a step starts and when it ends (the operation's progress is published from it).</param>
+public sealed partial class StepJournal(TimeProvider time, ILogger logger, string operation, Action<StepJournal>? changed = null)
 {
     private readonly List<StepRecord> _steps = [];
+    private volatile string? _running;
+
+    /// <summary>The sentence of the step under way; null between steps.</summary>
+    public string? Running => _running;
 
     /// <summary>The steps so far, as a copy: the admin status reads them while the operation adds more.</summary>
     public IReadOnlyList<StepRecord> Steps
@@ -36,6 +41,8 @@ public sealed partial class StepJournal(TimeProvider time, ILogger logger, strin
         // A span per step, child of the operation's span when one is current: the timeline in the trace viewer.
         using var span = GatewayTelemetry.Source.StartActivity(step);
         span?.SetTag("gateway.operation", operation);
+        _running = step;
+        changed?.Invoke(this);
         try
         {
             var (result, outcome) = await action();
@@ -58,7 +65,9 @@ public sealed partial class StepJournal(TimeProvider time, ILogger logger, strin
             _steps.Add(new StepRecord(step, startedAt, duration, outcome, id));
         }
 
+        _running = null;
         Log.Step(logger, operation, step, (long)duration.TotalMilliseconds, outcome);
+        changed?.Invoke(this);
     }
 
     private static partial class Log

@@ -43,7 +43,9 @@ public sealed class LeaderKillPerStepTests(ITestOutputHelper output)
         {
             var leaderIndex = await LeaderIndexAsync(system);
             var (leader, survivor) = (system.Gateways[leaderIndex], system.Gateways[1 - leaderIndex]);
-            var before = await survivor.StatusAsync();
+            // The previous round's rejoin (and the file replication it starts towards the old site) has finished.
+            var before = await leader.WaitForAsync(s => s.CurrentOperation is null && s.Filestore is { InitialSync.Completed: true } files && files.Direction.SourceSite == s.ActiveSite,
+                "idle, with the filestore replicating from the active site", TimeSpan.FromSeconds(60));
             var to = before.ActiveSite == "A" ? "B" : "A";
             await using var workload = new DepositWorkload(survivor.Public, $"kill-{step}", depositsPerSecond: 30, readsPerSecond: 5);
             workload.Start();
@@ -54,9 +56,21 @@ public sealed class LeaderKillPerStepTests(ITestOutputHelper output)
             var reached = Stopwatch.StartNew();
             while (!File.Exists(Path.Combine(root, $"at-{step}")))
             {
+                if (switchover.IsCompleted)
+                {
+                    using var answer = await switchover;
+                    Assert.Fail($"the switchover to {to} ended before '{step}': {(int)answer.StatusCode} {await answer.Content.ReadAsStringAsync()}");
+                }
+
                 Assert.True(reached.Elapsed < TimeSpan.FromSeconds(60), $"the switchover to {to} did not reach '{step}' within 60 s\n{leader.LogTail()}");
                 await Task.Delay(50);
             }
+
+            // The follower shows the leader's operation as the leader publishes it in etcd.
+            var leaderId = system.Settings[leaderIndex].Values["Gateway:Cluster:GatewayId"];
+            var seen = await survivor.WaitForAsync(s => s.CurrentOperation is { RunBy: not null } operation && operation.RunBy == leaderId,
+                "the leader's operation published", TimeSpan.FromSeconds(10));
+            Assert.Equal($"switchover to {to}", seen.CurrentOperation!.Description);
 
             var killedAt = workload.Now;
             leader.Kill();
@@ -68,6 +82,12 @@ public sealed class LeaderKillPerStepTests(ITestOutputHelper output)
             var finished = await survivor.WaitForAsync(s => s is { Switching: false } && s.ActiveSite == expected && s.Cluster!.Leader == survivorId,
                 $"leading with site {expected} active", TimeSpan.FromSeconds(60));
             var finishedAfter = workload.Now - killedAt;
+            if (step != SwitchSteps.PersistEpoch)
+            {
+                // It resumed knowing where its predecessor stopped.
+                Assert.Contains($"left unfinished by a gateway restart or a lost leader (switchover to {to} run by {leaderId}", survivor.Output);
+            }
+
             var primary = expected == "A" ? system.Postgres.Primary : system.Postgres.Standby;
             var standby = expected == "A" ? system.Postgres.Standby : system.Postgres.Primary;
             var streaming = await WaitForStandbyAsync(primary, TimeSpan.FromSeconds(60));

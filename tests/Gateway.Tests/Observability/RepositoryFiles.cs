@@ -10,6 +10,9 @@ public static class RepositoryFiles
     public static string AlertRules => Path.Combine(Root, "deploy", "prometheus", "alerts.yml");
     public static string AlertRuleTests => Path.Combine(Root, "deploy", "prometheus", "alerts.test.yml");
 
+    /// <summary>The rule tests of the alerts measured in hours or days, on a coarser evaluation step.</summary>
+    public static string AlertRuleDaysTests => Path.Combine(Root, "deploy", "prometheus", "alerts.days.test.yml");
+
     private static string FindRoot()
     {
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)

@@ -17,12 +17,13 @@ public sealed class ExclusiveOperationTests : IDisposable
     private readonly OperationGate _gate;
     private readonly OperationHistory _history;
     private readonly ExclusiveOperation _operations;
+    private readonly RecordingPublisher _published = new();
 
     public ExclusiveOperationTests()
     {
         _gate = new OperationGate(_time);
         _history = new OperationHistory(_directory, new FakeLogger<OperationHistory>());
-        _operations = new ExclusiveOperation(_gate, _history, _time);
+        _operations = new ExclusiveOperation(_gate, _history, _published, _time);
     }
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
@@ -51,6 +52,40 @@ public sealed class ExclusiveOperationTests : IDisposable
         Assert.Equal(report.Summary, recorded.Summary);
         Assert.Equal(report.Steps, recorded.Steps);
         Assert.Empty(_history.Read<Report>(HistoryKinds.Rejoin));
+    }
+
+    /// <summary>Keeps every publication, in order (the cluster's publisher writes the newest to etcd).</summary>
+    private sealed class RecordingPublisher : IOperationPublisher
+    {
+        public List<PublishedOperation> All { get; } = [];
+
+        public PublishedOperation? Latest => All.LastOrDefault();
+
+        public PublishedOperation? RunningElsewhere => null;
+
+        public void Publish(PublishedOperation operation) => All.Add(operation);
+    }
+
+    [Fact]
+    public async Task Its_progress_is_published_as_each_step_starts_and_ends_and_once_more_when_it_has_ended()
+    {
+        await _operations.RunAsync(OperationSpec.Promotion("B"), _logger, OneStep("site B is primary", TimeSpan.FromSeconds(3)));
+
+        Assert.Equal(
+            [("fence A", 0, false, null), (null, 1, false, null), (null, 1, true, "site B is primary")],
+            _published.All.Select(p => (p.Running, p.Steps.Count, p.Ended, p.Outcome)));
+        Assert.All(_published.All, p => Assert.Equal(("promotion of B", Start), (p.Description, p.Since)));
+        Assert.Equal("promotion of B had done 1 step(s), the last 'fence A'", _published.All[^1].Where);
+        Assert.Equal("promotion of B run by gw1 was at 'fence A' after 0 step(s)", (_published.All[0] with { RunBy = "gw1" }).Where);
+    }
+
+    [Fact]
+    public async Task An_operation_that_throws_is_published_as_ended_too()
+    {
+        await Assert.ThrowsAsync<InvalidOperationException>(() => _operations.RunAsync<Report>(OperationSpec.Rejoin("A"), _logger, _ => throw new InvalidOperationException("boom")));
+
+        var last = _published.All[^1];
+        Assert.Equal((true, "ended by an exception (see the log)"), (last.Ended, last.Outcome));
     }
 
     [Fact]

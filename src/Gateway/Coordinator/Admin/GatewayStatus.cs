@@ -28,7 +28,9 @@ public sealed record DatabaseStatus(string? Primary, IReadOnlyList<string> Fence
 
 public sealed record WritesStatus(bool Held, int Waiting, int InFlight);
 
-public sealed record OperationStatus(IReadOnlyList<StepRecord> Steps, string? Description = null, DateTimeOffset? Since = null);
+/// <param name="Running">The step under way, when known.</param>
+/// <param name="RunBy">The gateway running it, in a cluster (a follower shows the leader's operation as it publishes it).</param>
+public sealed record OperationStatus(IReadOnlyList<StepRecord> Steps, string? Description = null, DateTimeOffset? Since = null, string? Running = null, string? RunBy = null);
 
 /// <summary>
 /// "If you fail over now": what a failover to <see cref="To"/> would lose (database bytes and seconds behind, files and
@@ -77,6 +79,7 @@ public sealed class GatewayStatusReader(
     SiteSwitch siteSwitch,
     SiteCoordinator coordinator,
     OperationGate operations,
+    IOperationPublisher published,
     AutomaticFailoverPause pause,
     SanProbes sanProbes,
     Alarms alarms,
@@ -84,6 +87,13 @@ public sealed class GatewayStatusReader(
 {
     /// <summary>How many recent switches of a kind the expected recovery time is the median of.</summary>
     private const int RecentSwitches = 5;
+
+    /// <summary>The operation this gateway runs, else the one another gateway of the cluster published as running.</summary>
+    private OperationStatus? CurrentOperation() => operations.Current is { } running
+        ? new OperationStatus(running.Journal.Steps, running.Description, running.Since, running.Journal.Running)
+        : published.RunningElsewhere is { } elsewhere
+            ? new OperationStatus(elsewhere.Steps, elsewhere.Description, elsewhere.Since, elsewhere.Running, elsewhere.RunBy)
+            : null;
 
     public GatewayStatus Read()
     {
@@ -99,7 +109,7 @@ public sealed class GatewayStatusReader(
             ReadDatabase(),
             filestore.Status,
             new WritesStatus(writeGate.IsClosed, writeGate.Held, writeGate.InFlight),
-            operations.Current is { } running ? new OperationStatus(running.Journal.Steps, running.Description, running.Since) : null,
+            CurrentOperation(),
             alarms.Active,
             new DrainStatus(drained.Sites, drained.Instances),
             pause.Current,

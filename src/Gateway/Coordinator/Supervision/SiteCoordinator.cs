@@ -36,6 +36,7 @@ public sealed partial class SiteCoordinator(
     SanProbes sanProbes,
     AutomaticFailoverPause pause,
     AuditLog audit,
+    IOperationPublisher operations,
     IProxyStateLookup proxyState,
     SiteTopology topology,
     Alarms alarms,
@@ -129,7 +130,9 @@ public sealed partial class SiteCoordinator(
         Log.Resuming(logger, target, state.Current.Epoch);
         try
         {
-            var report = await siteSwitch.SwitchAsync(target, SwitchKind.Failover, force: true, $"resuming the switch to {target} interrupted by a gateway restart", cancellation);
+            // In a cluster the gateway that started the switch published how far it got: the report says where it stopped.
+            var where = operations.Latest is { Ended: false } left ? $" ({left.Where})" : "";
+            var report = await siteSwitch.SwitchAsync(target, SwitchKind.Failover, force: true, $"resuming the switch to {target} left unfinished by a gateway restart or a lost leader{where}", cancellation);
             if (report.Succeeded)
             {
                 return true;
