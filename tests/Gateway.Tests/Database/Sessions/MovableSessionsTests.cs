@@ -60,7 +60,7 @@ public sealed class MovableSessionsTests(ITestOutputHelper output) : IAsyncLifet
     /// <summary>
     /// pgbench -c 16 -j 2 through the write endpoint while the primary switches A -> B -> A ... (the old primary
     /// rejoins as a standby between two switches). GATEWAY_PGSESSIONS_SWITCHOVERS (default 2) and
-    /// GATEWAY_PGSESSIONS_SECONDS (default 40) size it; bench/pgsessions/run.sh runs 10 switchovers. Prints, per
+    /// GATEWAY_PGSESSIONS_SECONDS (default 30) size it; bench/pgsessions/run.sh runs 10 switchovers. Prints, per
     /// switchover, the write pause clients saw (the longest time no transaction completed, from pgbench's
     /// per-transaction log) and pgbench's per-second progress around it.
     /// </summary>
@@ -71,7 +71,7 @@ public sealed class MovableSessionsTests(ITestOutputHelper output) : IAsyncLifet
     public async Task Pgbench_clients_of_each_protocol_ride_through_planned_switchovers_from_A_to_B_and_back(string protocol)
     {
         var switchovers = SizeFromEnvironment("GATEWAY_PGSESSIONS_SWITCHOVERS", 2);
-        var seconds = SizeFromEnvironment("GATEWAY_PGSESSIONS_SECONDS", 40);
+        var seconds = SizeFromEnvironment("GATEWAY_PGSESSIONS_SECONDS", 30);
         await StartAsync(NoAutomaticFailover);
         await InitializePgbenchAsync();
         var startedAt = DateTimeOffset.UtcNow;
