@@ -89,6 +89,30 @@ public static class MemberView
         return new(SiteVerdictKind.Dead, $"site {site} is dead for the cluster: every gateway holding a session ({who}) sees it down, all of them since {since:HH:mm:ss.fff}", since);
     }
 
+    /// <summary>
+    /// Whether nobody accuses <paramref name="site"/>: every gateway holding a session (the judge included) has a fresh
+    /// view that sees it healthy. What a leader needs before it lets that site's primary acknowledge commits alone: a
+    /// gateway that sees the site down may be about to lead and fail it over to the standby.
+    /// </summary>
+    public static (bool Unaccused, string Sentence) JudgeUnaccused(string site, string self, IReadOnlyCollection<GatewayView> views, DateTimeOffset now, TimeSpan maxAge)
+    {
+        if (views.All(v => v.GatewayId != self))
+        {
+            return (false, $"site {site}: this gateway ({self}) has published no view of its own");
+        }
+
+        var doubting = views.OrderBy(v => v.GatewayId, StringComparer.Ordinal)
+            .Select(view => !view.Sites.TryGetValue(site, out var observation) ? $"{view.GatewayId} has no observation of it"
+                : now - view.AsOf > maxAge ? $"{view.GatewayId}'s view is {(now - view.AsOf).TotalSeconds:0.#} s old"
+                : observation.Healthy ? null
+                : $"{view.GatewayId} sees it down")
+            .OfType<string>()
+            .ToList();
+        return doubting.Count == 0
+            ? (true, $"site {site} is healthy for every gateway holding a session ({string.Join(", ", views.Select(v => v.GatewayId).Order(StringComparer.Ordinal))})")
+            : (false, $"site {site} is not healthy for the whole cluster: {string.Join("; ", doubting)}");
+    }
+
     public static string Encode(GatewayView view) => JsonSerializer.Serialize(view, JsonOptions);
 
     /// <summary>The views of every gateway that holds a session (the keys live under their leases); an unreadable one is skipped.</summary>

@@ -49,26 +49,10 @@ public sealed class ClusterSystem : IAsyncDisposable
         first.Values["Gateway:Sites:1:Database:DataDirectory"] = postgres.Standby.DataDirectory;
         first.Values["Gateway:Database:BinDirectory"] = PostgresTools.BinDirectory;
         first.Values["Gateway:Coordinator:AutoFailover"] = "true";
-        for (var i = 0; i < etcd.ClientUrls.Count; i++)
-        {
-            first.Values[$"Gateway:Cluster:Etcd:Endpoints:{i}"] = etcd.ClientUrls[i];
-        }
-
-        first.Values["Gateway:Cluster:Name"] = "test";
-        first.Values["Gateway:Cluster:GatewayId"] = "gw1";
-        first.Values["Gateway:Cluster:LeaseTtl"] = LeaseTtl;
+        JoinCluster(first, etcd, "gw1");
         configure?.Invoke(first);
 
-        // The second gateway: the same sites, SANs, token and cluster; its own listeners, state directory and id.
-        var second = new GatewaySettings(siteA, siteB, postgres.Primary.Port, postgres.Standby.Port);
-        var own = second.Values.Where(v => v.Key.StartsWith("Gateway:Listeners:", StringComparison.OrdinalIgnoreCase) || v.Key.Equals("Gateway:StateDirectory", StringComparison.OrdinalIgnoreCase)).ToList();
-        second.Values.Clear();
-        foreach (var (key, value) in first.Values.Concat(own))
-        {
-            second.Values[key] = value;
-        }
-
-        second.Values["Gateway:Cluster:GatewayId"] = "gw2";
+        var second = Sibling(first, siteA, siteB, postgres, "gw2");
         configureFirst?.Invoke(first);
         var system = new ClusterSystem(etcd, postgres, first, second);
         try
@@ -99,6 +83,37 @@ public sealed class ClusterSystem : IAsyncDisposable
             await system.DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>Cluster mode on every member of <paramref name="etcd"/>, as gateway <paramref name="gatewayId"/> of cluster "test".</summary>
+    public static void JoinCluster(GatewaySettings settings, EtcdCluster etcd, string gatewayId)
+    {
+        for (var i = 0; i < etcd.ClientUrls.Count; i++)
+        {
+            settings.Values[$"Gateway:Cluster:Etcd:Endpoints:{i}"] = etcd.ClientUrls[i];
+        }
+
+        settings.Values["Gateway:Cluster:Name"] = "test";
+        settings.Values["Gateway:Cluster:GatewayId"] = gatewayId;
+        settings.Values["Gateway:Cluster:LeaseTtl"] = LeaseTtl;
+    }
+
+    /// <summary>
+    /// A second gateway's settings: the same sites, SANs, token and cluster as <paramref name="first"/>; its own
+    /// listeners, state directory and id.
+    /// </summary>
+    public static GatewaySettings Sibling(GatewaySettings first, string[] siteA, string[] siteB, PostgresPair postgres, string gatewayId)
+    {
+        var second = new GatewaySettings(siteA, siteB, postgres.Primary.Port, postgres.Standby.Port);
+        var own = second.Values.Where(v => v.Key.StartsWith("Gateway:Listeners:", StringComparison.OrdinalIgnoreCase) || v.Key.Equals("Gateway:StateDirectory", StringComparison.OrdinalIgnoreCase)).ToList();
+        second.Values.Clear();
+        foreach (var (key, value) in first.Values.Concat(own))
+        {
+            second.Values[key] = value;
+        }
+
+        second.Values["Gateway:Cluster:GatewayId"] = gatewayId;
+        return second;
     }
 
     /// <summary>Starts gateway <paramref name="index"/> (again, after a kill) on its own configuration file.</summary>

@@ -107,4 +107,19 @@ public sealed class MemberViewTests
         Assert.Equal(view.AsOf, decoded.AsOf);
         Assert.Equal(view.Sites, decoded.Sites);
     }
+
+    [Theory]
+    [MemberData(nameof(Combinations))]
+    public void A_site_is_unaccused_only_when_every_gateway_with_a_session_has_a_fresh_view_that_sees_it_healthy(Seen[] seen)
+    {
+        var views = seen.Select((s, i) => View(Ids[i], s)).ToList();
+        foreach (var self in Ids.Take(seen.Length))
+        {
+            var (unaccused, sentence) = MemberView.JudgeUnaccused("A", self, views, Now, MaxAge);
+            Assert.Equal(seen.All(s => s == Seen.Healthy), unaccused);
+            Assert.Contains("site A", sentence, StringComparison.Ordinal);
+        }
+
+        Assert.False(MemberView.JudgeUnaccused("A", "gw-z", views, Now, MaxAge).Unaccused);
+    }
 }

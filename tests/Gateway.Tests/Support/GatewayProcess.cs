@@ -9,19 +9,22 @@ namespace Gateway.Tests.Support;
 /// <summary>
 /// The gateway as its own process (<c>dotnet Gateway.dll --config file</c>, the build these tests reference), so a
 /// test can kill it with SIGKILL, as a crashed host would, and start it again on the same configuration and state
-/// directory. Its output goes to a log file, appended across restarts.
+/// directory. Its output goes to a log file, appended across restarts. With a placement it runs inside that network
+/// namespace (behind `ip netns exec`) and is reached at the placement's address.
 /// </summary>
 public sealed class GatewayProcess : IAsyncDisposable
 {
     private readonly string _configFile;
+    private readonly NetworkPlacement _placement;
     private Process? _process;
 
-    public GatewayProcess(GatewaySettings settings, string configFile, string logFile)
+    public GatewayProcess(GatewaySettings settings, string configFile, string logFile, NetworkPlacement? placement = null)
     {
         _configFile = configFile;
+        _placement = placement ?? NetworkPlacement.Loopback;
         LogFile = logFile;
-        Public = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{settings.PublicPort}"), Timeout = TimeSpan.FromSeconds(30) };
-        Admin = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{settings.AdminPort}"), Timeout = TimeSpan.FromSeconds(60) };
+        Public = new HttpClient { BaseAddress = new Uri($"http://{_placement.Address}:{settings.PublicPort}"), Timeout = TimeSpan.FromSeconds(30) };
+        Admin = new HttpClient { BaseAddress = new Uri($"http://{_placement.Address}:{settings.AdminPort}"), Timeout = TimeSpan.FromSeconds(60) };
         Admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", settings.AdminToken);
     }
 
@@ -31,9 +34,9 @@ public sealed class GatewayProcess : IAsyncDisposable
     public bool IsRunning => _process is { HasExited: false };
 
     /// <summary>Starts a gateway process on a configuration file, its output logged beside the settings' other files.</summary>
-    public static GatewayProcess StartNew(GatewaySettings settings, string configFile)
+    public static GatewayProcess StartNew(GatewaySettings settings, string configFile, NetworkPlacement? placement = null)
     {
-        var gateway = new GatewayProcess(settings, configFile, Path.Combine(settings.Root, $"gateway-{Guid.NewGuid():N}.log"));
+        var gateway = new GatewayProcess(settings, configFile, Path.Combine(settings.Root, $"gateway-{Guid.NewGuid():N}.log"), placement);
         gateway.Start();
         return gateway;
     }
@@ -51,11 +54,12 @@ public sealed class GatewayProcess : IAsyncDisposable
         RealParts.Starting("a gateway process");
         var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
         var dll = Path.Combine(AppContext.BaseDirectory, "Gateway.dll");
-        // exec: the process started is the gateway itself, so Kill() is a SIGKILL of the gateway and nothing else.
-        var start = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
-        start.ArgumentList.Add("-c");
-        start.ArgumentList.Add("exec \"$0\" \"$1\" --config \"$2\" >> \"$3\" 2>&1");
-        foreach (var argument in new[] { dotnet, dll, _configFile, LogFile })
+        // exec: the process started is the gateway itself, so Kill() is a SIGKILL of the gateway and nothing else
+        // (`ip netns exec` execs too).
+        var (fileName, arguments) = _placement.Command("/bin/sh",
+            ["-c", "exec \"$0\" \"$1\" --config \"$2\" >> \"$3\" 2>&1", dotnet, dll, _configFile, LogFile]);
+        var start = new ProcessStartInfo(fileName) { UseShellExecute = false };
+        foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
         }

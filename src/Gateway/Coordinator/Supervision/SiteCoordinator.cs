@@ -8,6 +8,7 @@ using Gateway.Database;
 using Gateway.Database.Failover;
 using Gateway.Database.Observation;
 using Gateway.Filestore;
+using Gateway.Hosting;
 using Gateway.Model;
 using Gateway.Operations;
 using Gateway.Routing;
@@ -42,7 +43,7 @@ public sealed partial class SiteCoordinator(
     IOptions<GatewayOptions> options,
     TimeProvider time,
     ILogger<SiteCoordinator> logger,
-    ISiteDeathAgreement? deathAgreement = null) : BackgroundService
+    ISiteDeathAgreement? deathAgreement = null) : BackgroundService, IObserveWhileFollowing
 {
     public const string FailoverRefusedAlarm = "site-failover-refused";
     public const string SanUnresponsiveAlarm = "filestore-san-unresponsive";
@@ -90,6 +91,20 @@ public sealed partial class SiteCoordinator(
             {
                 Log.CycleFailed(logger, e.Message, e);
             }
+        }
+    }
+
+    /// <summary>
+    /// In cluster mode, while another gateway leads: the sites' health is tracked as the leader tracks it, and nothing
+    /// is decided. A gateway that starts to lead when a site has just been lost then sees that site as down since it
+    /// went down, and as up before, not as a site that was never seen healthy (the start-up grace) from its first look.
+    /// </summary>
+    public async Task ObserveWhileFollowingAsync(CancellationToken cancellation)
+    {
+        using var timer = new PeriodicTimer(_coordinator.ObserveInterval, time);
+        while (await timer.WaitForNextTickAsync(cancellation))
+        {
+            Observe(time.GetUtcNow());
         }
     }
 

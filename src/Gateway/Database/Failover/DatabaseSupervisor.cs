@@ -1,4 +1,5 @@
 using Gateway.Configuration;
+using Gateway.Coordinator.Supervision;
 using Gateway.Database.Nodes;
 using Gateway.Database.Observation;
 using Gateway.Model;
@@ -23,7 +24,8 @@ public sealed partial class DatabaseSupervisor(
     Alarms alarms,
     IOptions<GatewayOptions> options,
     TimeProvider time,
-    ILogger<DatabaseSupervisor> logger) : BackgroundService
+    ILogger<DatabaseSupervisor> logger,
+    ISiteDeathAgreement? deathAgreement = null) : BackgroundService
 {
     public const string SplitBrainAlarm = "database-two-primaries";
     public const string FailoverRefusedAlarm = "database-failover-refused";
@@ -107,6 +109,11 @@ public sealed partial class DatabaseSupervisor(
         _standbyAbsentSince = streaming ? null : _standbyAbsentSince ?? time.GetUtcNow();
 
         var verdict = SynchronousModeDecision.Decide(_options.SynchronousMode, primary, _standbyAbsentSince, _options.DegradeAfter, time.GetUtcNow());
+        if (verdict is { Degraded: true, StandbyNames: "" } && primary is not null && primary.SynchronousStandbyNames != "")
+        {
+            verdict = await HoldDegradeUnlessAgreedAsync(verdict, primary.SiteId, cancellation);
+        }
+
         if (verdict.Degraded)
         {
             alarms.Raise(SyncDegradedAlarm, verdict.Reason);
@@ -123,6 +130,24 @@ public sealed partial class DatabaseSupervisor(
         }
 
         return verdict.Reason;
+    }
+
+    /// <summary>
+    /// In cluster mode, a primary acknowledging alone risks more than a standby's death: this gateway may be the one cut
+    /// off (from the standby's site and from etcd's majority, still trusting its lease for a moment), while the other
+    /// gateways, seeing the primary's site down, are about to fail over to that standby, losing every commit acknowledged
+    /// alone meanwhile. So the primary goes asynchronous only when every gateway holding a session sees its site healthy
+    /// (which this gateway can read only from etcd's majority); until then commits keep waiting for a standby.
+    /// </summary>
+    private async Task<SynchronousVerdict> HoldDegradeUnlessAgreedAsync(SynchronousVerdict verdict, string primarySite, CancellationToken cancellation)
+    {
+        if (deathAgreement is null)
+        {
+            return verdict;
+        }
+
+        var (agreed, why) = await deathAgreement.AgreeHealthyAsync(primarySite, cancellation);
+        return agreed ? verdict : new(null, false, $"no standby streams from {primarySite}, but commits keep waiting for one (not degraded): {why}");
     }
 
     private static partial class Log
