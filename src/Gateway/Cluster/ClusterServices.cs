@@ -1,3 +1,4 @@
+using Gateway.Model;
 using Gateway.Backup;
 using Gateway.Coordinator.Admin;
 using Gateway.Hosting;

@@ -1,3 +1,4 @@
+using Gateway.Model;
 using Gateway.Coordinator.Supervision;
 
 namespace Gateway.Cluster;

@@ -1,5 +1,4 @@
 using Gateway.Configuration;
-using Gateway.Coordinator.Supervision;
 using Gateway.Database.Nodes;
 using Gateway.Database.Observation;
 using Gateway.Model;

@@ -1,4 +1,4 @@
-namespace Gateway.Coordinator.Supervision;
+namespace Gateway.Model;
 
 /// <summary>
 /// Whether the other gateways agree that a site is dead before the coordinator fails it over (cluster mode: the
