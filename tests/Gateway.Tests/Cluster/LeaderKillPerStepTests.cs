@@ -100,7 +100,11 @@ public sealed class LeaderKillPerStepTests(ITestOutputHelper output)
 
             var primary = expected == "A" ? system.Postgres.Primary : system.Postgres.Standby;
             var standby = expected == "A" ? system.Postgres.Standby : system.Postgres.Primary;
-            var streaming = await WaitForStandbyAsync(primary, TimeSpan.FromSeconds(60));
+            // The old primary's rejoin has run to its end (it may stream for a moment before the rejoin restarts it).
+            var rejoining = Stopwatch.StartNew();
+            await survivor.WaitForAsync(s => s.AwaitingRejoin is null && s.CurrentOperation is null, "the old primary rejoined", TimeSpan.FromSeconds(60));
+            await WaitForStandbyAsync(primary, TimeSpan.FromSeconds(60));
+            var streaming = rejoining.Elapsed;
             await workload.StopAsync();
 
             // Back to two gateways for the next round: the killed one follows the survivor.
@@ -110,7 +114,7 @@ public sealed class LeaderKillPerStepTests(ITestOutputHelper output)
 
             var report = await ConsistencyChecker.CheckAsync(workload, system.Postgres, system.Settings[0], exceptFenced: true);
             var line = $"{step}: gw {survivorId} finished with site {expected} active (epoch {finished.Epoch}) {finishedAfter.TotalMilliseconds:0} ms after the kill, "
-                + $"old primary streaming after {streaming.TotalMilliseconds:0} ms; {report} (its 'unexpected' are the earlier rounds' deposits)";
+                + $"old primary rejoined and streaming {streaming.TotalMilliseconds:0} ms after that; {report} (its 'unexpected' are the earlier rounds' deposits)";
             results.Add(line);
             output.WriteLine(line);
 
