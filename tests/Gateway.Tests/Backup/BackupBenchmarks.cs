@@ -16,17 +16,11 @@ namespace Gateway.Tests.Backup;
 [Collection(BackupSystemCollection.Name)]
 public sealed class BackupBenchmarks(BackupSystem system, ITestOutputHelper output)
 {
-    private static readonly string? Which = Environment.GetEnvironmentVariable("GATEWAY_BACKUP_BENCH");
 
     /// <summary>Ten backups in a row under 100 deposits/s: every request must succeed; each write hold is printed.</summary>
-    [Fact]
+    [BenchmarkFact("GATEWAY_BACKUP_BENCH", "bench/backup/run.sh", "hold")]
     public async Task Bench_write_hold_of_ten_backups_under_load()
     {
-        if (Which is not ("hold" or "all"))
-        {
-            return;
-        }
-
         var count = int.TryParse(Environment.GetEnvironmentVariable("GATEWAY_BACKUP_BENCH_BACKUPS"), out var n) ? n : 10;
         await system.ResetAsync();
         await using var workload = new DepositWorkload(system.Public, "bench", depositsPerSecond: 100, readsPerSecond: 20, contentBytes: 1024);
@@ -55,14 +49,9 @@ public sealed class BackupBenchmarks(BackupSystem system, ITestOutputHelper outp
     /// A 1 GiB database and 10,000 files (1 GiB) backed up by the gateway, against pg_basebackup (from the standby) and
     /// rsync -a (of the replica SAN) of the same data in the same run; twice, the second time after a few changes.
     /// </summary>
-    [Fact]
+    [BenchmarkFact("GATEWAY_BACKUP_BENCH", "bench/backup/run.sh", "size")]
     public async Task Bench_a_gibibyte_of_database_and_of_files_against_pg_basebackup_and_rsync()
     {
-        if (Which is not ("size" or "all"))
-        {
-            return;
-        }
-
         await system.ResetAsync();
         var setup = Stopwatch.StartNew();
         await FillDatabaseAsync(rows: int.TryParse(Environment.GetEnvironmentVariable("GATEWAY_BACKUP_BENCH_ROWS"), out var rows) ? rows : 1_000_000);

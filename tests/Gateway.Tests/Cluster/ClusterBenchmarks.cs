@@ -15,7 +15,6 @@ namespace Gateway.Tests.Cluster;
 [Integration]
 public sealed class ClusterBenchmarks(ITestOutputHelper output)
 {
-    private static readonly string? Which = Environment.GetEnvironmentVariable("GATEWAY_CLUSTER_BENCH");
 
     /// <summary>
     /// kill -9 of the leading gateway, ten times (GATEWAY_CLUSTER_BENCH_KILLS), under 100 deposits/s and 20 reads/s
@@ -24,14 +23,9 @@ public sealed class ClusterBenchmarks(ITestOutputHelper output)
     /// the next round, which kills whichever gateway leads then. The brokers reach the database through either
     /// gateway's write endpoint, so killing either one leaves them a route.
     /// </summary>
-    [EtcdFact]
+    [BenchmarkFact("GATEWAY_CLUSTER_BENCH", "bench/cluster/run.sh", "failover")]
     public async Task Bench_leader_failover_over_ten_kills_under_load()
     {
-        if (Which is not ("failover" or "all"))
-        {
-            return;
-        }
-
         var kills = int.TryParse(Environment.GetEnvironmentVariable("GATEWAY_CLUSTER_BENCH_KILLS"), out var n) ? n : 10;
         await using var system = await ClusterSystem.StartAsync(brokersThroughBoth: true);
         var takeovers = new List<double>();

@@ -139,7 +139,7 @@ public sealed class MovableSessionsTests(ITestOutputHelper output) : IAsyncLifet
         Assert.Equal(16 - result.AbortedClients, carriedOn.Count);
     }
 
-    [Fact]
+    [BenchmarkFact("GATEWAY_PGSESSIONS_BENCH", "bench/pgsessions/run.sh", "throughput")]
     public async Task Pgbench_runs_through_both_modes_of_the_endpoint_and_prints_their_throughput_against_the_primary_directly()
     {
         var rounds = SizeFromEnvironment("GATEWAY_PGSESSIONS_ROUNDS", 1);
