@@ -85,7 +85,21 @@ public sealed class ClusterNode : IAsyncDisposable
             var election = new LeaderElection(store, loggers.CreateLogger<LeaderElection>());
             election.JoinAsync(new MemberInfo(options.Cluster.GatewayId, options.Cluster.AdminUrl is { Length: > 0 } advertised ? advertised : options.Listeners.AdminUrl).Encode(), CancellationToken.None).GetAwaiter().GetResult();
             var state = new EtcdStateStore(store, election);
-            EnsureState(state, options.ActiveSite, time);
+            var startedAt = time.GetUtcNow();
+            while (true)
+            {
+                try
+                {
+                    EnsureState(state, options.ActiveSite, time);
+                    break;
+                }
+                catch (EtcdUnavailableException) when (time.GetUtcNow() - startedAt < options.Cluster.StartupTimeout)
+                {
+                    // A slow first answer (a member just started, a loaded machine): asked again until StartupTimeout.
+                    Task.Delay(options.Cluster.RenewInterval, time).GetAwaiter().GetResult();
+                }
+            }
+
             return new ClusterNode(store, election, state, loggers);
         }
         catch

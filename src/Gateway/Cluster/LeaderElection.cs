@@ -96,9 +96,23 @@ public sealed partial class LeaderElection : IAsyncDisposable
         var startedAt = _store.Clock.Now();
         while (true)
         {
-            var grant = await _store.GrantLeaseAsync(_options.LeaseTtl, cancellation);
-            var outcome = await _store.TransactAsync([Guard.Absent(MemberKey(_options.GatewayId))],
-                [Mutation.Put(MemberKey(_options.GatewayId), memberValue, grant.Id)], cancellation);
+            LeaseGrant grant;
+            TxnOutcome outcome;
+            try
+            {
+                grant = await _store.GrantLeaseAsync(_options.LeaseTtl, cancellation);
+                outcome = await _store.TransactAsync([Guard.Absent(MemberKey(_options.GatewayId))],
+                    [Mutation.Put(MemberKey(_options.GatewayId), memberValue, grant.Id)], cancellation);
+            }
+            catch (EtcdUnavailableException e) when (_store.Clock.Now() - startedAt < _options.StartupTimeout)
+            {
+                // A member that has just started (or a loaded one) can take longer than a request's budget for its first
+                // lease; asked again until StartupTimeout, as the connection itself is. A lease granted without an answer expires.
+                Log.Cycle(_logger, $"joining cluster '{_options.Name}': {e.Message}; asking again");
+                await Task.Delay(_options.RenewInterval, _store.Clock.Time, cancellation);
+                continue;
+            }
+
             if (outcome.Succeeded)
             {
                 SetSession(new SessionState(grant.Id, grant.Ttl, grant.SentAt), grant.Latency);

@@ -115,6 +115,31 @@ public sealed class LeaderElectionTests : IAsyncLifetime
         (await _etcd.EtcdctlAsync("get", "--print-value-only", $"/gateway/{_name}/leader")).Trim();
 
     [EtcdFact]
+    public async Task A_join_that_gets_no_answer_at_first_is_asked_again_within_the_startup_timeout()
+    {
+        // Connected, then every member frozen (sockets open, no answers) as a member just started or a loaded one can be.
+        var options = Options(_etcd.ClientUrls, _name, "gw-slow");
+        using var store = await ConnectAsync(options);
+        await using var election = new LeaderElection(store);
+        foreach (var member in _etcd.Members)
+        {
+            member.Pause();
+        }
+
+        var joining = election.JoinAsync("""{"gatewayId":"gw-slow"}""", CancellationToken.None);
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        var unanswered = joining.IsCompleted;
+        foreach (var member in _etcd.Members)
+        {
+            member.Resume();
+        }
+
+        Assert.False(unanswered, "the join ended while no member answered");
+        Assert.StartsWith("joined cluster", await joining.WaitAsync(Bound));
+        Assert.Contains("gw-slow", await _etcd.EtcdctlAsync("get", "--print-value-only", $"/gateway/{_name}/members/gw-slow"));
+    }
+
+    [EtcdFact]
     public async Task Exactly_one_of_three_gateways_leads_and_the_others_follow_it()
     {
         foreach (var id in new[] { "gw-a", "gw-b", "gw-c" })
