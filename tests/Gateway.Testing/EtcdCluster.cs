@@ -241,6 +241,27 @@ public sealed class EtcdCluster : IAsyncDisposable
     }
 
     /// <summary>Runs etcdctl (API v3) against the given endpoints, or all members; returns its standard output.</summary>
+    /// <summary>Makes <paramref name="member"/> etcd's leader (`etcdctl move-leader`, sent to the current leader) and returns its name.</summary>
+    public async Task<string> MoveLeaderAsync(EtcdMember member)
+    {
+        using var statuses = System.Text.Json.JsonDocument.Parse(await EtcdctlAsync("endpoint", "status", "-w", "json"));
+        var members = statuses.RootElement.EnumerateArray()
+            .Select(e => (Endpoint: e.GetProperty("Endpoint").GetString()!, Id: e.GetProperty("Status").GetProperty("header").GetProperty("member_id").GetUInt64(),
+                Leader: e.GetProperty("Status").GetProperty("leader").GetUInt64()))
+            .ToList();
+        var leader = members.Single(m => m.Id == m.Leader);
+        var target = members.Single(m => m.Endpoint == member.ClientUrl);
+        if (leader.Id != target.Id)
+        {
+            await EtcdCluster.EtcdctlAsync([leader.Endpoint], "move-leader", target.Id.ToString("x", System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        await WaitHealthyAsync(TimeSpan.FromSeconds(10));
+        using var after = System.Text.Json.JsonDocument.Parse(await EtcdctlAsync("endpoint", "status", "-w", "json"));
+        var now = after.RootElement.EnumerateArray().First().GetProperty("Status").GetProperty("leader").GetUInt64();
+        return Members.Single(m => members.Single(x => x.Id == now).Endpoint == m.ClientUrl).Name;
+    }
+
     public Task<string> EtcdctlAsync(params string[] arguments) => EtcdctlAsync(ClientUrls, arguments);
 
     public static Task<string> EtcdctlAsync(IReadOnlyList<string> endpoints, params string[] arguments) =>

@@ -28,7 +28,7 @@ public sealed class ClusterPartitionTests(ITestOutputHelper output)
         var epochBefore = (await system.Gateways["gw1"].StatusAsync()).Epoch;
         // The hardest case: etcd's leader on the cut-off side goes on renewing gw1's lease until it notices that it has
         // lost its quorum, so gw1 fences latest, and its supervisor has longest to make a wrong decision.
-        var etcdLeader = await MoveEtcdLeaderAsync(system.Etcd, system.Etcd.Members[0]);
+        var etcdLeader = await system.Etcd.MoveLeaderAsync(system.Etcd.Members[0]);
 
         await using var load = new SqlWriteLoad(new Dictionary<string, string> { ["gw1"] = system.WriteEndpoint(0), ["gw2"] = system.WriteEndpoint(1) }, system.SiteByAddress);
         await using var timeline = new StatusTimeline(system.Gateways, () => load.Now);
@@ -121,26 +121,5 @@ public sealed class ClusterPartitionTests(ITestOutputHelper output)
         }
 
         return ids;
-    }
-
-    /// <summary>Makes <paramref name="member"/> etcd's leader (`etcdctl move-leader`, sent to the current leader) and returns its name.</summary>
-    private static async Task<string> MoveEtcdLeaderAsync(EtcdCluster etcd, EtcdMember member)
-    {
-        using var statuses = System.Text.Json.JsonDocument.Parse(await etcd.EtcdctlAsync("endpoint", "status", "-w", "json"));
-        var members = statuses.RootElement.EnumerateArray()
-            .Select(e => (Endpoint: e.GetProperty("Endpoint").GetString()!, Id: e.GetProperty("Status").GetProperty("header").GetProperty("member_id").GetUInt64(),
-                Leader: e.GetProperty("Status").GetProperty("leader").GetUInt64()))
-            .ToList();
-        var leader = members.Single(m => m.Id == m.Leader);
-        var target = members.Single(m => m.Endpoint == member.ClientUrl);
-        if (leader.Id != target.Id)
-        {
-            await EtcdCluster.EtcdctlAsync([leader.Endpoint], "move-leader", target.Id.ToString("x", System.Globalization.CultureInfo.InvariantCulture));
-        }
-
-        await etcd.WaitHealthyAsync(TimeSpan.FromSeconds(10));
-        using var after = System.Text.Json.JsonDocument.Parse(await etcd.EtcdctlAsync("endpoint", "status", "-w", "json"));
-        var now = after.RootElement.EnumerateArray().First().GetProperty("Status").GetProperty("leader").GetUInt64();
-        return etcd.Members.Single(m => members.Single(x => x.Id == now).Endpoint == m.ClientUrl).Name;
     }
 }

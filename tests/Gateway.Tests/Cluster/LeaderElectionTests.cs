@@ -223,13 +223,18 @@ public sealed class LeaderElectionTests : IAsyncLifetime
         await StartGatewayAsync("gw-a");
         var leader = await LeaderAsync();
         var member = _etcd.Members.Single(m => m.ClientUrl == leader.Store.PreferredEndpoint);
+        // A frozen member that is etcd's own leader is another case: renewals then wait for etcd's re-election (up to two
+        // election timeouts) and may come too late for LeaseTtl 3 s, and the gateway fences for a moment, as it must
+        // (docs/cluster.md). Here the member under the gateway is one of etcd's followers.
+        await _etcd.MoveLeaderAsync(_etcd.Members.First(m => m != member));
+        var frozenAt = _clock.Elapsed;
         member.Pause();
         try
         {
             await Task.Delay(TimeSpan.FromSeconds(6));
             Assert.NotEqual(member.ClientUrl, leader.Store.PreferredEndpoint);
             Assert.True(leader.Election.Status.IsLeader, leader.Election.Status.Sentence);
-            Assert.True(leader.History.All(h => h.Status.Role == LeadershipRole.Lead), string.Join("\n", leader.History.Select(h => $"{h.At}: {h.Status.Sentence}")));
+            Assert.True(leader.History.Where(h => h.At >= frozenAt).All(h => h.Status.Role == LeadershipRole.Lead), string.Join("\n", leader.History.Select(h => $"{h.At}: {h.Status.Sentence}")));
         }
         finally
         {
