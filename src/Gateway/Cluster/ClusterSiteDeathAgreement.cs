@@ -1,5 +1,4 @@
 using Gateway.Model;
-using Gateway.Coordinator.Supervision;
 
 namespace Gateway.Cluster;
 
