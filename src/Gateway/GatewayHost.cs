@@ -127,8 +127,6 @@ public sealed class GatewayHost : IAsyncDisposable
                     listen.UseHttps(https => https.ServerCertificateSelector = (_, _) => certificate.Current());
                 }
             });
-            ListenDatabase(kestrel, options.Listeners.PgWriteEndpoint, DatabaseEndpointRole.Write);
-            ListenDatabase(kestrel, options.Listeners.PgReadEndpoint, DatabaseEndpointRole.Read);
         });
 
         // One recipe per feature, in this order: hosted services start in registration order (the database observer
@@ -147,7 +145,8 @@ public sealed class GatewayHost : IAsyncDisposable
             .AddGatewayTls(options)
             .AddGatewayRouting(options)
             .AddGatewayConfigurationReload(configuration)
-            .AddGatewayCluster(cluster);
+            .AddGatewayCluster(cluster)
+            .AddGatewayDatabaseEndpoints();
 
         var app = builder.Build();
         app.UseGatewayRouting(options);
@@ -197,11 +196,4 @@ public sealed class GatewayHost : IAsyncDisposable
             kestrel.Listen(IPAddress.Parse(uri.Host.Trim('[', ']')), uri.Port, configure);
         }
     }
-
-    private static void ListenDatabase(KestrelServerOptions kestrel, string endpoint, DatabaseEndpointRole role) =>
-        kestrel.Listen(IPEndPoint.Parse(endpoint), listen =>
-        {
-            var forwarder = listen.ApplicationServices.GetRequiredService<PgEndpointForwarder>();
-            listen.Run(connection => forwarder.ForwardAsync(connection, role));
-        });
 }

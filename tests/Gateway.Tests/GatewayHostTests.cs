@@ -139,7 +139,8 @@ public sealed class GatewayHostTests : IAsyncLifetime
     /// <summary>
     /// Hosted services start in registration order, which the chain of feature recipes keeps: the database is observed
     /// and supervised before the filestore replicator and the site coordinator start acting on what they see, and
-    /// the configuration reloader comes last, once the proxy it reloads exists.
+    /// the configuration reloader comes next, once the proxy it reloads exists, and the PostgreSQL endpoints' listeners
+    /// last, so they accept clients once everything that routes them runs, and stop first.
     /// </summary>
     [Fact]
     public async Task The_features_hosted_services_start_in_the_order_the_recipes_are_chained()
@@ -152,7 +153,7 @@ public sealed class GatewayHostTests : IAsyncLifetime
             .Select(type => type.Name);
 
         Assert.Equal(
-            ["DatabaseObserver", "DatabaseSupervisor", "GatewayShutdown", "FilestoreReplication", "SanProbes", "SiteCoordinator", "ReplicationWatch", "TraceExport", "ConfigurationReloader"],
+            ["DatabaseObserver", "DatabaseSupervisor", "GatewayShutdown", "FilestoreReplication", "SanProbes", "SiteCoordinator", "ReplicationWatch", "TraceExport", "ConfigurationReloader", "PgEndpointServer"],
             gateways);
     }
 

@@ -101,6 +101,10 @@ public sealed class DatabaseOptions
     [Defined]
     public PgSessionMode SessionMode { get; set; } = PgSessionMode.PassThrough;
 
+    /// <summary>Where the PG endpoints run the code after each socket read or write (see <see cref="PgEndpointScheduling"/>).</summary>
+    [Defined]
+    public PgEndpointScheduling EndpointScheduling { get; set; } = PgEndpointScheduling.Inline;
+
     /// <summary>In Movable mode: how long a planned switch waits for a session to finish its transaction before ending it with an error.</summary>
     [Positive]
     public TimeSpan SessionMoveTimeout { get; set; } = TimeSpan.FromSeconds(5);

@@ -34,6 +34,13 @@ public static class DatabaseServices
         return services;
     }
 
+    /// <summary>
+    /// The PostgreSQL endpoints' listeners (<see cref="PgEndpointServer"/>): chained last, so they accept clients
+    /// once the observer, the supervisor and the coordinator run, and stop before them.
+    /// </summary>
+    public static IServiceCollection AddGatewayDatabaseEndpoints(this IServiceCollection services) =>
+        services.AddHostedService<PgEndpointServer>();
+
     /// <summary>A gateway killed in the middle of a switch starts with writes held; the supervisor finishes the switch.</summary>
     private static DatabaseRoutingTable RoutingTableAtStart(GatewayState state) =>
         new(state.Current.Switching ? null : state.Current.DatabasePrimary, state.Current.Epoch);

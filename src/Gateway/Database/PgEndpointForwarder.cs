@@ -30,11 +30,17 @@ public sealed partial class PgEndpointForwarder(
 {
     private static readonly TimeSpan RefusalTimeout = TimeSpan.FromSeconds(5);
     private readonly DatabaseOptions _options = options.Value.Database;
+    private readonly bool _inline = options.Value.Database.EndpointScheduling == PgEndpointScheduling.Inline;
     private readonly Dictionary<DatabaseEndpointRole, PgConnectionLimit> _limits = Enum.GetValues<DatabaseEndpointRole>()
         .ToDictionary(role => role, _ => new PgConnectionLimit(options.Value.Database.MaxConnectionsPerEndpoint));
 
     public async Task ForwardAsync(ConnectionContext client, DatabaseEndpointRole role)
     {
+        if (_inline && client.Features.Get<IConnectionSocketFeature>()?.Socket is { } socket)
+        {
+            PgSocketScheduling.TryPreferInline(socket);
+        }
+
         using var slot = _limits[role].TryEnter();
         if (slot is null)
         {
@@ -217,6 +223,11 @@ public sealed partial class PgEndpointForwarder(
     private async Task<Socket?> ConnectAsync(DatabaseTarget target, DatabaseEndpointRole role, ConnectionContext client, bool startupRead)
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        if (_inline)
+        {
+            PgSocketScheduling.TryPreferInline(socket);
+        }
+
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(client.ConnectionClosed);
         timeout.CancelAfter(_options.ConnectTimeout);
         try

@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Json;
 using Gateway.Coordinator.Admin;
+using Gateway.Database;
 using Gateway.Database.Failover;
 using Gateway.Database.Sessions;
 using Gateway.Testing;
@@ -146,9 +147,15 @@ public sealed class MovableSessionsTests(ITestOutputHelper output) : IAsyncLifet
         var seconds = SizeFromEnvironment("GATEWAY_PGSESSIONS_ROUND_SECONDS", 3);
         var scale = SizeFromEnvironment("GATEWAY_PGSESSIONS_SCALE", 1);
         await StartAsync(NoAutomaticFailover);
-        await using var passThrough = await PassThroughGatewayAsync();
+        await using var passThrough = await PassThroughGatewayAsync(PgEndpointScheduling.Inline);
+        // The endpoint as it was before its sockets completed inline: the baseline of that change, in the same rounds.
+        await using var threadPool = await PassThroughGatewayAsync(PgEndpointScheduling.ThreadPool);
         using var haproxy = HaproxyReference.StartIfInstalled(_system.Postgres.Primary.Port);
-        var targets = new (string Name, int Port)[] { ("direct", _system.Postgres.Primary.Port), ("PassThrough", passThrough.Settings.PgWritePort), ("Movable", WritePort) };
+        var targets = new (string Name, int Port)[]
+        {
+            ("direct", _system.Postgres.Primary.Port), ("PassThrough", passThrough.Settings.PgWritePort),
+            ("PassThrough/ThreadPool", threadPool.Settings.PgWritePort), ("Movable", WritePort),
+        };
         if (haproxy is not null)
         {
             // Any TCP proxy on the same cores costs something: HAProxy's cost, in the same rounds, is the yardstick.
@@ -192,9 +199,10 @@ public sealed class MovableSessionsTests(ITestOutputHelper output) : IAsyncLifet
         target == "HAProxy" ? haproxy!.CpuTime : System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
 
     /// <summary>A second gateway in front of the same pair, in the default mode, that only forwards (it never promotes).</summary>
-    private async Task<SecondGateway> PassThroughGatewayAsync()
+    private async Task<SecondGateway> PassThroughGatewayAsync(PgEndpointScheduling scheduling)
     {
         var settings = new GatewaySettings(["http://127.0.0.1:1"], ["http://127.0.0.1:2"], _system.Postgres.Primary.Port, _system.Postgres.Standby.Port);
+        settings.Values["Gateway:Database:EndpointScheduling"] = scheduling.ToString();
         settings.Values["Gateway:Coordinator:AutoFailover"] = "false";
         settings.Values["Gateway:Database:AutoFailover"] = "false";
         return new SecondGateway(settings, await RunningGateway.StartAsync(settings));
