@@ -11,8 +11,9 @@
 #   2. pgbench at 80 tx/s (most clients idle at any instant) in synchronous Degrade mode while the primary's
 #      postmaster is killed: clients aborted, clients that carried on, statements run twice (random tokens), pause.
 #   3. Steady-state throughput, paired in one run: pgbench -c 16 -j 2 select-only and tpcb-like against the primary
-#      directly, through a PassThrough gateway (the endpoint as before), through the Movable one and through HAProxy
-#      in TCP mode (the yardstick of any proxy on these cores), in rotating order, GATEWAY_PGSESSIONS_ROUNDS rounds.
+#      directly, through a PassThrough gateway, through a PassThrough gateway with Database:EndpointScheduling
+#      ThreadPool (the endpoint before its sockets completed inline), through the Movable one and through HAProxy in
+#      TCP mode (the yardstick of any proxy on these cores), in rotating order, GATEWAY_PGSESSIONS_ROUNDS rounds.
 #
 # Prints a markdown block for bench/RESULTS.md; raw output in bench/out/pgsessions/<time>.log (git-ignored).
 #
