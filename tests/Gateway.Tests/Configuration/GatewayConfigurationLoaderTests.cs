@@ -1,5 +1,6 @@
 using Gateway.Configuration;
 using Gateway.Coordinator;
+using Gateway.Database;
 using Gateway.Routing;
 using Gateway.Tests.Support;
 
@@ -242,6 +243,14 @@ public sealed class GatewayConfigurationLoaderTests : IDisposable
         Assert.Equal(100, options.Database.MaxConnectionsPerEndpoint);
         Assert.Equal(TimeSpan.FromSeconds(10), options.Database.StartupTimeout);
         Assert.Equal(TimeSpan.FromSeconds(2), options.Database.ConnectTimeout);
+        Assert.Equal(PgEndpointScheduling.Inline, options.Database.EndpointScheduling);
+    }
+
+    [Fact]
+    public void An_endpoint_scheduling_the_gateway_does_not_know_names_its_key_and_value()
+    {
+        _settings.Values["Gateway:Database:EndpointScheduling"] = "Eventually";
+        AssertRejected("Gateway:Database:EndpointScheduling", "Eventually");
     }
 
     [Fact]
