@@ -50,7 +50,8 @@ run_part() {
         kill) filter="FullyQualifiedName~MovableSessionsTests.Pgbench_at_a_modest_rate" ;;
         throughput) filter="FullyQualifiedName~MovableSessionsTests.Pgbench_runs_through_both_modes" ;;
     esac
-    # The throughput part is a benchmark only (skipped in the test suite) until this names it.
+    # The per-protocol switchover runs and the throughput part are benchmarks (skipped in the test suite, which runs
+    # the three protocols at once) until this names them.
     GATEWAY_PGSESSIONS_BENCH=$1 dotnet test tests/Gateway.Tests -c Release --no-build --filter "$filter" --logger "console;verbosity=detailed" >>"$LOG" 2>&1 || status=FAILED
 }
 for part in "${PARTS[@]}"; do

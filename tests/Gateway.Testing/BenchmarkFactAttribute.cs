@@ -15,12 +15,32 @@ public sealed class BenchmarkFactAttribute : FactAttribute
     public BenchmarkFactAttribute(string variable, string script, params string[] parts)
     {
         Variable = variable;
-        var value = Environment.GetEnvironmentVariable(variable);
-        if (value is null || (value != "all" && !parts.Contains(value)))
-        {
-            Skip = $"a benchmark: {script} runs it ({variable}={string.Join("|", parts.Append("all"))})";
-        }
+        Skip = Benchmarks.SkipReason(variable, script, parts);
     }
 
     public string Variable { get; }
+}
+
+/// <summary>The same as <see cref="BenchmarkFactAttribute"/> for a benchmark with cases.</summary>
+public sealed class BenchmarkTheoryAttribute : TheoryAttribute
+{
+    public BenchmarkTheoryAttribute(string variable, string script, params string[] parts)
+    {
+        Variable = variable;
+        Skip = Benchmarks.SkipReason(variable, script, parts);
+    }
+
+    public string Variable { get; }
+}
+
+public static class Benchmarks
+{
+    /// <summary>Null when the bench script named one of the parts (or "all") in the variable; else why it is skipped.</summary>
+    public static string? SkipReason(string variable, string script, string[] parts)
+    {
+        var value = Environment.GetEnvironmentVariable(variable);
+        return value is not null && (value == "all" || parts.Contains(value))
+            ? null
+            : $"a benchmark: {script} runs it ({variable}={string.Join("|", parts.Append("all"))})";
+    }
 }

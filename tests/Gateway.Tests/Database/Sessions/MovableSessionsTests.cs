@@ -59,13 +59,41 @@ public sealed class MovableSessionsTests(ITestOutputHelper output) : IAsyncLifet
     }
 
     /// <summary>
-    /// pgbench -c 16 -j 2 through the write endpoint while the primary switches A -> B -> A ... (the old primary
-    /// rejoins as a standby between two switches). GATEWAY_PGSESSIONS_SWITCHOVERS (default 2) and
-    /// GATEWAY_PGSESSIONS_SECONDS (default 30) size it; bench/pgsessions/run.sh runs 10 switchovers. Prints, per
-    /// switchover, the write pause clients saw (the longest time no transaction completed, from pgbench's
-    /// per-transaction log) and pgbench's per-second progress around it.
+    /// The suite's check of the same as the benchmark below, in one run: pgbench in each protocol at once (6 + 5 + 5
+    /// clients, one session each) through the write endpoint while the primary switches A -> B and back. Every client
+    /// of every protocol rides through: none aborted, no transaction failed, every session moved.
     /// </summary>
-    [Theory]
+    [Fact]
+    public async Task Pgbench_clients_of_all_three_protocols_at_once_ride_through_planned_switchovers_from_A_to_B_and_back()
+    {
+        await StartAsync(NoAutomaticFailover);
+        await InitializePgbenchAsync();
+        var runs = new (string Protocol, int Clients)[] { ("simple", 6), ("extended", 5), ("prepared", 5) }
+            .Select(p => (p.Protocol, Run: Pgbench.RunAsync(WritePort, TimeSpan.FromSeconds(150), logTransactions: false,
+                "-c", p.Clients.ToString(), "-j", "1", "-T", "30", "-n", "-M", p.Protocol)))
+            .ToList();
+        await Task.Delay(TimeSpan.FromSeconds(4));
+
+        var reports = await SwitchBackAndForthAsync(2, Task.WhenAny(runs.Select(r => r.Run)), "a pgbench ended early; give it more than 30 s");
+        foreach (var (protocol, run) in runs)
+        {
+            var result = await run;
+            output.WriteLine($"{protocol}: {result.Processed} transactions, {result.Tps:0} tps, {result.Failed} failed, {result.AbortedClients} aborted");
+            Assert.True(result.ExitCode == 0 && result.AbortedClients == 0, $"{protocol}: pgbench exit {result.ExitCode}, {result.AbortedClients} aborted client(s): {result.Errors}");
+            Assert.Equal(0, result.Failed);
+        }
+
+        Assert.All(reports, report => Assert.StartsWith("16 of 16 session(s) moved", Step(report, "move sessions")));
+    }
+
+    /// <summary>
+    /// pgbench -c 16 -j 2 through the write endpoint while the primary switches A -> B -> A ... (the old primary
+    /// rejoins as a standby between two switches), one protocol at a time: the benchmark of the write pause.
+    /// GATEWAY_PGSESSIONS_SWITCHOVERS (default 2) and GATEWAY_PGSESSIONS_SECONDS (default 30) size it;
+    /// bench/pgsessions/run.sh runs 10 switchovers. Prints, per switchover, the write pause clients saw (the longest
+    /// time no transaction completed, from pgbench's per-transaction log) and pgbench's per-second progress around it.
+    /// </summary>
+    [BenchmarkTheory("GATEWAY_PGSESSIONS_BENCH", "bench/pgsessions/run.sh", "switchovers")]
     [InlineData("simple")]
     [InlineData("extended")]
     [InlineData("prepared")]
