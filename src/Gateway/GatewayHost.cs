@@ -17,7 +17,8 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 namespace Gateway;
 
 /// <summary>
-/// The gateway process: a public host (the YARP proxy and the PostgreSQL endpoints) and an admin host on its own
+/// The gateway process: a public host (the YARP proxy, and the PostgreSQL endpoints on a server of their own, see
+/// <see cref="PgEndpointServer"/>) and an admin host on its own
 /// listener, so no proxy route can ever answer on the admin port and no admin route on the public one. Both share
 /// one set of state objects (active site, database targets, routing health).
 /// </summary>

@@ -132,10 +132,11 @@ public sealed class EtcdPartitionTests
 
             await network.HealSitesAsync();
             await EventuallyAsync(() => a.Election.Status.Role == LeadershipRole.Follow && a.Election.Status.Leader == "gw-b", "gw-a follows gw-b after healing");
-            Assert.True(b.Election.Status.IsLeader, b.Election.Status.Sentence);
             // gw-a's return changes nothing: it never leads again, and gw-b never follows or steps down. gw-b may
-            // fence for a moment by its own clock when a renewal is answered late on a loaded machine (as designed,
-            // docs/cluster.md), and for no other reason.
+            // fence for a moment by its own clock when a renewal is answered late (as designed, docs/cluster.md), and
+            // for no other reason: in two runs of the whole suite its renewals went 2.5 s without an answer just as
+            // the sites healed (never in runs of this test alone).
+            await EventuallyAsync(() => b.Election.Status.IsLeader, "gw-b leads after healing");
             Assert.DoesNotContain(a.History, h => h.At > aFenced && h.Status.Role == LeadershipRole.Lead);
             Assert.DoesNotContain(b.History, h => h.At > bLeads && h.Status.Role is LeadershipRole.Follow or LeadershipRole.StepDown);
             Assert.All(b.History.Where(h => h.At > bLeads && h.Status.Role == LeadershipRole.FenceWrites),
