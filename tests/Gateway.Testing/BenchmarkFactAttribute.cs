@@ -12,25 +12,15 @@ public sealed class BenchmarkFactAttribute : FactAttribute
     /// <param name="variable">The environment variable the bench script sets (GATEWAY_CLUSTER_BENCH, ...).</param>
     /// <param name="script">The script that runs it, named in the skip reason.</param>
     /// <param name="parts">The values of <paramref name="variable"/> that run this benchmark; "all" always does.</param>
-    public BenchmarkFactAttribute(string variable, string script, params string[] parts)
-    {
-        Variable = variable;
+    public BenchmarkFactAttribute(string variable, string script, params string[] parts) =>
         Skip = Benchmarks.SkipReason(variable, script, parts);
-    }
-
-    public string Variable { get; }
 }
 
 /// <summary>The same as <see cref="BenchmarkFactAttribute"/> for a benchmark with cases.</summary>
 public sealed class BenchmarkTheoryAttribute : TheoryAttribute
 {
-    public BenchmarkTheoryAttribute(string variable, string script, params string[] parts)
-    {
-        Variable = variable;
+    public BenchmarkTheoryAttribute(string variable, string script, params string[] parts) =>
         Skip = Benchmarks.SkipReason(variable, script, parts);
-    }
-
-    public string Variable { get; }
 }
 
 public static class Benchmarks

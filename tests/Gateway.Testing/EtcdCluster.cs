@@ -240,7 +240,6 @@ public sealed class EtcdCluster : IAsyncDisposable
         }
     }
 
-    /// <summary>Runs etcdctl (API v3) against the given endpoints, or all members; returns its standard output.</summary>
     /// <summary>Makes <paramref name="member"/> etcd's leader (`etcdctl move-leader`, sent to the current leader) and returns its name.</summary>
     public async Task<string> MoveLeaderAsync(EtcdMember member)
     {
@@ -253,7 +252,7 @@ public sealed class EtcdCluster : IAsyncDisposable
         var target = members.Single(m => m.Endpoint == member.ClientUrl);
         if (leader.Id != target.Id)
         {
-            await EtcdCluster.EtcdctlAsync([leader.Endpoint], "move-leader", target.Id.ToString("x", System.Globalization.CultureInfo.InvariantCulture));
+            await EtcdctlAsync([leader.Endpoint], "move-leader", target.Id.ToString("x", System.Globalization.CultureInfo.InvariantCulture));
         }
 
         await WaitHealthyAsync(TimeSpan.FromSeconds(10));
@@ -262,6 +261,7 @@ public sealed class EtcdCluster : IAsyncDisposable
         return Members.Single(m => members.Single(x => x.Id == now).Endpoint == m.ClientUrl).Name;
     }
 
+    /// <summary>Runs etcdctl (API v3) against the given endpoints, or all members; returns its standard output.</summary>
     public Task<string> EtcdctlAsync(params string[] arguments) => EtcdctlAsync(ClientUrls, arguments);
 
     public static Task<string> EtcdctlAsync(IReadOnlyList<string> endpoints, params string[] arguments) =>
